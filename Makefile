@@ -1,0 +1,58 @@
+# CoopCare. `make run` to try it, `make test` to test it. Nothing else is needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= 2
+export FLASK_APP := wsgi.py
+
+.PHONY: run serve install install-test test test-fast bench lint typecheck geo-cache clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## run: install, migrate, seed demo data if empty, serve on http://$(HOST):$(PORT)
+run: install
+	$(BIN)/python -m marketplace.geo build
+	$(BIN)/flask db upgrade
+	$(BIN)/flask vocabulary sync
+	$(BIN)/flask seed-demo --if-empty
+	@echo "CoopCare is at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+
+## test: install test tools and run the whole suite (browser tests too, when Chromium is here)
+test: install-test
+	$(BIN)/python -m pytest --cov --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not e2e" -q $(PYTEST_ARGS)
+
+## bench: performance figures (geocoder, matching engine)
+bench: install-test
+	$(BIN)/python benchmarks/geo.py
+	$(BIN)/python benchmarks/matching.py $(BENCH_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check marketplace matching payments tests benchmarks
+
+typecheck: install-test
+	$(BIN)/mypy --strict matching payments
+
+geo-cache: install
+	$(BIN)/python -m marketplace.geo build
+
+clean:
+	rm -rf $(VENV) .pytest_cache .coverage htmlcov

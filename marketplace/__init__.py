@@ -1,0 +1,40 @@
+"""CoopCare: find, choose and pay quality-assured co-operative carers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from marketplace.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
+
+
+def create_app(config_class: type[Config] = Config) -> Flask:
+    """Build the Flask application: config, extensions, blueprints, commands."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_object(config_class)
+    if app.config.get("PRODUCTION") and app.config["SECRET_KEY"] in {DEV_SECRET_KEY, "", None}:
+        raise RuntimeError(
+            "Refusing to start in production with the development SECRET_KEY. "
+            "Set SECRET_KEY to a long random value."
+        )
+
+    from marketplace import extensions, web
+
+    extensions.init_app(app)
+    web.init_app(app)
+
+    from marketplace.api import bp as api_bp
+    from marketplace.auth import bp as auth_bp
+    from marketplace.pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+    from marketplace import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from marketplace.auth import bp, services
+from marketplace.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from marketplace.extensions import db, limiter
+from marketplace.models.users import ROLE_LABELS
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow local paths after login, never another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("auth.account")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                form.email.data, form.password.data, form.display_name.data.strip(),
+                [form.account_type.data],
+            )
+        except services.EmailTaken:
+            form.email.errors.append(
+                "An account already uses this email address. Log in or reset your password."
+            )
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Your account is ready.", "success")
+            if form.account_type.data == "provider_admin" and "providers.onboarding_start" in (
+                current_app.view_functions
+            ):
+                return redirect(url_for("providers.onboarding_start"))
+            return redirect(url_for("auth.account"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        failed = True
+    return render_template("auth/login.html", form=form, failed=failed)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    if request.method == "POST":
+        logout_user()
+        flash("You have logged out.", "success")
+        return redirect(url_for("pages.home"))
+    return render_template("auth/logout.html")
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.send_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password_token(token: str):
+    user = services.user_for_reset_token(token)
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        db.session.commit()
+        flash("Your password has been changed. You can now log in.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/account")
+@login_required
+def account():
+    roles = [ROLE_LABELS[r] for r in sorted(current_user.roles)]
+    return render_template("auth/account.html", roles=roles)
+
+
+@bp.route("/account/export")
+@login_required
+def account_export():
+    data = services.export_user_data(current_user)
+    return Response(
+        json.dumps(data, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": "attachment; filename=coopcare-my-data.json"},
+    )
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def account_delete():
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            return render_template("auth/account_delete.html", error=True), 400
+        services.delete_account(current_user._get_current_object())
+        db.session.commit()
+        logout_user()
+        flash("Your account and profile have been deleted.", "success")
+        return redirect(url_for("pages.home"))
+    return render_template("auth/account_delete.html", error=False)

@@ -1,0 +1,88 @@
+"""Configuration read from the environment, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see create_app
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs name the old driver; we ship psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    """Settings for development and production, read from the environment."""
+
+    PRODUCTION = _bool("COOPCARE_PRODUCTION") or os.environ.get("FLASK_ENV") == "production"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _database_url(
+        "sqlite:///" + str(PROJECT_ROOT / "instance" / "coopcare.sqlite3")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Sessions are signed cookies, so any worker can serve any request.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_SECURE = PRODUCTION
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    GEOCODER = os.environ.get("GEOCODER", "offline")
+
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+
+    # Email: console in development (the message is printed), SMTP in production.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp" if PRODUCTION else "console")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "CoopCare <hello@coopcare.invalid>")
+
+    PASSWORD_RESET_MAX_AGE = 3600
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(PROJECT_ROOT / "instance" / "uploads"))
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+class TestConfig(Config):
+    """Settings for the test suite: its own database, no CSRF, in-memory email."""
+
+    TESTING = True
+    PRODUCTION = False
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_BACKEND = "locmem"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+    SERVER_NAME = None

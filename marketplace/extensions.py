@@ -1,0 +1,78 @@
+"""Flask extensions, created unbound and bound in create_app()."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_mailman import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+
+from marketplace.models.base import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address)
+mail = Mail()
+
+
+def init_app(app: Flask) -> None:
+    """Bind every extension to the app."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:///:memory:"):
+        os.makedirs(os.path.dirname(uri.removeprefix("sqlite:///")) or ".", exist_ok=True)
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _make_sqlite_behave(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    mail.init_app(app)
+
+
+def _migrations_dir() -> str:
+    from marketplace.config import PROJECT_ROOT
+
+    return str(PROJECT_ROOT / "migrations")
+
+
+_configured_engines: set[int] = set()
+
+
+def _make_sqlite_behave(engine: sa.Engine) -> None:
+    """Foreign keys on, and real transactions (so savepoints work in tests)."""
+    if id(engine) in _configured_engines:
+        return
+    _configured_engines.add(id(engine))
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # let SQLAlchemy issue BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")

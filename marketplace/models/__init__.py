@@ -1,0 +1,26 @@
+"""SQLAlchemy models, one module per area. Importing this registers them all."""
+
+from marketplace.models.audit import AuditLog, CatalogVersion
+from marketplace.models.base import Base, utcnow
+from marketplace.models.people import ConsentGrant, Person
+from marketplace.models.providers import Carer, Provider, ProviderAdmin, Team, TeamMember
+from marketplace.models.users import ROLES, User, UserRole
+from marketplace.models.vocabulary import VocabularyTerm
+
+__all__ = [
+    "ROLES",
+    "AuditLog",
+    "Base",
+    "Carer",
+    "CatalogVersion",
+    "ConsentGrant",
+    "Person",
+    "Provider",
+    "ProviderAdmin",
+    "Team",
+    "TeamMember",
+    "User",
+    "UserRole",
+    "VocabularyTerm",
+    "utcnow",
+]

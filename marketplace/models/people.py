@@ -1,0 +1,102 @@
+"""People with a personal budget, and the consent they give supporters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.models.base import Base, TimestampMixin, in_list, utcnow
+from marketplace.models.users import User
+
+FUNDING_ROUTES = {
+    "direct_payment": "Direct payment from the council",
+    "managed_personal_budget": "Personal budget managed by the council",
+    "individual_service_fund": "Individual service fund (a provider holds the budget)",
+    "phb_notional": "Personal health budget (notional)",
+    "phb_third_party": "Personal health budget (held by a third party)",
+    "phb_direct_payment": "Personal health budget (direct payment)",
+    "self_funded": "I pay for myself",
+}
+CONSENT_SCOPES = {
+    "view": "See the profile, matches and budget",
+    "message": "Send and answer messages and introductions",
+    "pay": "Approve invoices and make payments",
+}
+
+
+class Person(TimestampMixin, Base):
+    __tablename__ = "people"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("funding_route", list(FUNDING_ROUTES)), name="funding_route"),
+        sa.CheckConstraint("max_distance_km > 0 AND max_distance_km <= 200", name="max_distance"),
+        sa.CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),
+        sa.CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    # The full postcode is private: only the person, their supporters and staff see it.
+    postcode: Mapped[str | None] = mapped_column(sa.String(8))
+    district: Mapped[str | None] = mapped_column(sa.String(4))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    care_council_code: Mapped[str | None] = mapped_column(sa.String(9))
+    max_distance_km: Mapped[float] = mapped_column(default=10.0)
+    must_have: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    nice_to_have: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    interests: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    preferences: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    funding_route: Mapped[str] = mapped_column(sa.String(32), default="direct_payment")
+    share_profile_with_providers: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(back_populates="person")
+    consent_grants: Mapped[list[ConsentGrant]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+
+class ConsentGrant(Base):
+    """A person lets a supporter act for them, within scopes, for a time."""
+
+    __tablename__ = "consent_grants"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    supporter_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    granted_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    relationship_to_person: Mapped[str] = mapped_column(sa.String(80), default="")
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    starts_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ends_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="consent_grants")
+    supporter: Mapped[User] = relationship(foreign_keys=[supporter_user_id])
+
+    def allows(self, scope: str, at: datetime | None = None) -> bool:
+        """True when this grant covers the scope at the given moment."""
+        at = at or utcnow()
+        starts = _aware(self.starts_at)
+        if self.revoked_at is not None or at < starts:
+            return False
+        if self.ends_at is not None and at >= _aware(self.ends_at):
+            return False
+        return scope in (self.scopes or [])
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite drops tzinfo; everything we store is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,280 @@
+"""Providers (co-ops, CICs, self-employed PAs), their teams and carers."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from marketplace.models.base import Base, TimestampMixin, in_list
+from marketplace.models.users import User
+
+LEGAL_FORMS = {
+    "cooperative_society": "Co-operative society",
+    "community_benefit_society": "Community benefit society",
+    "cic": "Community interest company",
+    "worker_coop": "Worker co-operative",
+    "multi_stakeholder_coop": "Multi-stakeholder co-operative",
+    "employee_owned": "Employee-owned business",
+    "charity": "Charity",
+    "self_employed_pa": "Self-employed personal assistant",
+}
+MEMBER_KINDS = {
+    "workers": "Workers",
+    "people_supported": "People who get support",
+    "families": "Families",
+    "community": "The local community",
+}
+CQC_RATINGS = ("outstanding", "good", "requires_improvement", "inadequate")
+CQC_RATING_LABELS = {
+    "outstanding": "Outstanding",
+    "good": "Good",
+    "requires_improvement": "Requires improvement",
+    "inadequate": "Inadequate",
+}
+QA_STATUSES = ("draft", "submitted", "changes_requested", "approved", "suspended")
+QA_STATUS_LABELS = {
+    "draft": "Draft",
+    "submitted": "Waiting for quality review",
+    "changes_requested": "Changes requested",
+    "approved": "Quality assured",
+    "suspended": "Suspended",
+}
+TEAM_ROLES = ("member", "coach", "circles_connector")
+TEAM_MAX_MEMBERS = 12
+GENDERS = ("female", "male", "non_binary")
+DBS_LEVELS = ("basic", "standard", "enhanced", "enhanced_barred")
+
+# Registration number formats.
+CQC_LOCATION_ID = re.compile(r"^1-\d{9,11}$")
+# Companies House: 8 characters, digits or a two-letter prefix (SC, NI, OC, CE, RS, ...).
+COMPANIES_HOUSE_NUMBER = re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$")
+# FCA Mutuals Public Register: a number, optionally followed by R (e.g. 31234R, IP12345R).
+FCA_MUTUALS_NUMBER = re.compile(r"^(IP)?\d{1,6}R?$")
+
+
+def _check_format(pattern: re.Pattern[str], value: str | None, what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    value = value.strip().upper()
+    if not pattern.match(value):
+        raise ValueError(f"{what} is not in the right format")
+    return value
+
+
+class Provider(TimestampMixin, Base):
+    __tablename__ = "providers"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("legal_form", list(LEGAL_FORMS)), name="legal_form"),
+        sa.CheckConstraint(in_list("qa_status", QA_STATUSES), name="qa_status"),
+        sa.CheckConstraint(
+            "cqc_rating IS NULL OR " + in_list("cqc_rating", CQC_RATINGS), name="cqc_rating"
+        ),
+        # The full pattern is checked in Python; the database keeps the shape honest.
+        sa.CheckConstraint(
+            "cqc_location_id IS NULL OR (cqc_location_id LIKE '1-%' "
+            "AND length(cqc_location_id) BETWEEN 11 AND 13)",
+            name="cqc_location_id_format",
+        ),
+        sa.CheckConstraint(
+            "companies_house_number IS NULL OR length(companies_house_number) = 8",
+            name="companies_house_number_length",
+        ),
+        sa.CheckConstraint(
+            "service_radius_km IS NULL OR (service_radius_km > 0 AND service_radius_km <= 100)",
+            name="service_radius",
+        ),
+        sa.CheckConstraint(
+            "hourly_rate_pence IS NULL OR hourly_rate_pence >= 0", name="hourly_rate"
+        ),
+        sa.CheckConstraint("qa_status <> 'approved' OR approved_at IS NOT NULL", name="approved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    legal_form: Mapped[str] = mapped_column(sa.String(40))
+    fca_number: Mapped[str | None] = mapped_column(sa.String(12))
+    companies_house_number: Mapped[str | None] = mapped_column(sa.String(8))
+    charity_number: Mapped[str | None] = mapped_column(sa.String(12))
+    cqc_regulated: Mapped[bool] = mapped_column(default=False)
+    cqc_location_id: Mapped[str | None] = mapped_column(sa.String(13))
+    cqc_rating: Mapped[str | None] = mapped_column(sa.String(24))
+    principles: Mapped[str] = mapped_column(sa.Text, default="")
+    members: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Base of operations: public as a district; the full postcode is an office address.
+    postcode: Mapped[str | None] = mapped_column(sa.String(8))
+    district: Mapped[str | None] = mapped_column(sa.String(4), index=True)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    care_council_code: Mapped[str | None] = mapped_column(sa.String(9), index=True)
+    service_radius_km: Mapped[float | None]
+    service_districts: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    hourly_rate_pence: Mapped[int | None]
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    website: Mapped[str | None] = mapped_column(sa.String(255))
+    qa_status: Mapped[str] = mapped_column(sa.String(20), default="draft", index=True)
+    approved_at: Mapped[datetime | None]
+    extra: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    admins: Mapped[list[ProviderAdmin]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan"
+    )
+    teams: Mapped[list[Team]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan", order_by="Team.name"
+    )
+    carers: Mapped[list[Carer]] = relationship(
+        back_populates="provider", order_by="Carer.display_name"
+    )
+
+    @property
+    def is_approved(self) -> bool:
+        return self.qa_status == "approved"
+
+    @property
+    def legal_form_label(self) -> str:
+        return LEGAL_FORMS.get(self.legal_form, self.legal_form)
+
+    @property
+    def qa_status_label(self) -> str:
+        return QA_STATUS_LABELS[self.qa_status]
+
+    @validates("cqc_location_id")
+    def _validate_cqc(self, _key: str, value: str | None) -> str | None:
+        return _check_format(CQC_LOCATION_ID, value, "CQC location ID")
+
+    @validates("companies_house_number")
+    def _validate_companies_house(self, _key: str, value: str | None) -> str | None:
+        return _check_format(COMPANIES_HOUSE_NUMBER, value, "Companies House number")
+
+    @validates("fca_number")
+    def _validate_fca(self, _key: str, value: str | None) -> str | None:
+        return _check_format(FCA_MUTUALS_NUMBER, value, "FCA register number")
+
+
+class ProviderAdmin(Base):
+    """A user who manages a provider's listing."""
+
+    __tablename__ = "provider_admins"
+
+    provider_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    provider: Mapped[Provider] = relationship(back_populates="admins")
+    user: Mapped[User] = relationship()
+
+
+class Team(TimestampMixin, Base):
+    """A self-managed neighbourhood team of at most 12 people."""
+
+    __tablename__ = "teams"
+    __table_args__ = (sa.UniqueConstraint("provider_id", "name", name="uq_teams_provider_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    provider_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    patch: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+    provider: Mapped[Provider] = relationship(back_populates="teams")
+    memberships: Mapped[list[TeamMember]] = relationship(
+        back_populates="team", cascade="all, delete-orphan", order_by="TeamMember.seat"
+    )
+
+    @property
+    def carers(self) -> list[Carer]:
+        return [m.carer for m in self.memberships]
+
+
+class TeamMember(Base):
+    """A carer's seat in a team. Seats 1..12 make the size limit a database rule."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "seat", name="uq_team_members_team_seat"),
+        sa.UniqueConstraint("team_id", "carer_id", name="uq_team_members_team_carer"),
+        sa.CheckConstraint(f"seat BETWEEN 1 AND {TEAM_MAX_MEMBERS}", name="seat_range"),
+        sa.CheckConstraint(in_list("role", TEAM_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id", ondelete="CASCADE"))
+    carer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("carers.id", ondelete="CASCADE"), index=True
+    )
+    seat: Mapped[int]
+    role: Mapped[str] = mapped_column(sa.String(20), default="member")
+
+    team: Mapped[Team] = relationship(back_populates="memberships")
+    carer: Mapped[Carer] = relationship(back_populates="team_memberships")
+
+
+class Carer(TimestampMixin, Base):
+    __tablename__ = "carers"
+    __table_args__ = (
+        sa.CheckConstraint("gender IS NULL OR " + in_list("gender", GENDERS), name="gender"),
+        sa.CheckConstraint(
+            "travel_radius_km > 0 AND travel_radius_km <= 100", name="travel_radius"
+        ),
+        sa.CheckConstraint(
+            "hourly_rate_pence IS NULL OR hourly_rate_pence >= 0", name="hourly_rate"
+        ),
+        sa.CheckConstraint("dbs_level IS NULL OR " + in_list("dbs_level", DBS_LEVELS), name="dbs"),
+        sa.CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),
+        sa.CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    provider_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    # Private: used only to place the carer; the public sees the district.
+    postcode: Mapped[str | None] = mapped_column(sa.String(8))
+    district: Mapped[str | None] = mapped_column(sa.String(4), index=True)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    bio: Mapped[str] = mapped_column(sa.Text, default="")
+    skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    interests: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    gender: Mapped[str | None] = mapped_column(sa.String(12))
+    travel_radius_km: Mapped[float] = mapped_column(default=8.0)
+    availability: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    hourly_rate_pence: Mapped[int | None]
+    dbs_level: Mapped[str | None] = mapped_column(sa.String(20))
+    dbs_number: Mapped[str | None] = mapped_column(sa.String(12))
+    dbs_issue_date: Mapped[date | None]
+    dbs_update_service: Mapped[bool] = mapped_column(default=False)
+    care_certificate: Mapped[bool] = mapped_column(default=False)
+    right_to_work_checked: Mapped[bool] = mapped_column(default=False)
+    insurance_expires_on: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True, index=True)
+
+    provider: Mapped[Provider | None] = relationship(back_populates="carers")
+    user: Mapped[User | None] = relationship()
+    team_memberships: Mapped[list[TeamMember]] = relationship(
+        back_populates="carer", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_listed(self) -> bool:
+        """Public and matchable: active, with an approved provider."""
+        return self.active and self.provider is not None and self.provider.is_approved

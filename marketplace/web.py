@@ -1,0 +1,134 @@
+"""App-wide web behaviour: user loading, errors, headers, template helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from marketplace.extensions import db, login_manager
+from marketplace.models import User
+
+LONDON = ZoneInfo("Europe/London")
+
+# (endpoint, label, roles): links shown to logged-in users who hold one of the roles.
+# Blueprints add their own entries; links to endpoints that do not exist are skipped.
+NAV_LINKS: list[tuple[str, str, tuple[str, ...]]] = []
+
+
+def add_nav_link(endpoint: str, label: str, *roles: str) -> None:
+    if (endpoint, label, roles) not in NAV_LINKS:
+        NAV_LINKS.append((endpoint, label, roles))
+
+
+def nav_items() -> list[dict[str, str]]:
+    from flask import current_app, url_for
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return []
+    return [
+        {"url": url_for(endpoint), "label": label}
+        for endpoint, label, roles in NAV_LINKS
+        if endpoint in current_app.view_functions and current_user.has_role(*roles)
+    ]
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields: dict[str, Any] | None = None):
+    """The API's error shape: {"error": {"code", "message", "fields"}}."""
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return body, status
+
+
+def london_time(value: datetime | None, fmt: str = "%-d %B %Y, %-I:%M%p") -> str:
+    """Show a UTC time in UK time."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LONDON).strftime(fmt).replace("AM", "am").replace("PM", "pm")
+
+
+def money(pence: int | None) -> str:
+    """Integer pence as pounds: 1850 -> £18.50."""
+    if pence is None:
+        return "not given"
+    sign = "-" if pence < 0 else ""
+    pounds, rest = divmod(abs(pence), 100)
+    return f"{sign}£{pounds:,}.{rest:02d}"
+
+
+def init_app(app: Flask) -> None:
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            return db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        except sa.exc.SQLAlchemyError:  # the database is down: treat as logged out
+            db.session.rollback()
+            return None
+
+    app.jinja_env.filters["london_time"] = london_time
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {"service_name": "CoopCare", "nav_items": nav_items}
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
+            "style-src 'self' https://unpkg.com; script-src 'self' https://unpkg.com; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if wants_json():
+            return json_error(400, "csrf", "The form had expired. Please try again.")
+        return render_template("errors/400.html", reason=error.description), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        if wants_json():
+            codes = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+            return json_error(status, codes.get(status, "http_error"), error.description or "")
+        template = {403: "403", 404: "404", 429: "429", 503: "503"}.get(status, "400")
+        return render_template(f"errors/{template}.html", error=error), status
+
+    @app.errorhandler(sa.exc.OperationalError)
+    def database_unavailable(error: Exception):
+        db.session.rollback()
+        app.logger.exception("database unavailable")
+        if wants_json():
+            return json_error(503, "unavailable", "The service is busy or down. Try again soon.")
+        return render_template("errors/503.html"), 503
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        if wants_json():
+            return json_error(500, "server_error", "Something went wrong on our side.")
+        return render_template("errors/500.html"), 500

@@ -1,0 +1,733 @@
+"""rank() and rank_teams(): hard filters -> signals -> weighted score -> explanations.
+
+Everything up to choosing the top matches is vectorised over the candidates in
+the seeker's spatial window; explanations are written only for the matches
+returned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.index import CandidateIndex, Words, join_words, split_terms, split_words
+from matching.signals import NEUTRAL, BoolArray, FloatArray, IntArray
+from matching.signals.availability import availability_score, explain_availability
+from matching.signals.continuity import continuity_score, explain_continuity
+from matching.signals.interests import explain_interests, interests_score
+from matching.signals.languages import explain_languages, languages_score
+from matching.signals.locality import explain_locality, locality_score
+from matching.signals.skills import explain_skills, skills_score
+from matching.types import (
+    SIGNAL_NAMES,
+    CandidateId,
+    Match,
+    RankResult,
+    Seeker,
+    Signal,
+    TeamMatch,
+    TeamRankResult,
+    Weights,
+)
+from matching.vocabulary import Kind
+from matching.wording import carers, join_and, km, pounds, radius, slot
+
+# Reasons a carer is left out, in the order they are checked: each excluded carer
+# is counted once, under the first reason that applies.
+EXCLUSION_REASONS = (
+    "inactive",
+    "not_quality_assured",
+    "beyond_max_distance",
+    "outside_travel_radius",
+    "missing_must_have",
+    "gender",
+    "over_budget",
+)
+TEAM_EXCLUSION_REASONS = ("no_member_in_reach", "missing_must_have")
+# Distances offered when suggesting a wider search.
+WIDER_DISTANCES_KM = (5.0, 10.0, 15.0, 25.0, 40.0, 60.0, 100.0, 150.0, 250.0)
+
+
+def _popcount(columns: Words, positions: IntArray, mask: list[np.uint64]) -> IntArray:
+    total = np.zeros(len(positions), dtype=np.int64)
+    for column, word in zip(columns, mask, strict=True):
+        if word:
+            total += np.bitwise_count(column[positions] & word)
+    return total
+
+
+def _has_all(columns: Words, positions: IntArray, mask: list[np.uint64]) -> BoolArray:
+    result = np.ones(len(positions), dtype=bool)
+    for column, word in zip(columns, mask, strict=True):
+        if word:
+            result &= (column[positions] & word) == word
+    return result
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A seeker's wishes translated into the index's keys and bit masks."""
+
+    must_keys: tuple[str, ...]
+    must_int: int
+    must_known: bool  # False when some must-have is held by no candidate at all
+    nice_keys: tuple[str, ...]
+    nice_int: int
+    interest_keys: tuple[str, ...]
+    interest_int: int
+    language_keys: tuple[str, ...]
+    language_int: int
+    slot_keys: tuple[str, ...]
+    slot_int: int
+    gender: int | None
+    known: IntArray
+    anyone_known: bool
+
+    @classmethod
+    def build(cls, seeker: Seeker, index: CandidateIndex) -> _Query:
+        def keys(texts: Iterable[str], kind: Kind) -> tuple[str, ...]:
+            found: dict[str, None] = {}
+            # Sets have no order of their own: sort them so explanations are repeatable.
+            for text in texts if isinstance(texts, tuple) else sorted(texts):
+                for part in split_terms(text):
+                    found[index.key_for(part, kind)] = None
+            return tuple(found)
+
+        must = keys(seeker.must_have, "skills")
+        interests = tuple(index.nearest_interest(k) for k in keys(seeker.interests, "interests"))
+        slots = tuple(dict.fromkeys(s.strip().lower() for s in seeker.availability or ()))
+        known = [index.position_of[i] for i in seeker.known_candidate_ids if i in index.position_of]
+        return cls(
+            must_keys=must,
+            must_int=index.skill_space.mask(must),
+            must_known=all(k in index.skill_space.bit_of for k in must),
+            nice_keys=keys(seeker.nice_to_have, "skills"),
+            nice_int=index.skill_space.mask(keys(seeker.nice_to_have, "skills")),
+            interest_keys=tuple(dict.fromkeys(interests)),
+            interest_int=index.interest_space.mask(interests),
+            language_keys=keys(seeker.languages, "languages"),
+            language_int=index.language_space.mask(keys(seeker.languages, "languages")),
+            slot_keys=slots,
+            slot_int=index.availability_space.mask(slots),
+            gender=None if seeker.carer_gender is None else index.gender_code(seeker.carer_gender),
+            known=np.asarray(sorted(known), dtype=np.int64),
+            anyone_known=bool(seeker.known_candidate_ids),
+        )
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Candidates near the seeker, with every hard filter evaluated separately."""
+
+    positions: IntArray
+    distance: FloatArray
+    listed: BoolArray
+    in_distance: BoolArray
+    in_radius: BoolArray
+    has_must: BoolArray
+    gender_ok: BoolArray
+    rate_ok: BoolArray
+
+    @property
+    def reachable(self) -> BoolArray:
+        """Listed and within both distances."""
+        return self.listed & self.in_distance & self.in_radius
+
+    @property
+    def passing(self) -> BoolArray:
+        """Passes every hard filter."""
+        return self.reachable & self.has_must & self.gender_ok & self.rate_ok
+
+
+def _window(index: CandidateIndex, query: _Query, seeker: Seeker, max_km: float) -> _Window:
+    positions = index.window(seeker.lat, seeker.lon, max_km)
+    distance = index.distances_km(positions, seeker.lat, seeker.lon)
+    count = len(positions)
+    if query.must_known:
+        words = split_words(query.must_int, len(index.skills))
+        has_must = _has_all(index.skills, positions, words)
+    else:
+        has_must = np.zeros(count, dtype=bool)
+    if query.gender is None:
+        gender_ok = np.ones(count, dtype=bool)
+    else:
+        gender_ok = index.gender[positions] == query.gender
+    if seeker.max_hourly_rate_pence is None:
+        rate_ok = np.ones(count, dtype=bool)
+    else:
+        # An unknown rate (-1) is not known to be over the limit, so it passes.
+        rate_ok = index.hourly_rate_pence[positions] <= seeker.max_hourly_rate_pence
+    return _Window(
+        positions=positions,
+        distance=distance,
+        listed=index.active[positions] & index.quality_assured[positions],
+        in_distance=distance <= max_km,
+        in_radius=distance <= index.travel_radius_km[positions],
+        has_must=has_must,
+        gender_ok=gender_ok,
+        rate_ok=rate_ok,
+    )
+
+
+def _check(
+    seeker: Seeker,
+    index: CandidateIndex,
+    weights: Weights | None,
+    limit: int,
+    max_per_provider: int | None,
+    diversity_top_n: int | None,
+) -> Weights:
+    if not isinstance(seeker, Seeker):
+        raise ValueError(f"seeker must be a Seeker, not {type(seeker).__name__}")
+    if not isinstance(index, CandidateIndex):
+        raise ValueError(f"index must come from build_index(), not {type(index).__name__}")
+    seeker.validate()
+    weights = Weights() if weights is None else weights
+    if not isinstance(weights, Weights):
+        raise ValueError(f"weights must be a Weights, not {type(weights).__name__}")
+    weights.validate()
+    for name, value, smallest in (
+        ("limit", limit, 1),
+        ("max_per_provider", max_per_provider, 1),
+        ("diversity_top_n", diversity_top_n, 1),
+    ):
+        if value is None and name != "limit":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+            raise ValueError(f"{name} must be a whole number of at least {smallest}, not {value!r}")
+    return weights
+
+
+class _Scores:
+    """Per-signal scores for a set of positions, and the weight each carries."""
+
+    def __init__(
+        self,
+        index: CandidateIndex,
+        query: _Query,
+        weights: Weights,
+        positions: IntArray,
+        distance: FloatArray,
+    ) -> None:
+        skill_words = len(index.skills)
+        wanted = {
+            "skills": len(query.nice_keys),
+            "interests": len(query.interest_keys),
+            "languages": len(query.language_keys),
+            "availability": len(query.slot_keys),
+        }
+        self.parts: dict[str, FloatArray] = {
+            "locality": locality_score(distance, weights.locality_half_km),
+            "skills": skills_score(
+                _popcount(index.skills, positions, split_words(query.nice_int, skill_words)),
+                wanted["skills"],
+            ),
+            "interests": interests_score(
+                _popcount(
+                    index.interests,
+                    positions,
+                    split_words(query.interest_int, len(index.interests)),
+                ),
+                wanted["interests"],
+                index.interests_listed[positions],
+            ),
+            "languages": languages_score(
+                _popcount(
+                    index.languages,
+                    positions,
+                    split_words(query.language_int, len(index.languages)),
+                ),
+                wanted["languages"],
+                index.languages_listed[positions],
+            ),
+            "availability": availability_score(
+                _popcount(
+                    index.availability,
+                    positions,
+                    split_words(query.slot_int, len(index.availability)),
+                ),
+                wanted["availability"],
+                index.availability_known[positions],
+            ),
+            "continuity": continuity_score(np.isin(positions, query.known), query.anyone_known),
+        }
+        applies = {
+            "locality": True,
+            "skills": wanted["skills"] > 0,
+            "interests": wanted["interests"] > 0,
+            "languages": wanted["languages"] > 0,
+            "availability": wanted["availability"] > 0,
+            "continuity": query.anyone_known,
+        }
+        given = weights.as_dict()
+        # A signal the person expressed no wish about does not count at all.
+        self.weights = {name: given[name] if applies[name] else 0.0 for name in SIGNAL_NAMES}
+        self.total = combine(self.parts, self.weights, len(positions))
+
+
+def combine(parts: dict[str, FloatArray], weights: dict[str, float], count: int) -> FloatArray:
+    """Weighted mean of the signal scores, clipped to [0, 1]; neutral if nothing counts."""
+    total_weight = sum(weights.values())
+    if total_weight <= 0:
+        return np.full(count, NEUTRAL)
+    total = np.zeros(count)
+    for name, weight in weights.items():
+        if weight > 0:
+            total += weight * parts[name]
+    return np.clip(total / total_weight, 0.0, 1.0)
+
+
+def _order(scores: FloatArray, distance: FloatArray, ties: IntArray, limit: int | None) -> IntArray:
+    """Indices best first: score down, then distance up, then the stable tie key."""
+    pool = np.arange(len(scores))
+    if limit is not None and len(scores) > limit:
+        # Keep everything tied with the limit-th score, so ties are broken by key, not chance.
+        kth = np.partition(-scores, limit - 1)[limit - 1]
+        pool = np.flatnonzero(-scores <= kth)
+    chosen = pool[np.lexsort((ties[pool], distance[pool], -scores[pool]))]
+    return chosen if limit is None else chosen[:limit]
+
+
+def _diversify(
+    order: IntArray, providers: npt.NDArray[np.integer[Any]], limit: int, cap: int, top_n: int
+) -> list[int]:
+    """At most ``cap`` per provider among the first ``top_n``; later places are unconstrained."""
+    chosen: list[int] = []
+    per_provider: Counter[int] = Counter()
+    for i in order.tolist():
+        provider = int(providers[i])
+        if provider >= 0 and per_provider[provider] >= cap:
+            continue
+        chosen.append(i)
+        per_provider[provider] += 1
+        if len(chosen) == min(top_n, limit):
+            break
+    if len(chosen) == top_n and top_n < limit:
+        taken = set(chosen)
+        chosen.extend([i for i in order.tolist() if i not in taken][: limit - top_n])
+    return chosen
+
+
+def _labels(index: CandidateIndex, kind: Kind, keys: list[str]) -> list[str]:
+    return [index.label(kind, key) for key in keys]
+
+
+def _explain(
+    index: CandidateIndex,
+    query: _Query,
+    scores: _Scores,
+    i: int,
+    position: int,
+    distance: float,
+) -> dict[str, Signal]:
+    candidate = index.candidates[position]
+    name = candidate.name
+    skills = index.skill_space.decode(join_words(index.skills, position) & query.nice_int)
+    their_interests = join_words(index.interests, position)
+    shared = index.interest_space.decode(their_interests & query.interest_int)
+    others = index.interest_space.decode(their_interests & ~query.interest_int)
+    languages = join_words(index.languages, position)
+    spoken = [k for k in query.language_keys if index.language_space.mask([k]) & languages]
+    missing = [k for k in query.language_keys if k not in spoken]
+    free = index.availability_space.decode(
+        join_words(index.availability, position) & query.slot_int
+    )
+    known = bool(np.isin(position, query.known))
+    texts = {
+        "locality": explain_locality(distance, candidate.travel_radius_km, name),
+        "skills": explain_skills(_labels(index, "skills", skills), len(query.nice_keys)),
+        "interests": explain_interests(
+            _labels(index, "interests", shared),
+            _labels(index, "interests", shared + others),
+            len(query.interest_keys),
+            name,
+        ),
+        "languages": explain_languages(
+            _labels(index, "languages", spoken),
+            _labels(index, "languages", missing),
+            bool(index.languages_listed[position]),
+            name,
+        ),
+        "availability": explain_availability(
+            [slot(s) for s in free],
+            len(query.slot_keys),
+            bool(index.availability_known[position]),
+            name,
+        ),
+        "continuity": explain_continuity(known, query.anyone_known, name),
+    }
+    return {
+        signal: Signal(float(scores.parts[signal][i]), scores.weights[signal], texts[signal])
+        for signal in SIGNAL_NAMES
+    }
+
+
+def rank(
+    seeker: Seeker,
+    index: CandidateIndex,
+    weights: Weights | None = None,
+    limit: int = 20,
+    *,
+    max_per_provider: int | None = None,
+    diversity_top_n: int | None = None,
+) -> RankResult:
+    """The best ``limit`` carers for ``seeker``, explained, with exclusions and suggestions.
+
+    With ``max_per_provider`` = K, at most K of the first ``diversity_top_n``
+    matches (default: all of them) come from any one provider.
+    """
+    weights = _check(seeker, index, weights, limit, max_per_provider, diversity_top_n)
+    query = _Query.build(seeker, index)
+    window = _window(index, query, seeker, seeker.max_distance_km)
+
+    steps = [
+        ("beyond_max_distance", window.listed & window.in_distance),
+        ("outside_travel_radius", window.in_radius),
+        ("missing_must_have", window.has_must),
+        ("gender", window.gender_ok),
+        ("over_budget", window.rate_ok),
+    ]
+    excluded: Counter[str] = Counter(
+        inactive=index.inactive_count, not_quality_assured=index.not_quality_assured_count
+    )
+    remaining = np.ones(len(window.positions), dtype=bool)
+    for reason, keep in steps:
+        kept = remaining & keep
+        if reason == "beyond_max_distance":
+            excluded[reason] = index.listed_count - int(np.count_nonzero(kept))
+        else:
+            excluded[reason] = int(np.count_nonzero(remaining)) - int(np.count_nonzero(kept))
+        remaining = kept
+    excluded = +excluded  # drop reasons that excluded nobody
+
+    positions = window.positions[remaining]
+    distance = window.distance[remaining]
+    scores = _Scores(index, query, weights, positions, distance)
+    ties = index.tie_rank[positions]
+    if max_per_provider is None:
+        chosen = _order(scores.total, distance, ties, limit).tolist()
+    else:
+        order = _order(scores.total, distance, ties, None)
+        chosen = _diversify(
+            order, index.provider[positions], limit, max_per_provider, diversity_top_n or limit
+        )
+
+    matches = []
+    for i in chosen:
+        position = int(positions[i])
+        candidate = index.candidates[position]
+        matches.append(
+            Match(
+                candidate_id=candidate.id,
+                score=float(scores.total[i]),
+                distance_km=float(distance[i]),
+                signals=_explain(index, query, scores, i, position, float(distance[i])),
+                name=candidate.name,
+                provider_id=candidate.provider_id,
+                team_id=candidate.team_id,
+            )
+        )
+    suggestions = _suggest(index, query, seeker, window) if len(matches) < limit else []
+    return RankResult(matches=matches, excluded=excluded, suggestions=suggestions)
+
+
+def _suggest(index: CandidateIndex, query: _Query, seeker: Seeker, window: _Window) -> list[str]:
+    """Computed ways to widen the search, each saying how many more carers it would find."""
+    suggestions: list[str] = []
+    must_labels = _labels(index, "skills", list(query.must_keys))
+    for key, label in zip(query.must_keys, must_labels, strict=True):
+        if key not in index.skill_space.bit_of:
+            nearest = [
+                index.vocabulary.label("skills", s)
+                for s in index.vocabulary.suggest(key, "skills")
+                if s in index.skill_space.bit_of
+            ]
+            hint = f"; did you mean {join_and(nearest)}?" if nearest else ""
+            suggestions.append(f"no carer lists {label} yet{hint}")
+    reachable = window.reachable
+    current = int(np.count_nonzero(window.passing))
+
+    for step in WIDER_DISTANCES_KM:
+        if step <= seeker.max_distance_km:
+            continue
+        wider = _window(index, query, seeker, step)
+        extra = int(np.count_nonzero(wider.passing)) - current
+        if extra > 0:
+            cover = f" cover {join_and(must_labels)}" if must_labels else ""
+            suggestions.append(f"{carers(extra)}{cover} within {radius(step)}")
+            break
+
+    if query.gender is not None:
+        extra = int(
+            np.count_nonzero(reachable & window.has_must & window.rate_ok & ~window.gender_ok)
+        )
+        if extra:
+            suggestions.append(f"{carers(extra)} if you drop the gender preference")
+
+    if seeker.max_hourly_rate_pence is not None:
+        over = reachable & window.has_must & window.gender_ok & ~window.rate_ok
+        extra = int(np.count_nonzero(over))
+        if extra:
+            highest = int(index.hourly_rate_pence[window.positions[over]].max())
+            suggestions.append(
+                f"{carers(extra)} if you raise your hourly limit to {pounds(highest)}"
+            )
+
+    if query.must_known and len(query.must_keys) > 0:
+        words = len(index.skills)
+        for key, label in zip(query.must_keys, must_labels, strict=True):
+            others = [k for k in query.must_keys if k != key]
+            has_key = _has_all(
+                index.skills, window.positions, split_words(index.skill_space.mask([key]), words)
+            )
+            has_others = _has_all(
+                index.skills, window.positions, split_words(index.skill_space.mask(others), words)
+            )
+            only_missing = reachable & window.gender_ok & window.rate_ok & has_others & ~has_key
+            extra = int(np.count_nonzero(only_missing))
+            if extra:
+                suggestions.append(
+                    f"{carers(extra)} if {label} is a nice-to-have instead of a must-have"
+                )
+    return suggestions
+
+
+@dataclass(frozen=True)
+class _TeamView:
+    """A team's members that can reach the person (indices into the eligible arrays)."""
+
+    code: int
+    members: IntArray
+    skills: int
+    covers_must: bool
+
+
+def _teams(
+    index: CandidateIndex, query: _Query, window: _Window
+) -> tuple[IntArray, list[_TeamView]]:
+    eligible = np.flatnonzero(
+        window.reachable & window.gender_ok & window.rate_ok & (index.team[window.positions] >= 0)
+    )
+    positions = window.positions[eligible]
+    codes = index.team[positions]
+    views = []
+    for code in np.unique(codes).tolist():
+        members = np.flatnonzero(codes == code)
+        skills = 0
+        for m in members.tolist():
+            skills |= join_words(index.skills, int(positions[m]))
+        covers = query.must_known and (skills & query.must_int) == query.must_int
+        views.append(_TeamView(int(code), members, skills, covers))
+    return eligible, views
+
+
+def rank_teams(
+    seeker: Seeker,
+    index: CandidateIndex,
+    weights: Weights | None = None,
+    limit: int = 20,
+    *,
+    max_per_provider: int | None = None,
+    diversity_top_n: int | None = None,
+) -> TeamRankResult:
+    """The best ``limit`` teams for ``seeker``, each scored from the members who can reach them.
+
+    Skills and languages count across the team (their union); interests come
+    from the best-matching member; locality is the mean over reachable members.
+    """
+    weights = _check(seeker, index, weights, limit, max_per_provider, diversity_top_n)
+    query = _Query.build(seeker, index)
+    window = _window(index, query, seeker, seeker.max_distance_km)
+    eligible, views = _teams(index, query, window)
+    excluded: Counter[str] = Counter(
+        no_member_in_reach=index.team_count - len(views),
+        missing_must_have=sum(1 for view in views if not view.covers_must),
+    )
+    excluded = +excluded
+    views = [view for view in views if view.covers_must]
+
+    positions = window.positions[eligible]
+    distance = window.distance[eligible]
+    members = _Scores(index, query, weights, positions, distance)
+    nice_wanted = len(query.nice_keys)
+    parts: dict[str, list[float]] = {name: [] for name in SIGNAL_NAMES}
+    nearest: list[float] = []
+    for view in views:
+        m = view.members
+        union_languages = 0
+        union_slots = 0
+        for p in positions[m].tolist():
+            union_languages |= join_words(index.languages, p)
+            union_slots |= join_words(index.availability, p)
+        one = np.zeros(1, dtype=np.int64)
+        parts["locality"].append(float(members.parts["locality"][m].mean()))
+        parts["skills"].append(
+            float(skills_score(one + (view.skills & query.nice_int).bit_count(), nice_wanted)[0])
+        )
+        parts["interests"].append(float(members.parts["interests"][m].max()))
+        parts["languages"].append(
+            float(
+                languages_score(
+                    one + (union_languages & query.language_int).bit_count(),
+                    len(query.language_keys),
+                    np.array([bool(index.languages_listed[positions[m]].any())]),
+                )[0]
+            )
+        )
+        parts["availability"].append(
+            float(
+                availability_score(
+                    one + (union_slots & query.slot_int).bit_count(),
+                    len(query.slot_keys),
+                    np.array([bool(index.availability_known[positions[m]].any())]),
+                )[0]
+            )
+        )
+        parts["continuity"].append(float(members.parts["continuity"][m].max()))
+        nearest.append(float(distance[m].min()))
+
+    arrays = {name: np.asarray(values, dtype=np.float64) for name, values in parts.items()}
+    totals = combine(arrays, members.weights, len(views))
+    nearest_km = np.asarray(nearest, dtype=np.float64)
+    ties = index.team_tie_rank[np.asarray([v.code for v in views], dtype=np.int64)]
+    if max_per_provider is None:
+        chosen = _order(totals, nearest_km, ties, limit).tolist()
+    else:
+        team_provider = np.asarray(
+            [int(index.provider[positions[v.members[0]]]) for v in views], dtype=np.int64
+        )
+        chosen = _diversify(
+            _order(totals, nearest_km, ties, None),
+            team_provider,
+            limit,
+            max_per_provider,
+            diversity_top_n or limit,
+        )
+
+    matches = [
+        _team_match(index, query, members, arrays, totals, t, views[t], positions, distance)
+        for t in chosen
+    ]
+    suggestions: list[str] = []
+    if len(matches) < limit:
+        for step in WIDER_DISTANCES_KM:
+            if step <= seeker.max_distance_km:
+                continue
+            _, wider = _teams(index, query, _window(index, query, seeker, step))
+            extra = sum(1 for view in wider if view.covers_must) - len(views)
+            if extra > 0:
+                suggestions.append(f"{carers(extra, 'team')} within {radius(step)}")
+                break
+    return TeamRankResult(matches=matches, excluded=excluded, suggestions=suggestions)
+
+
+def _member_name(index: CandidateIndex, position: int) -> str:
+    candidate = index.candidates[position]
+    return candidate.name if candidate.name is not None else str(candidate.id)
+
+
+def _team_match(
+    index: CandidateIndex,
+    query: _Query,
+    members: _Scores,
+    parts: dict[str, FloatArray],
+    totals: FloatArray,
+    t: int,
+    view: _TeamView,
+    positions: IntArray,
+    distance: FloatArray,
+) -> TeamMatch:
+    m = view.members
+    ranked = m[_order(members.total[m], distance[m], index.tie_rank[positions[m]], None)]
+    member_positions = [int(positions[i]) for i in ranked.tolist()]
+    names = [_member_name(index, p) for p in member_positions]
+    best_interest = int(m[np.argmax(members.parts["interests"][m])])
+    closest = int(m[np.argmin(distance[m])])
+
+    nice = _labels(index, "skills", index.skill_space.decode(view.skills & query.nice_int))
+    member_signals = _explain(
+        index, query, members, best_interest, int(positions[best_interest]), 0.0
+    )
+    union_languages = 0
+    union_slots = 0
+    for p in member_positions:
+        union_languages |= join_words(index.languages, p)
+        union_slots |= join_words(index.availability, p)
+    spoken = [k for k in query.language_keys if index.language_space.mask([k]) & union_languages]
+    free = index.availability_space.decode(union_slots & query.slot_int)
+    known_members = [
+        _member_name(index, p) for p in member_positions if p in set(query.known.tolist())
+    ]
+
+    count = len(member_positions)
+    near_name = _member_name(index, int(positions[closest]))
+    texts = {
+        "locality": (
+            f"{count} member{'' if count == 1 else 's'} can reach you; "
+            f"the nearest, {near_name}, is {km(float(distance[closest]))} away"
+        ),
+        "skills": (
+            "between them the team " + explain_skills(nice, len(query.nice_keys))
+            if query.nice_keys
+            else explain_skills([], 0)
+        ),
+        "interests": _team_interests(
+            member_signals["interests"].explanation,
+            _member_name(index, int(positions[best_interest])),
+        ),
+        "languages": _team_prefix(
+            explain_languages(
+                _labels(index, "languages", spoken),
+                _labels(index, "languages", [k for k in query.language_keys if k not in spoken]),
+                bool(index.languages_listed[positions[m]].any()),
+                "the team",
+            )
+        ),
+        "availability": _team_prefix(
+            explain_availability(
+                [slot(s) for s in free],
+                len(query.slot_keys),
+                bool(index.availability_known[positions[m]].any()),
+                "the team",
+            )
+        ),
+        "continuity": (
+            f"you already know {join_and(known_members)} in this team"
+            if known_members
+            else "you do not know anyone in this team yet"
+            if query.anyone_known
+            else explain_continuity(False, False, None)
+        ),
+    }
+    signals = {
+        name: Signal(float(parts[name][t]), members.weights[name], texts[name])
+        for name in SIGNAL_NAMES
+    }
+    best_ids: tuple[CandidateId, ...] = tuple(index.candidates[p].id for p in member_positions[:3])
+    return TeamMatch(
+        team_id=index.team_ids[view.code],
+        score=float(totals[t]),
+        distance_km=float(distance[closest]),
+        signals=signals,
+        member_ids=tuple(index.candidates[p].id for p in member_positions),
+        best_member_ids=best_ids,
+        summary=f"best fits: {join_and(names[:3])}",
+        provider_id=index.candidates[member_positions[0]].provider_id,
+    )
+
+
+def _team_interests(text: str, name: str) -> str:
+    if text.startswith("you both enjoy "):
+        return f"you and {name} both enjoy " + text.removeprefix("you both enjoy ")
+    return text
+
+
+def _team_prefix(text: str) -> str:
+    if text.startswith(("speaks", "does not", "free", "not free")):
+        return f"the team {'is ' if 'free' in text.split()[:2] else ''}{text}"
+    return text

@@ -1,0 +1,223 @@
+"""Frozen dataclasses that go into and come out of the matching engine.
+
+Collections are normalised on construction (sets become frozensets, interests a
+tuple) so callers may pass plain sets and lists. Values are validated by
+``build_index`` and ``rank``, which raise ``ValueError`` naming the bad field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, fields
+from typing import TypeAlias
+
+CandidateId: TypeAlias = str | int
+GroupId: TypeAlias = str | int
+
+SIGNAL_NAMES = ("locality", "skills", "interests", "languages", "availability", "continuity")
+
+
+def _frozen(values: Iterable[str] | str) -> frozenset[str]:
+    if isinstance(values, frozenset):
+        return values
+    if isinstance(values, str):
+        return frozenset((values,))
+    return frozenset(values)
+
+
+def _texts(values: Iterable[str] | str) -> tuple[str, ...]:
+    if isinstance(values, tuple):
+        return values
+    if isinstance(values, str):
+        return (values,)
+    if isinstance(values, AbstractSet):
+        return tuple(sorted(values))
+    return tuple(values)
+
+
+def _finite(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A carer who can be matched. ``None`` means unknown, never "none"."""
+
+    id: CandidateId
+    lat: float
+    lon: float
+    travel_radius_km: float
+    skills: AbstractSet[str]
+    interests: Iterable[str]
+    languages: AbstractSet[str]
+    gender: str | None = None
+    hourly_rate_pence: int | None = None
+    availability: AbstractSet[str] | None = None
+    provider_id: GroupId | None = None
+    team_id: GroupId | None = None
+    quality_assured: bool = True
+    active: bool = True
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skills", _frozen(self.skills))
+        object.__setattr__(self, "interests", _texts(self.interests))
+        object.__setattr__(self, "languages", _frozen(self.languages))
+        if self.availability is not None:
+            object.__setattr__(self, "availability", _frozen(self.availability))
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first field that is out of range."""
+        where = f"candidate {self.id!r}"
+        lat = _finite(self.lat, f"{where}: lat")
+        lon = _finite(self.lon, f"{where}: lon")
+        if not -90.0 <= lat <= 90.0:
+            raise ValueError(f"{where}: lat must be between -90 and 90, not {lat}")
+        if not -180.0 <= lon <= 180.0:
+            raise ValueError(f"{where}: lon must be between -180 and 180, not {lon}")
+        if _finite(self.travel_radius_km, f"{where}: travel_radius_km") < 0:
+            raise ValueError(f"{where}: travel_radius_km must not be negative")
+        rate = self.hourly_rate_pence
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 0):
+            raise ValueError(f"{where}: hourly_rate_pence must be a whole number of pence >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Seeker:
+    """The person looking for care, and what they asked for."""
+
+    lat: float
+    lon: float
+    max_distance_km: float
+    must_have: AbstractSet[str] = frozenset()
+    nice_to_have: AbstractSet[str] = frozenset()
+    interests: Iterable[str] = ()
+    languages: AbstractSet[str] = frozenset()
+    carer_gender: str | None = None
+    max_hourly_rate_pence: int | None = None
+    availability: AbstractSet[str] | None = None
+    known_candidate_ids: AbstractSet[CandidateId] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "must_have", _frozen(self.must_have))
+        object.__setattr__(self, "nice_to_have", _frozen(self.nice_to_have))
+        object.__setattr__(self, "interests", _texts(self.interests))
+        object.__setattr__(self, "languages", _frozen(self.languages))
+        if self.availability is not None:
+            object.__setattr__(self, "availability", _frozen(self.availability))
+        known = self.known_candidate_ids
+        if isinstance(known, str | int):
+            known = frozenset((known,))
+        object.__setattr__(self, "known_candidate_ids", frozenset(known))
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first field that is out of range."""
+        lat = _finite(self.lat, "seeker.lat")
+        lon = _finite(self.lon, "seeker.lon")
+        if not -90.0 <= lat <= 90.0:
+            raise ValueError(f"seeker.lat must be between -90 and 90, not {lat}")
+        if not -180.0 <= lon <= 180.0:
+            raise ValueError(f"seeker.lon must be between -180 and 180, not {lon}")
+        if _finite(self.max_distance_km, "seeker.max_distance_km") < 0:
+            raise ValueError(
+                f"seeker.max_distance_km must not be negative, not {self.max_distance_km}"
+            )
+        rate = self.max_hourly_rate_pence
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 0):
+            raise ValueError(
+                f"seeker.max_hourly_rate_pence must be a whole number of pence >= 0, not {rate!r}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """How much each signal counts in the weighted mean (any non-negative scale)."""
+
+    locality: float = 1.0
+    skills: float = 1.0
+    interests: float = 1.0
+    languages: float = 0.75
+    availability: float = 0.75
+    continuity: float = 0.5
+    # Distance at which the locality signal halves (it is 1 at 0 km).
+    locality_half_km: float = 5.0
+
+    def as_dict(self) -> dict[str, float]:
+        """Signal name -> weight, in ``SIGNAL_NAMES`` order."""
+        return {name: float(getattr(self, name)) for name in SIGNAL_NAMES}
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming a negative or non-finite weight, or all zero."""
+        for item in fields(self):
+            value = _finite(getattr(self, item.name), f"weights.{item.name}")
+            if value < 0:
+                raise ValueError(f"weights.{item.name} must not be negative, not {value}")
+        if self.locality_half_km <= 0:
+            raise ValueError("weights.locality_half_km must be above zero")
+        if not any(value > 0 for value in self.as_dict().values()):
+            raise ValueError(
+                "weights: at least one of " + ", ".join(SIGNAL_NAMES) + " must be above zero"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One signal's score in [0, 1], the weight it carried, and why."""
+
+    score: float
+    weight: float
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """A ranked carer with its overall score and per-signal explanations."""
+
+    candidate_id: CandidateId
+    score: float
+    distance_km: float
+    signals: Mapping[str, Signal]
+    name: str | None = None
+    provider_id: GroupId | None = None
+    team_id: GroupId | None = None
+
+    @property
+    def explanation(self) -> str:
+        """All weighted signal explanations as one sentence-per-line text."""
+        return "\n".join(s.explanation for s in self.signals.values() if s.weight > 0)
+
+
+@dataclass(frozen=True)
+class TeamMatch:
+    """A ranked team, scored from the members who can reach the person."""
+
+    team_id: GroupId
+    score: float
+    distance_km: float
+    signals: Mapping[str, Signal]
+    member_ids: tuple[CandidateId, ...]
+    best_member_ids: tuple[CandidateId, ...]
+    summary: str
+    provider_id: GroupId | None = None
+
+
+@dataclass(frozen=True)
+class RankResult:
+    """Matches best first, exclusion counts by reason, and ways to widen the search."""
+
+    matches: list[Match]
+    excluded: Mapping[str, int]
+    suggestions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TeamRankResult:
+    """Team matches best first, exclusion counts by reason, and ways to widen the search."""
+
+    matches: list[TeamMatch]
+    excluded: Mapping[str, int]
+    suggestions: list[str] = field(default_factory=list)

@@ -1,0 +1,123 @@
+"""Factories for tests: small functions that build valid rows with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from marketplace.extensions import db
+from marketplace.models import (
+    Carer,
+    ConsentGrant,
+    Person,
+    Provider,
+    ProviderAdmin,
+    Team,
+    TeamMember,
+    User,
+    utcnow,
+)
+from marketplace.security import hash_password
+
+ROLE_NAMES = ["person", "supporter", "provider_admin", "carer", "reviewer", "admin"]
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+_PASSWORD_HASH: str | None = None
+
+
+def _password_hash() -> str:
+    global _PASSWORD_HASH
+    if _PASSWORD_HASH is None:  # hashing is slow on purpose; do it once
+        _PASSWORD_HASH = hash_password(PASSWORD)
+    return _PASSWORD_HASH
+
+
+class Factories:
+    def user(self, roles: list[str] | None = None, email: str | None = None, **kw: Any) -> User:
+        n = next(_counter)
+        user = User(
+            email=email or f"user{n}@example.org",
+            password_hash=_password_hash(),
+            display_name=kw.pop("display_name", f"User {n}"),
+            **kw,
+        )
+        for role in roles or ["person"]:
+            user.add_role(role)
+        db.session.add(user)
+        db.session.flush()
+        if "person" in (roles or ["person"]):
+            self.person(user=user)
+        return user
+
+    def person(self, user: User | None = None, **kw: Any) -> Person:
+        if user is None:
+            return self.user(roles=["person"]).person  # type: ignore[return-value]
+        defaults: dict[str, Any] = dict(
+            display_name=user.display_name, postcode="LS6 1AA", district="LS6",
+            lat=53.81787, lon=-1.5745, care_council_code="E08000035",
+        )
+        defaults.update(kw)
+        person = Person(user_id=user.id, **defaults)
+        db.session.add(person)
+        db.session.flush()
+        db.session.refresh(user)
+        return person
+
+    def provider(self, qa_status: str = "approved", admin: User | None = None, **kw: Any) -> Provider:
+        n = next(_counter)
+        defaults: dict[str, Any] = dict(
+            name=f"Test Care Co-op {n}", legal_form="worker_coop", district="LS6",
+            postcode="LS6 1AA", lat=53.81787, lon=-1.5745, care_council_code="E08000035",
+            service_radius_km=10.0, skills=["personal_care"], languages=["en"],
+            members=["workers"], principles="Owned by our workers.",
+        )
+        defaults.update(kw)
+        provider = Provider(
+            qa_status=qa_status,
+            approved_at=utcnow() if qa_status in {"approved", "suspended"} else None,
+            **defaults,
+        )
+        db.session.add(provider)
+        db.session.flush()
+        if admin is not None:
+            db.session.add(ProviderAdmin(provider_id=provider.id, user_id=admin.id))
+            db.session.flush()
+        return provider
+
+    def carer(self, provider: Provider | None = None, **kw: Any) -> Carer:
+        n = next(_counter)
+        if provider is None and "provider_id" not in kw:
+            provider = self.provider()
+        defaults: dict[str, Any] = dict(
+            display_name=f"Carer {n}", district="LS6", lat=53.82, lon=-1.57,
+            skills=["personal_care", "cooking"], interests=["gardening"], languages=["en"],
+            gender="female", travel_radius_km=8.0, hourly_rate_pence=1850,
+            availability=["mon-am", "tue-pm"],
+        )
+        defaults.update(kw)
+        carer = Carer(provider_id=provider.id if provider else kw.get("provider_id"), **defaults)
+        db.session.add(carer)
+        db.session.flush()
+        return carer
+
+    def team(self, provider: Provider | None = None, members: int = 0, **kw: Any) -> Team:
+        provider = provider or self.provider()
+        team = Team(provider_id=provider.id, name=kw.pop("name", f"Team {next(_counter)}"),
+                    patch=kw.pop("patch", ["LS6"]), **kw)
+        db.session.add(team)
+        db.session.flush()
+        for seat in range(1, members + 1):
+            db.session.add(
+                TeamMember(team_id=team.id, carer_id=self.carer(provider).id, seat=seat)
+            )
+        db.session.flush()
+        return team
+
+    def consent(self, person: Person, supporter: User, scopes: list[str], **kw: Any) -> ConsentGrant:
+        grant = ConsentGrant(
+            person_id=person.id, supporter_user_id=supporter.id,
+            granted_by_user_id=person.user_id, scopes=scopes, **kw,
+        )
+        db.session.add(grant)
+        db.session.flush()
+        return grant

@@ -1,0 +1,212 @@
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from factories import PASSWORD
+from marketplace import create_app
+from marketplace.auth import services
+from marketplace.config import TestConfig
+from marketplace.extensions import db
+from marketplace.models import AuditLog, Person, User
+
+
+def outbox(app):
+    state = app.extensions["mailman"]
+    if not hasattr(state, "outbox"):
+        state.outbox = []
+    return state.outbox
+
+
+def register(client, **overrides):
+    data = {
+        "display_name": "Sam Jones",
+        "email": "sam@example.org",
+        "password": "a long enough password",
+        "confirm": "a long enough password",
+        "account_type": "person",
+    }
+    data.update(overrides)
+    return client.post("/register", data=data)
+
+
+def test_register_creates_person_and_logs_in(client):
+    response = register(client)
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.email == "sam@example.org"))
+    assert user.roles == {"person"}
+    assert db.session.scalar(sa.select(Person).where(Person.user_id == user.id))
+    assert user.password_hash.startswith("$argon2id$")
+    assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"email": "not-an-email"}, "Enter an email address in the right format"),
+        ({"password": "short", "confirm": "short"}, "at least 10 characters"),
+        ({"confirm": "something else entirely"}, "The passwords do not match"),
+        ({"display_name": ""}, "Enter your name"),
+        ({"account_type": "admin"}, "Not a valid choice"),
+        ({"email": "same@example.org", "password": "same@example.org",
+          "confirm": "same@example.org"}, "must not be your email address"),
+    ],
+)
+def test_register_bad_input_shows_error_summary_and_saves_nothing(client, overrides, message):
+    response = register(client, **overrides)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in body and message in body
+    assert body.count('class="error-summary"') == 1
+    assert "<title>Error:" in body
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_register_with_taken_email(client, make):
+    make.user(email="sam@example.org")
+    body = register(client, email="SAM@example.org").get_data(as_text=True)
+    assert "already uses this email address" in body
+
+
+def test_self_registration_cannot_make_a_reviewer(client):
+    register(client, account_type="reviewer")
+    assert db.session.scalar(sa.select(User).where(User.email == "sam@example.org")) is None
+
+
+def test_login_and_logout(client, make):
+    make.user(email="kim@example.org")
+    response = client.post("/login", data={"email": "KIM@example.org", "password": PASSWORD})
+    assert response.status_code == 302 and response.location.endswith("/account")
+    assert client.get("/account").status_code == 200
+    assert client.post("/logout").status_code == 302
+    assert client.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize("email, password", [("kim@example.org", "wrong password!"),
+                                             ("nobody@example.org", PASSWORD)])
+def test_login_failure_says_so_without_saying_which(client, make, email, password):
+    make.user(email="kim@example.org")
+    body = client.post("/login", data={"email": email, "password": password}).get_data(as_text=True)
+    assert "The email address or password is not right" in body
+    assert client.get("/account").status_code == 302
+
+
+def test_login_empty_form(client):
+    body = client.post("/login", data={}).get_data(as_text=True)
+    assert "Enter your email address" in body and "Enter your password" in body
+
+
+def test_deactivated_account_cannot_log_in(client, make):
+    make.user(email="gone@example.org", is_active_account=False)
+    client.post("/login", data={"email": "gone@example.org", "password": PASSWORD})
+    assert client.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize("target, expected", [("/about", "/about"), ("https://evil.example/", "/account"),
+                                              ("//evil.example/", "/account")])
+def test_login_only_follows_local_next(client, make, target, expected):
+    make.user(email="kim@example.org")
+    response = client.post(f"/login?next={target}", data={"email": "kim@example.org",
+                                                         "password": PASSWORD})
+    assert response.location.endswith(expected)
+
+
+def test_password_reset_round_trip(app, client, make):
+    user = make.user(email="reset@example.org")
+    outbox(app).clear()
+    response = client.post("/reset-password", data={"email": "reset@example.org"})
+    assert "Check your email" in response.get_data(as_text=True)
+    assert len(outbox(app)) == 1
+    link = re.search(r"http://\S+", outbox(app)[0].body).group(0)
+    path = link.split("localhost", 1)[1]
+    response = client.post(path, data={"password": "my new password 1", "confirm": "my new password 1"})
+    assert response.status_code == 302
+    assert services.authenticate("reset@example.org", "my new password 1") is not None
+    # The token works once only.
+    assert client.get(path).status_code == 400
+    assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "user.password_changed",
+                                                       AuditLog.target_id == user.id))
+
+
+def test_password_reset_for_unknown_email_sends_nothing_but_looks_the_same(app, client):
+    outbox(app).clear()
+    response = client.post("/reset-password", data={"email": "nobody@example.org"})
+    assert "Check your email" in response.get_data(as_text=True)
+    assert outbox(app) == []
+
+
+def test_password_reset_bad_token(client):
+    response = client.get("/reset-password/not-a-token")
+    assert response.status_code == 400
+    assert "This link does not work" in response.get_data(as_text=True)
+
+
+def test_password_reset_mismatch(client, make):
+    user = make.user()
+    token = services.make_reset_token(user)
+    body = client.post(f"/reset-password/{token}", data={"password": "new password 1",
+                                                         "confirm": "other"}).get_data(as_text=True)
+    assert "The passwords do not match" in body
+
+
+def test_account_export_and_delete(login, make):
+    user = make.user(roles=["person"], email="me@example.org")
+    client = login(user)
+    export = client.get("/account/export")
+    assert export.json["account"]["email"] == "me@example.org"
+    assert export.json["person"]["postcode"] == "LS6 1AA"
+    refused = client.post("/account/delete", data={})
+    assert refused.status_code == 400 and "Tick the box" in refused.get_data(as_text=True)
+    assert client.post("/account/delete", data={"confirm": "yes"}).status_code == 302
+    assert db.session.scalar(sa.select(User).where(User.email == "me@example.org")) is None
+
+
+def test_roles_required_decorator(app, make):
+    from flask_login import login_user
+    from werkzeug.exceptions import Forbidden
+
+    from marketplace.security import roles_required
+
+    @roles_required("reviewer")
+    def secret():
+        return "ok"
+
+    with app.test_request_context("/secret"):
+        assert secret().status_code == 302  # anonymous: sent to log in
+    for roles, allowed in [(["person"], False), (["reviewer"], True), (["admin"], True)]:
+        with app.test_request_context("/secret"):
+            login_user(make.user(roles=roles))
+            if allowed:
+                assert secret() == "ok"
+            else:
+                with pytest.raises(Forbidden):
+                    secret()
+
+
+def test_login_is_rate_limited(database_url):
+    class Limited(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        RATELIMIT_ENABLED = True
+        LOGIN_RATE_LIMIT = "3 per minute"
+
+    app = create_app(Limited)
+    client = app.test_client()
+    statuses = [client.post("/login", data={"email": "x@example.org", "password": "nope"}).status_code
+                for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert "Too many tries" in client.post("/login", data={}).get_data(as_text=True)
+    assert client.get("/login").status_code == 200  # reading the form is not limited
+
+
+def test_create_admin_command(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create-admin", "boss@example.org", "--name", "Boss",
+                                 "--password", "a good long password"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "boss@example.org"))
+    assert user.roles == {"admin"}
+    again = runner.invoke(args=["users", "create-admin", "boss@example.org",
+                                "--password", "a good long password"])
+    assert again.exit_code != 0 and "already uses" in again.output
+    short = runner.invoke(args=["users", "create-admin", "b2@example.org", "--password", "short"])
+    assert short.exit_code != 0
