@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
 from marketplace.extensions import db
@@ -17,6 +17,7 @@ vocabulary_cli = AppGroup("vocabulary", help="Manage skills, interests and langu
 @click.option("--carers", default=300, show_default=True, help="How many carers to create.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@with_appcontext
 def seed_demo_command(carers: int, seed: int, if_empty: bool) -> None:
     """Fill the database with demo co-ops, teams, carers and users on real UK places."""
     from marketplace.demo import DEMO_LOGINS, DEMO_PASSWORD, database_is_empty, seed_demo
@@ -42,7 +43,7 @@ def seed_demo_command(carers: int, seed: int, if_empty: bool) -> None:
 
 
 def _print_logins(logins: list[tuple[str, str, list[str], str]], password: str) -> None:
-    click.echo("\nDemo logins (password for all: %s):" % password)
+    click.echo(f"\nDemo logins (password for all: {password}):")
     for email, name, _roles, what in logins:
         click.echo(f"  {email:<32} {name} – {what}")
 

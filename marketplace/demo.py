@@ -17,7 +17,6 @@ from marketplace.extensions import db
 from marketplace.models import (
     Carer,
     ConsentGrant,
-    Person,
     Provider,
     ProviderAdmin,
     Team,
@@ -41,54 +40,158 @@ DEMO_LOGINS = [
 
 # Real postcode districts in each place. (place, districts, provider names)
 PLACES: list[tuple[str, list[str], list[str]]] = [
-    ("Leeds", ["LS6", "LS7", "LS8", "LS4", "LS11", "LS12", "LS9", "LS17"],
-     ["Headingley Care Co-op", "Chapeltown Home Support Co-operative",
-      "Aire Valley Care Workers' Co-op", "Roundhay Circles CIC", "Leeds Shared Care Mutual"]),
-    ("Doncaster", ["DN1", "DN2", "DN4", "DN5", "DN12"],
-     ["Don Valley Care Co-operative", "Doncaster Neighbourhood Carers CIC",
-      "Conisbrough Community Care Society"]),
-    ("Bristol", ["BS1", "BS2", "BS3", "BS5", "BS6", "BS7", "BS16"],
-     ["Bristol Care Workers Co-operative", "Easton Together Care CIC",
-      "Avon Home Care Mutual", "Bedminster Circles Co-op", "Severnside PA Collective"]),
-    ("Manchester", ["M14", "M13", "M20", "M21", "M8", "M9", "M40"],
-     ["Manchester Community Care Co-op", "Levenshulme Care Collective",
-      "Moss Side Family Support Society", "Northern Quarter Carers CIC"]),
-    ("London", ["E8", "N16", "SE15", "SE5", "SW9", "NW5", "E17", "N19"],
-     ["Hackney Care Co-operative", "Peckham Home Support Co-op",
-      "Brixton Community Carers CIC", "Walthamstow Wellbeing Team",
-      "Camden Care Mutual", "Islington Carers' Collective"]),
-    ("Cardiff", ["CF10", "CF11", "CF14", "CF24", "CF5"],
-     ["Cwmni Gofal Caerdydd Co-op", "Cardiff Care Workers Co-operative",
-      "Taff Community Care CIC"]),
-    ("Glasgow", ["G11", "G12", "G20", "G31", "G41", "G42"],
-     ["Glasgow Care Co-operative", "Southside Home Support Co-op",
-      "Dennistoun Community Carers", "Clyde Carers Mutual"]),
+    (
+        "Leeds",
+        ["LS6", "LS7", "LS8", "LS4", "LS11", "LS12", "LS9", "LS17"],
+        [
+            "Headingley Care Co-op",
+            "Chapeltown Home Support Co-operative",
+            "Aire Valley Care Workers' Co-op",
+            "Roundhay Circles CIC",
+            "Leeds Shared Care Mutual",
+        ],
+    ),
+    (
+        "Doncaster",
+        ["DN1", "DN2", "DN4", "DN5", "DN12"],
+        [
+            "Don Valley Care Co-operative",
+            "Doncaster Neighbourhood Carers CIC",
+            "Conisbrough Community Care Society",
+        ],
+    ),
+    (
+        "Bristol",
+        ["BS1", "BS2", "BS3", "BS5", "BS6", "BS7", "BS16"],
+        [
+            "Bristol Care Workers Co-operative",
+            "Easton Together Care CIC",
+            "Avon Home Care Mutual",
+            "Bedminster Circles Co-op",
+            "Severnside PA Collective",
+        ],
+    ),
+    (
+        "Manchester",
+        ["M14", "M13", "M20", "M21", "M8", "M9", "M40"],
+        [
+            "Manchester Community Care Co-op",
+            "Levenshulme Care Collective",
+            "Moss Side Family Support Society",
+            "Northern Quarter Carers CIC",
+        ],
+    ),
+    (
+        "London",
+        ["E8", "N16", "SE15", "SE5", "SW9", "NW5", "E17", "N19"],
+        [
+            "Hackney Care Co-operative",
+            "Peckham Home Support Co-op",
+            "Brixton Community Carers CIC",
+            "Walthamstow Wellbeing Team",
+            "Camden Care Mutual",
+            "Islington Carers' Collective",
+        ],
+    ),
+    (
+        "Cardiff",
+        ["CF10", "CF11", "CF14", "CF24", "CF5"],
+        [
+            "Cwmni Gofal Caerdydd Co-op",
+            "Cardiff Care Workers Co-operative",
+            "Taff Community Care CIC",
+        ],
+    ),
+    (
+        "Glasgow",
+        ["G11", "G12", "G20", "G31", "G41", "G42"],
+        [
+            "Glasgow Care Co-operative",
+            "Southside Home Support Co-op",
+            "Dennistoun Community Carers",
+            "Clyde Carers Mutual",
+        ],
+    ),
 ]
 
 FIRST_NAMES = [
-    "Ana", "Ben", "Chloe", "Dev", "Ellie", "Farah", "George", "Hana", "Isaac", "Jade", "Kwame",
-    "Leah", "Mo", "Nia", "Oskar", "Priya", "Rhys", "Sara", "Tariq", "Uma", "Vicky", "Wes",
-    "Yusuf", "Zofia", "Aled", "Bronwen", "Callum", "Deepa", "Eilidh", "Fergus", "Grace", "Hamza",
-    "Iona", "Jakub", "Kerry", "Lucy", "Marek", "Niamh", "Olu", "Paul", "Rosa", "Sian", "Tom",
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ellie",
+    "Farah",
+    "George",
+    "Hana",
+    "Isaac",
+    "Jade",
+    "Kwame",
+    "Leah",
+    "Mo",
+    "Nia",
+    "Oskar",
+    "Priya",
+    "Rhys",
+    "Sara",
+    "Tariq",
+    "Uma",
+    "Vicky",
+    "Wes",
+    "Yusuf",
+    "Zofia",
+    "Aled",
+    "Bronwen",
+    "Callum",
+    "Deepa",
+    "Eilidh",
+    "Fergus",
+    "Grace",
+    "Hamza",
+    "Iona",
+    "Jakub",
+    "Kerry",
+    "Lucy",
+    "Marek",
+    "Niamh",
+    "Olu",
+    "Paul",
+    "Rosa",
+    "Sian",
+    "Tom",
 ]
 SURNAME_INITIALS = "ABCDEFGHJKLMNOPRSTW"
-SLOTS = [f"{d}-{p}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-         for p in ("am", "pm", "eve")]
+SLOTS = [
+    f"{d}-{p}"
+    for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    for p in ("am", "pm", "eve")
+]
 LANGUAGE_BY_PLACE = {
-    "Cardiff": ["cy"], "Glasgow": ["gd", "pl"], "London": ["bn", "so", "pl", "pt", "es"],
-    "Leeds": ["ur", "pa", "pl"], "Manchester": ["ur", "ar", "so"], "Bristol": ["so", "pl"],
+    "Cardiff": ["cy"],
+    "Glasgow": ["gd", "pl"],
+    "London": ["bn", "so", "pl", "pt", "es"],
+    "Leeds": ["ur", "pa", "pl"],
+    "Manchester": ["ur", "ar", "so"],
+    "Bristol": ["so", "pl"],
     "Doncaster": ["pl", "ro"],
 }
 PRINCIPLES = (
     "We are owned by the people who do the work. Every member has one vote, we share what "
     "we earn, and we put the people we support first."
 )
-MEMBER_SETS = [["workers"], ["workers", "people_supported"],
-               ["workers", "people_supported", "families"], ["workers", "community"]]
-NOT_APPROVED = {"Roundhay Circles CIC": "submitted", "Avon Home Care Mutual": "draft",
-                "Northern Quarter Carers CIC": "changes_requested",
-                "Islington Carers' Collective": "suspended", "Taff Community Care CIC": "submitted",
-                "Clyde Carers Mutual": "draft"}
+MEMBER_SETS = [
+    ["workers"],
+    ["workers", "people_supported"],
+    ["workers", "people_supported", "families"],
+    ["workers", "community"],
+]
+NOT_APPROVED = {
+    "Roundhay Circles CIC": "submitted",
+    "Avon Home Care Mutual": "draft",
+    "Northern Quarter Carers CIC": "changes_requested",
+    "Islington Carers' Collective": "suspended",
+    "Taff Community Care CIC": "submitted",
+    "Clyde Carers Mutual": "draft",
+}
 
 
 @dataclass
@@ -117,8 +220,10 @@ def _carer_profile(rng: random.Random, place: str) -> dict[str, object]:
     slots = sorted(rng.sample(SLOTS, k=rng.randint(4, 14)), key=SLOTS.index)
     return {
         "skills": sorted(s for s in chosen if s in DEFAULT_VOCABULARY.skills),
-        "interests": [DEFAULT_VOCABULARY.interests[i].label.lower()
-                      for i in sorted(rng.sample(interests, k=rng.randint(1, 4)))],
+        "interests": [
+            DEFAULT_VOCABULARY.interests[i].label.lower()
+            for i in sorted(rng.sample(interests, k=rng.randint(1, 4)))
+        ],
         "languages": languages,
         "gender": rng.choices(["female", "male", "non_binary", None], [60, 32, 3, 5])[0],
         "travel_radius_km": float(rng.choice([5, 8, 10, 12, 15, 20])),
@@ -140,12 +245,15 @@ def database_is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
-def seed_demo(carers: int = 300, seed: int = 2026,
-              progress: Callable[[int], None] | None = None) -> SeedReport:
+def seed_demo(
+    carers: int = 300, seed: int = 2026, progress: Callable[[int], None] | None = None
+) -> SeedReport:
     """Create the demo co-ops, teams, carers and users. Call on an empty database."""
     rng = random.Random(seed)
-    users = {email: create_user(email, DEMO_PASSWORD, name, roles)
-             for email, name, roles, _ in DEMO_LOGINS}
+    users = {
+        email: create_user(email, DEMO_PASSWORD, name, roles)
+        for email, name, roles, _ in DEMO_LOGINS
+    }
     for user in users.values():
         user.created_at = DEMO_EPOCH
 
@@ -155,18 +263,26 @@ def seed_demo(carers: int = 300, seed: int = 2026,
         for i, name in enumerate(names):
             district = districts[i % len(districts)]
             here = geo.lookup(district)
-            form = "cic" if "CIC" in name else (
-                "worker_coop" if "Workers" in name else forms[(len(providers) * 3) % len(forms)]
+            form = (
+                "cic"
+                if "CIC" in name
+                else (
+                    "worker_coop" if "Workers" in name else forms[(len(providers) * 3) % len(forms)]
+                )
             )
             if form == "self_employed_pa":
                 form = "multi_stakeholder_coop"
             status = NOT_APPROVED.get(name, "approved")
             provider = Provider(
-                name=name, legal_form=form, principles=PRINCIPLES,
+                name=name,
+                legal_form=form,
+                principles=PRINCIPLES,
                 members=MEMBER_SETS[len(providers) % len(MEMBER_SETS)],
                 description=f"A {LEGAL_FORMS[form].lower()} giving care and support at home "
-                            f"across {place}. Small teams, the same faces, and time to talk.",
-                district=district, lat=here.lat, lon=here.lon,
+                f"across {place}. Small teams, the same faces, and time to talk.",
+                district=district,
+                lat=here.lat,
+                lon=here.lon,
                 care_council_code=here.care_council_code,
                 service_radius_km=float(rng.choice([8, 10, 12, 15])),
                 service_districts=sorted({district, *rng.sample(districts, k=3)}),
@@ -175,20 +291,23 @@ def seed_demo(carers: int = 300, seed: int = 2026,
                 cqc_rating=rng.choice(["outstanding", "good", "good", "good"]),
                 fca_number=f"{rng.randrange(10000, 40000)}R" if "CIC" not in name else None,
                 companies_house_number=f"{rng.randrange(10**7, 10**8 - 1):08d}"
-                if "CIC" in name else None,
+                if "CIC" in name
+                else None,
                 hourly_rate_pence=rng.randrange(2100, 2900, 50),
                 contact_email=f"hello@{name.lower().split()[0].strip(chr(39))}.coop.invalid",
                 contact_phone=f"0{rng.randrange(1000, 9999)} {rng.randrange(100000, 999999)}",
                 qa_status=status,
                 approved_at=DEMO_EPOCH if status in {"approved", "suspended"} else None,
-                skills=[], languages=["en"],
+                skills=[],
+                languages=["en"],
             )
             db.session.add(provider)
             providers.append((provider, place, districts))
     db.session.flush()
     headingley = providers[0][0]
-    db.session.add(ProviderAdmin(provider_id=headingley.id,
-                                 user_id=users["provider@coopcare.example"].id))
+    db.session.add(
+        ProviderAdmin(provider_id=headingley.id, user_id=users["provider@coopcare.example"].id)
+    )
 
     made_carers = 0
     teams = 0
@@ -203,11 +322,16 @@ def seed_demo(carers: int = 300, seed: int = 2026,
             here = geo.lookup(district)
             lat, lon = _jitter(rng, here.lat, here.lon, 1.5)
             profile = _carer_profile(rng, place)
-            carer = Carer(provider_id=provider.id, display_name=_name(rng), district=district,
-                          lat=lat, lon=lon,
-                          bio=f"I have worked in care in {place} for "
-                              f"{rng.randint(1, 20)} years. I enjoy getting to know people.",
-                          **profile)
+            carer = Carer(
+                provider_id=provider.id,
+                display_name=_name(rng),
+                district=district,
+                lat=lat,
+                lon=lon,
+                bio=f"I have worked in care in {place} for "
+                f"{rng.randint(1, 20)} years. I enjoy getting to know people.",
+                **profile,
+            )
             if index == 0 and not members:
                 carer.display_name = "Ana S."
                 carer.user_id = users["carer@coopcare.example"].id
@@ -219,14 +343,19 @@ def seed_demo(carers: int = 300, seed: int = 2026,
         provider.skills = sorted({s for c in members for s in c.skills})
         provider.languages = sorted({lang for c in members for lang in c.languages})
         for t, start in enumerate(range(0, len(members), TEAM_MAX_MEMBERS)):
-            chunk = members[start:start + TEAM_MAX_MEMBERS]
-            team = Team(provider_id=provider.id, name=f"{place} team {t + 1}",
-                        description="A self-managed neighbourhood team.",
-                        patch=sorted({c.district for c in chunk if c.district}))
+            chunk = members[start : start + TEAM_MAX_MEMBERS]
+            team = Team(
+                provider_id=provider.id,
+                name=f"{place} team {t + 1}",
+                description="A self-managed neighbourhood team.",
+                patch=sorted({c.district for c in chunk if c.district}),
+            )
             team.memberships = [
-                TeamMember(carer_id=c.id, seat=seat,
-                           role="coach" if seat == 1 else
-                           ("circles_connector" if seat == 2 else "member"))
+                TeamMember(
+                    carer_id=c.id,
+                    seat=seat,
+                    role="coach" if seat == 1 else ("circles_connector" if seat == 2 else "member"),
+                )
                 for seat, c in enumerate(chunk, start=1)
             ]
             db.session.add(team)
@@ -249,15 +378,19 @@ def seed_demo(carers: int = 300, seed: int = 2026,
     amira.interests = ["gardening", "music"]
     amira.languages = ["en", "ur"]
     amira.preferences = {"carer_gender": "female"}
-    db.session.add(ConsentGrant(
-        person_id=amira.id, supporter_user_id=users["supporter@coopcare.example"].id,
-        granted_by_user_id=users["person@coopcare.example"].id,
-        relationship_to_person="Brother", scopes=["view", "message"], starts_at=DEMO_EPOCH,
-    ))
+    db.session.add(
+        ConsentGrant(
+            person_id=amira.id,
+            supporter_user_id=users["supporter@coopcare.example"].id,
+            granted_by_user_id=users["person@coopcare.example"].id,
+            relationship_to_person="Brother",
+            scopes=["view", "message"],
+            starts_at=DEMO_EPOCH,
+        )
+    )
     bump_catalog_version()
     db.session.flush()
-    return SeedReport(providers=len(providers), teams=teams, carers=made_carers,
-                      users=len(users))
+    return SeedReport(providers=len(providers), teams=teams, carers=made_carers, users=len(users))
 
 
 def _districts_for_scale() -> list[tuple[str, float, float]]:
@@ -265,9 +398,11 @@ def _districts_for_scale() -> list[tuple[str, float, float]]:
     import csv
 
     with open(geo.DATA_DIR / geo.DISTRICTS_FILE, newline="", encoding="utf-8") as handle:
-        return [(row["outcode"], float(row["lat"]), float(row["lon"]))
-                for row in csv.DictReader(handle)
-                if row["lat"] and row["country"] in {"E", "W", "S"}]
+        return [
+            (row["outcode"], float(row["lat"]), float(row["lon"]))
+            for row in csv.DictReader(handle)
+            if row["lat"] and row["country"] in {"E", "W", "S"}
+        ]
 
 
 def _scale_rows(rng: random.Random, count: int, provider_ids: list[int]) -> Iterator[dict]:
@@ -276,20 +411,36 @@ def _scale_rows(rng: random.Random, count: int, provider_ids: list[int]) -> Iter
         outcode, lat, lon = rng.choice(districts)
         jlat, jlon = _jitter(rng, lat, lon, 2.0)
         row = _carer_profile(rng, "")
-        row.update(ref=f"scale-{n}", provider_id=rng.choice(provider_ids),
-                   display_name=_name(rng), district=outcode, lat=jlat, lon=jlon,
-                   bio="", active=True, insurance_expires_on=None, dbs_number=None,
-                   postcode=None, user_id=None, created_at=DEMO_EPOCH, updated_at=DEMO_EPOCH)
+        row.update(
+            ref=f"scale-{n}",
+            provider_id=rng.choice(provider_ids),
+            display_name=_name(rng),
+            district=outcode,
+            lat=jlat,
+            lon=jlon,
+            bio="",
+            active=True,
+            insurance_expires_on=None,
+            dbs_number=None,
+            postcode=None,
+            user_id=None,
+            created_at=DEMO_EPOCH,
+            updated_at=DEMO_EPOCH,
+        )
         yield row
 
 
-def _bulk_scale_carers(rng: random.Random, count: int,
-                       progress: Callable[[int], None] | None) -> int:
+def _bulk_scale_carers(
+    rng: random.Random, count: int, progress: Callable[[int], None] | None
+) -> int:
     """Insert many carers fast (core executemany, in chunks) for scale testing."""
     if count <= 0:
         return 0
-    provider_ids = list(db.session.scalars(
-        sa.select(Provider.id).where(Provider.qa_status == "approved").order_by(Provider.id)))
+    provider_ids = list(
+        db.session.scalars(
+            sa.select(Provider.id).where(Provider.qa_status == "approved").order_by(Provider.id)
+        )
+    )
     batch: list[dict] = []
     table = Carer.__table__
     for row in _scale_rows(rng, count, provider_ids):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
+import factories
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -15,9 +16,6 @@ from flask_migrate import upgrade
 from marketplace import create_app
 from marketplace.config import TestConfig
 from marketplace.extensions import db
-
-import factories
-
 
 PURE_TEST_DIRS = {"matching", "payments", "e2e"}
 
@@ -63,7 +61,9 @@ def app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture(autouse=True)
 def db_session(request: pytest.FixtureRequest) -> Iterator[sa.orm.scoped_session | None]:
     """Each test runs inside a transaction that is rolled back at the end."""
-    if PURE_TEST_DIRS.intersection(request.path.parts):
+    if PURE_TEST_DIRS.intersection(request.path.parts) or request.node.get_closest_marker(
+        "own_database"
+    ):
         # The pure cores and the browser tests (which use a live server) need no session.
         yield None
         return

@@ -53,8 +53,12 @@ class Factories:
         if user is None:
             return self.user(roles=["person"]).person  # type: ignore[return-value]
         defaults: dict[str, Any] = dict(
-            display_name=user.display_name, postcode="LS6 1AA", district="LS6",
-            lat=53.81787, lon=-1.5745, care_council_code="E08000035",
+            display_name=user.display_name,
+            postcode="LS6 1AA",
+            district="LS6",
+            lat=53.81787,
+            lon=-1.5745,
+            care_council_code="E08000035",
         )
         defaults.update(kw)
         person = Person(user_id=user.id, **defaults)
@@ -63,13 +67,23 @@ class Factories:
         db.session.refresh(user)
         return person
 
-    def provider(self, qa_status: str = "approved", admin: User | None = None, **kw: Any) -> Provider:
+    def provider(
+        self, qa_status: str = "approved", admin: User | None = None, **kw: Any
+    ) -> Provider:
         n = next(_counter)
         defaults: dict[str, Any] = dict(
-            name=f"Test Care Co-op {n}", legal_form="worker_coop", district="LS6",
-            postcode="LS6 1AA", lat=53.81787, lon=-1.5745, care_council_code="E08000035",
-            service_radius_km=10.0, skills=["personal_care"], languages=["en"],
-            members=["workers"], principles="Owned by our workers.",
+            name=f"Test Care Co-op {n}",
+            legal_form="worker_coop",
+            district="LS6",
+            postcode="LS6 1AA",
+            lat=53.81787,
+            lon=-1.5745,
+            care_council_code="E08000035",
+            service_radius_km=10.0,
+            skills=["personal_care"],
+            languages=["en"],
+            members=["workers"],
+            principles="Owned by our workers.",
         )
         defaults.update(kw)
         provider = Provider(
@@ -89,9 +103,16 @@ class Factories:
         if provider is None and "provider_id" not in kw:
             provider = self.provider()
         defaults: dict[str, Any] = dict(
-            display_name=f"Carer {n}", district="LS6", lat=53.82, lon=-1.57,
-            skills=["personal_care", "cooking"], interests=["gardening"], languages=["en"],
-            gender="female", travel_radius_km=8.0, hourly_rate_pence=1850,
+            display_name=f"Carer {n}",
+            district="LS6",
+            lat=53.82,
+            lon=-1.57,
+            skills=["personal_care", "cooking"],
+            interests=["gardening"],
+            languages=["en"],
+            gender="female",
+            travel_radius_km=8.0,
+            hourly_rate_pence=1850,
             availability=["mon-am", "tue-pm"],
         )
         defaults.update(kw)
@@ -102,21 +123,28 @@ class Factories:
 
     def team(self, provider: Provider | None = None, members: int = 0, **kw: Any) -> Team:
         provider = provider or self.provider()
-        team = Team(provider_id=provider.id, name=kw.pop("name", f"Team {next(_counter)}"),
-                    patch=kw.pop("patch", ["LS6"]), **kw)
+        team = Team(
+            provider_id=provider.id,
+            name=kw.pop("name", f"Team {next(_counter)}"),
+            patch=kw.pop("patch", ["LS6"]),
+            **kw,
+        )
         db.session.add(team)
         db.session.flush()
         for seat in range(1, members + 1):
-            db.session.add(
-                TeamMember(team_id=team.id, carer_id=self.carer(provider).id, seat=seat)
-            )
+            db.session.add(TeamMember(team_id=team.id, carer_id=self.carer(provider).id, seat=seat))
         db.session.flush()
         return team
 
-    def consent(self, person: Person, supporter: User, scopes: list[str], **kw: Any) -> ConsentGrant:
+    def consent(
+        self, person: Person, supporter: User, scopes: list[str], **kw: Any
+    ) -> ConsentGrant:
         grant = ConsentGrant(
-            person_id=person.id, supporter_user_id=supporter.id,
-            granted_by_user_id=person.user_id, scopes=scopes, **kw,
+            person_id=person.id,
+            supporter_user_id=supporter.id,
+            granted_by_user_id=person.user_id,
+            scopes=scopes,
+            **kw,
         )
         db.session.add(grant)
         db.session.flush()

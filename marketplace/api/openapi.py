@@ -134,7 +134,7 @@ def openapi_document() -> dict[str, Any]:
             "title": "CoopCare API",
             "version": "1.0.0",
             "description": "Find quality-assured co-operative care in the UK. Public, read-only "
-            "unless noted, rate-limited. Errors are JSON: {\"error\": {code, message, fields}}.",
+            'unless noted, rate-limited. Errors are JSON: {"error": {code, message, fields}}.',
             "license": {"name": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": "/api/v1"}],

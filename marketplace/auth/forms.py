@@ -5,7 +5,10 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 SELF_SERVICE_ROLES = [
     ("person", "I have a personal budget, or I pay for my own care"),
     ("supporter", "I help a family member or friend"),
-    ("provider_admin", "I run a care co-operative, or I work as a self-employed personal assistant"),
+    (
+        "provider_admin",
+        "I run a care co-operative, or I work as a self-employed personal assistant",
+    ),
 ]
 
 

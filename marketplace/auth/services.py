@@ -135,9 +135,7 @@ def export_user_data(user: User) -> dict[str, Any]:
     rows = db.session.scalars(
         sa.select(AuditLog).where(AuditLog.actor_user_id == user.id).order_by(AuditLog.id)
     )
-    data["activity"] = [
-        {"at": row.created_at.isoformat(), "action": row.action} for row in rows
-    ]
+    data["activity"] = [{"at": row.created_at.isoformat(), "action": row.action} for row in rows]
     return data
 
 

@@ -31,7 +31,9 @@ def register():
     if form.validate_on_submit():
         try:
             user = services.create_user(
-                form.email.data, form.password.data, form.display_name.data.strip(),
+                form.email.data,
+                form.password.data,
+                form.display_name.data.strip(),
                 [form.account_type.data],
             )
         except services.EmailTaken:

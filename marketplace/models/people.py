@@ -37,9 +37,7 @@ class Person(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(120))
     # The full postcode is private: only the person, their supporters and staff see it.
     postcode: Mapped[str | None] = mapped_column(sa.String(8))

@@ -90,7 +90,9 @@ class Provider(TimestampMixin, Base):
         sa.CheckConstraint(
             "hourly_rate_pence IS NULL OR hourly_rate_pence >= 0", name="hourly_rate"
         ),
-        sa.CheckConstraint("qa_status <> 'approved' OR approved_at IS NOT NULL", name="approved_at"),
+        sa.CheckConstraint(
+            "qa_status <> 'approved' OR approved_at IS NOT NULL", name="approved_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

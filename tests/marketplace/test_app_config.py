@@ -42,7 +42,9 @@ def test_database_url_from_environment_is_normalised(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u@db.example/coopcare")
     reloaded = importlib.reload(config_module)
     try:
-        assert reloaded.Config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db.example/coopcare"
+        assert (
+            reloaded.Config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db.example/coopcare"
+        )
     finally:
         monkeypatch.delenv("DATABASE_URL")
         importlib.reload(config_module)

@@ -2,8 +2,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
-
 from factories import PASSWORD
+
 from marketplace import create_app
 from marketplace.auth import services
 from marketplace.config import TestConfig
@@ -48,8 +48,14 @@ def test_register_creates_person_and_logs_in(client):
         ({"confirm": "something else entirely"}, "The passwords do not match"),
         ({"display_name": ""}, "Enter your name"),
         ({"account_type": "admin"}, "Not a valid choice"),
-        ({"email": "same@example.org", "password": "same@example.org",
-          "confirm": "same@example.org"}, "must not be your email address"),
+        (
+            {
+                "email": "same@example.org",
+                "password": "same@example.org",
+                "confirm": "same@example.org",
+            },
+            "must not be your email address",
+        ),
     ],
 )
 def test_register_bad_input_shows_error_summary_and_saves_nothing(client, overrides, message):
@@ -82,8 +88,9 @@ def test_login_and_logout(client, make):
     assert client.get("/account").status_code == 302
 
 
-@pytest.mark.parametrize("email, password", [("kim@example.org", "wrong password!"),
-                                             ("nobody@example.org", PASSWORD)])
+@pytest.mark.parametrize(
+    "email, password", [("kim@example.org", "wrong password!"), ("nobody@example.org", PASSWORD)]
+)
 def test_login_failure_says_so_without_saying_which(client, make, email, password):
     make.user(email="kim@example.org")
     body = client.post("/login", data={"email": email, "password": password}).get_data(as_text=True)
@@ -102,12 +109,15 @@ def test_deactivated_account_cannot_log_in(client, make):
     assert client.get("/account").status_code == 302
 
 
-@pytest.mark.parametrize("target, expected", [("/about", "/about"), ("https://evil.example/", "/account"),
-                                              ("//evil.example/", "/account")])
+@pytest.mark.parametrize(
+    "target, expected",
+    [("/about", "/about"), ("https://evil.example/", "/account"), ("//evil.example/", "/account")],
+)
 def test_login_only_follows_local_next(client, make, target, expected):
     make.user(email="kim@example.org")
-    response = client.post(f"/login?next={target}", data={"email": "kim@example.org",
-                                                         "password": PASSWORD})
+    response = client.post(
+        f"/login?next={target}", data={"email": "kim@example.org", "password": PASSWORD}
+    )
     assert response.location.endswith(expected)
 
 
@@ -119,13 +129,18 @@ def test_password_reset_round_trip(app, client, make):
     assert len(outbox(app)) == 1
     link = re.search(r"http://\S+", outbox(app)[0].body).group(0)
     path = link.split("localhost", 1)[1]
-    response = client.post(path, data={"password": "my new password 1", "confirm": "my new password 1"})
+    response = client.post(
+        path, data={"password": "my new password 1", "confirm": "my new password 1"}
+    )
     assert response.status_code == 302
     assert services.authenticate("reset@example.org", "my new password 1") is not None
     # The token works once only.
     assert client.get(path).status_code == 400
-    assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "user.password_changed",
-                                                       AuditLog.target_id == user.id))
+    assert db.session.scalar(
+        sa.select(AuditLog).where(
+            AuditLog.action == "user.password_changed", AuditLog.target_id == user.id
+        )
+    )
 
 
 def test_password_reset_for_unknown_email_sends_nothing_but_looks_the_same(app, client):
@@ -144,8 +159,9 @@ def test_password_reset_bad_token(client):
 def test_password_reset_mismatch(client, make):
     user = make.user()
     token = services.make_reset_token(user)
-    body = client.post(f"/reset-password/{token}", data={"password": "new password 1",
-                                                         "confirm": "other"}).get_data(as_text=True)
+    body = client.post(
+        f"/reset-password/{token}", data={"password": "new password 1", "confirm": "other"}
+    ).get_data(as_text=True)
     assert "The passwords do not match" in body
 
 
@@ -191,8 +207,10 @@ def test_login_is_rate_limited(database_url):
 
     app = create_app(Limited)
     client = app.test_client()
-    statuses = [client.post("/login", data={"email": "x@example.org", "password": "nope"}).status_code
-                for _ in range(4)]
+    statuses = [
+        client.post("/login", data={"email": "x@example.org", "password": "nope"}).status_code
+        for _ in range(4)
+    ]
     assert statuses == [200, 200, 200, 429]
     assert "Too many tries" in client.post("/login", data={}).get_data(as_text=True)
     assert client.get("/login").status_code == 200  # reading the form is not limited
@@ -200,13 +218,23 @@ def test_login_is_rate_limited(database_url):
 
 def test_create_admin_command(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create-admin", "boss@example.org", "--name", "Boss",
-                                 "--password", "a good long password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create-admin",
+            "boss@example.org",
+            "--name",
+            "Boss",
+            "--password",
+            "a good long password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "boss@example.org"))
     assert user.roles == {"admin"}
-    again = runner.invoke(args=["users", "create-admin", "boss@example.org",
-                                "--password", "a good long password"])
+    again = runner.invoke(
+        args=["users", "create-admin", "boss@example.org", "--password", "a good long password"]
+    )
     assert again.exit_code != 0 and "already uses" in again.output
     short = runner.invoke(args=["users", "create-admin", "b2@example.org", "--password", "short"])
     assert short.exit_code != 0

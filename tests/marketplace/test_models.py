@@ -21,16 +21,14 @@ from marketplace.models import (
 
 
 def _flush_fails():
-    with pytest.raises(sa.exc.IntegrityError):
-        with db.session.begin_nested():
-            db.session.flush()
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.flush()
     db.session.expunge_all()  # forget the refused rows so the test can go on
 
 
 def _raw_insert_fails(table, **values):
-    with pytest.raises(sa.exc.IntegrityError):
-        with db.session.begin_nested():
-            db.session.execute(sa.insert(table).values(**values))
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.execute(sa.insert(table).values(**values))
 
 
 def test_email_is_unique_case_insensitively(make):
@@ -44,8 +42,15 @@ def test_email_stored_lower_case(make):
 
 
 def test_email_must_be_lower_case_in_the_database():
-    _raw_insert_fails(User.__table__, email="UPPER@X.ORG", password_hash="x", display_name="U",
-                      is_active_account=True, created_at=utcnow(), updated_at=utcnow())
+    _raw_insert_fails(
+        User.__table__,
+        email="UPPER@X.ORG",
+        password_hash="x",
+        display_name="U",
+        is_active_account=True,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
 
 
 def test_unknown_role_is_refused(make):
@@ -84,8 +89,15 @@ def test_consent_must_end_after_it_starts(make):
     person = make.person()
     supporter = make.user(roles=["supporter"])
     now = utcnow()
-    db.session.add(ConsentGrant(person_id=person.id, supporter_user_id=supporter.id,
-                                scopes=["view"], starts_at=now, ends_at=now - timedelta(days=1)))
+    db.session.add(
+        ConsentGrant(
+            person_id=person.id,
+            supporter_user_id=supporter.id,
+            scopes=["view"],
+            starts_at=now,
+            ends_at=now - timedelta(days=1),
+        )
+    )
     _flush_fails()
 
 
@@ -93,8 +105,13 @@ def test_consent_allows_only_its_scopes_and_time(make):
     person = make.person()
     supporter = make.user(roles=["supporter"])
     now = utcnow()
-    grant = make.consent(person, supporter, ["view", "message"], starts_at=now - timedelta(days=1),
-                         ends_at=now + timedelta(days=30))
+    grant = make.consent(
+        person,
+        supporter,
+        ["view", "message"],
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=30),
+    )
     assert grant.allows("view") and grant.allows("message")
     assert not grant.allows("pay")
     assert not grant.allows("view", at=now + timedelta(days=31))
@@ -105,8 +122,14 @@ def test_consent_allows_only_its_scopes_and_time(make):
 
 @pytest.mark.parametrize(
     "field, value",
-    [("legal_form", "pyramid_scheme"), ("qa_status", "maybe"), ("cqc_rating", "brilliant"),
-     ("service_radius_km", 0), ("service_radius_km", 500), ("hourly_rate_pence", -1)],
+    [
+        ("legal_form", "pyramid_scheme"),
+        ("qa_status", "maybe"),
+        ("cqc_rating", "brilliant"),
+        ("service_radius_km", 0),
+        ("service_radius_km", 500),
+        ("hourly_rate_pence", -1),
+    ],
 )
 def test_provider_check_constraints(make, field, value):
     provider = make.provider()
@@ -128,7 +151,9 @@ def test_cqc_location_id_accepts_the_real_format(make, good):
     assert provider.cqc_location_id == good.strip()
 
 
-@pytest.mark.parametrize("bad", ["1-12345678", "2-123456789", "1-123456789012", "RXX-1", "1-12345abcd"])
+@pytest.mark.parametrize(
+    "bad", ["1-12345678", "2-123456789", "1-123456789012", "RXX-1", "1-12345abcd"]
+)
 def test_cqc_location_id_refuses_other_formats(make, bad):
     provider = make.provider(qa_status="draft")
     with pytest.raises(ValueError, match="CQC location ID"):
@@ -137,14 +162,24 @@ def test_cqc_location_id_refuses_other_formats(make, bad):
 
 def test_cqc_location_id_shape_is_checked_in_the_database(make):
     provider = make.provider(qa_status="draft")
-    with pytest.raises(sa.exc.IntegrityError):
-        with db.session.begin_nested():
-            db.session.execute(sa.update(Provider).where(Provider.id == provider.id)
-                               .values(cqc_location_id="9-999999999"))
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.execute(
+            sa.update(Provider)
+            .where(Provider.id == provider.id)
+            .values(cqc_location_id="9-999999999")
+        )
 
 
-@pytest.mark.parametrize("value, ok", [("12345678", True), ("SC123456", True), ("OC301234", True),
-                                       ("1234567", False), ("ABC12345", False)])
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("12345678", True),
+        ("SC123456", True),
+        ("OC301234", True),
+        ("1234567", False),
+        ("ABC12345", False),
+    ],
+)
 def test_companies_house_number_format(make, value, ok):
     provider = make.provider(qa_status="draft")
     if ok:
@@ -155,8 +190,10 @@ def test_companies_house_number_format(make, value, ok):
             provider.companies_house_number = value
 
 
-@pytest.mark.parametrize("value, ok", [("31234R", True), ("IP12345R", True), ("7654", True),
-                                       ("R12", False), ("12-34", False)])
+@pytest.mark.parametrize(
+    "value, ok",
+    [("31234R", True), ("IP12345R", True), ("7654", True), ("R12", False), ("12-34", False)],
+)
 def test_fca_number_format(make, value, ok):
     provider = make.provider(qa_status="draft")
     if ok:
@@ -201,8 +238,14 @@ def test_team_role_is_checked(make):
 
 @pytest.mark.parametrize(
     "field, value",
-    [("gender", "robot"), ("travel_radius_km", 0), ("travel_radius_km", 101),
-     ("hourly_rate_pence", -5), ("dbs_level", "super"), ("lat", 95.0)],
+    [
+        ("gender", "robot"),
+        ("travel_radius_km", 0),
+        ("travel_radius_km", 101),
+        ("hourly_rate_pence", -5),
+        ("dbs_level", "super"),
+        ("lat", 95.0),
+    ],
 )
 def test_carer_check_constraints(make, field, value):
     carer = make.carer()
