@@ -1,0 +1,119 @@
+"""App-wide web behaviour: error pages, filters, CSRF, vocabulary helpers."""
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace import create_app
+from marketplace.config import TestConfig
+from marketplace.extensions import db
+from marketplace.web import london_time, money
+
+
+@pytest.mark.parametrize(
+    "pence, shown",
+    [(1850, "£18.50"), (0, "£0.00"), (-250, "-£2.50"), (123456, "£1,234.56"), (None, "not given")],
+)
+def test_money_filter(pence, shown):
+    assert money(pence) == shown
+
+
+def test_london_time_shows_uk_summer_and_winter_time():
+    assert london_time(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "1 July 2026, 1:00pm"
+    assert london_time(datetime(2026, 1, 1, 12, 0)) == "1 January 2026, 12:00pm"
+    assert london_time(None) == ""
+
+
+@pytest.fixture
+def failing_app(database_url):
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        WTF_CSRF_ENABLED = True
+
+    app = create_app(Config)
+
+    @app.get("/_boom")
+    def boom():
+        raise RuntimeError("bug")
+
+    @app.get("/api/_boom")
+    def api_boom():
+        raise RuntimeError("bug")
+
+    @app.get("/_db_down")
+    def db_down():
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    @app.get("/api/_db_down")
+    def api_db_down():
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    return app
+
+
+@pytest.mark.own_database
+def test_unexpected_error_gives_the_500_page(failing_app):
+    response = failing_app.test_client().get("/_boom")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
+
+
+@pytest.mark.own_database
+def test_unexpected_api_error_is_json(failing_app):
+    response = failing_app.test_client().get("/api/_boom")
+    assert response.status_code == 500 and response.json["error"]["code"] == "server_error"
+
+
+@pytest.mark.own_database
+def test_database_down_gives_503(failing_app):
+    client = failing_app.test_client()
+    page = client.get("/_db_down")
+    assert page.status_code == 503 and "unavailable" in page.get_data(as_text=True)
+    api = client.get("/api/_db_down")
+    assert api.status_code == 503 and api.json["error"]["code"] == "unavailable"
+
+
+@pytest.mark.own_database
+def test_missing_csrf_token_is_a_clear_400(failing_app):
+    response = failing_app.test_client().post("/login", data={"email": "a@b.org", "password": "x"})
+    assert response.status_code == 400
+    assert "Sorry, we could not do that" in response.get_data(as_text=True)
+
+
+def test_vocabulary_helpers(app):
+    from marketplace import vocabulary
+
+    skills = dict(vocabulary.choices("skill"))
+    assert skills["personal_care"]
+    assert vocabulary.label("skill", "peg_feeding") == "PEG feeding"
+    assert vocabulary.label("interest", "not_a_thing") == "not a thing"
+    assert vocabulary.sync_vocabulary() == 0  # already in step with the defaults
+
+
+def test_vocabulary_listing_falls_back_to_defaults_when_table_is_empty(app):
+    from marketplace import vocabulary
+    from marketplace.models import VocabularyTerm
+
+    db.session.execute(sa.delete(VocabularyTerm))
+    listing = vocabulary.vocabulary_listing()
+    assert any(t["slug"] == "gardening" for t in listing["interests"])
+    assert vocabulary.sync_vocabulary() > 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(VocabularyTerm)) > 0
+
+
+def test_vocabulary_sync_updates_changed_labels(app):
+    from marketplace import vocabulary
+    from marketplace.models import VocabularyTerm
+
+    row = db.session.scalar(sa.select(VocabularyTerm).where(VocabularyTerm.slug == "personal_care"))
+    row.label = "Old label"
+    db.session.flush()
+    assert vocabulary.sync_vocabulary() == 1
+    assert row.label != "Old label"
+
+
+def test_unknown_user_id_in_session_is_logged_out(client):
+    with client.session_transaction() as session:
+        session["_user_id"] = "not-a-number"
+    assert client.get("/account").status_code == 302
