@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import factories
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -46,6 +46,13 @@ def app(database_url: str) -> Iterator[Flask]:
         SQLALCHEMY_DATABASE_URI = database_url
 
     app = create_app(Config)
+
+    @app.before_request
+    def _forget_cached_user() -> None:
+        # db_session keeps one app context open for the whole test, and requests reuse
+        # it, so Flask-Login's cached user in `g` would leak from one client to the next.
+        g.pop("_login_user", None)
+
     with app.app_context():
         upgrade()
         from marketplace.vocabulary import sync_vocabulary
