@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see create_app
@@ -50,6 +51,8 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
 
     GEOCODER = os.environ.get("GEOCODER", "offline")
+    # The site's public address, for links in emails sent by cron jobs (no request).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
@@ -86,3 +89,6 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
     SERVER_NAME = None
+    PUBLIC_BASE_URL = "https://coopcare.example"
+    # Uploaded evidence goes to a throwaway folder, never the developer's instance/.
+    UPLOAD_FOLDER = tempfile.mkdtemp(prefix="coopcare-test-uploads-")

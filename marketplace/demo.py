@@ -390,6 +390,9 @@ def seed_demo(
     )
     bump_catalog_version()
     db.session.flush()
+    from marketplace.providers.demo import seed_quality_assurance
+
+    seed_quality_assurance([p for p, _, _ in providers], users, DEMO_EPOCH)
     return SeedReport(providers=len(providers), teams=teams, carers=made_carers, users=len(users))
 
 

@@ -4,6 +4,7 @@ from marketplace.models.audit import AuditLog, CatalogVersion
 from marketplace.models.base import Base, utcnow
 from marketplace.models.people import ConsentGrant, Person
 from marketplace.models.providers import Carer, Provider, ProviderAdmin, Team, TeamMember
+from marketplace.models.quality import Evidence, Notification, OnboardingProgress, QAEvent  # noqa: F401
 from marketplace.models.users import ROLES, User, UserRole
 from marketplace.models.vocabulary import VocabularyTerm
 

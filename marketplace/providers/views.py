@@ -1,0 +1,326 @@
+"""Provider admin pages: dashboard, onboarding questions, evidence, sending for review."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from marketplace import qa
+from marketplace.extensions import db
+from marketplace.models import Evidence, Provider
+from marketplace.models.quality import EVIDENCE_KINDS
+from marketplace.providers import bp, services
+from marketplace.providers import evidence as evidence_service
+from marketplace.providers.forms import STEP_FORMS, EvidenceForm
+from marketplace.security import roles_required
+
+RETURN_TO = {"check": "providers.check_answers", "dashboard": "providers.dashboard"}
+SESSION_KEY = "provider_id"
+
+
+@bp.app_template_filter("qa_date")
+def qa_date(value: date | None) -> str:
+    return qa.long_date(value)
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _current_provider() -> Provider | None:
+    return services.choose_provider(_user(), session.get(SESSION_KEY))
+
+
+def _conflict(error: qa.QAError, provider: Provider | None = None):
+    return (
+        render_template("providers/conflict.html", message=str(error), provider=provider),
+        error.status_code,
+    )
+
+
+@bp.route("")
+@roles_required("provider_admin")
+def dashboard():
+    provider = _current_provider()
+    if provider is None:
+        return render_template("providers/dashboard_empty.html")
+    return render_template("providers/dashboard.html", **_dashboard_context(provider))
+
+
+def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
+    today = qa.today_in_london()
+    items = qa.checklist(provider, today)
+    changes = qa.latest_event(provider, "changes_requested")
+    suspended = qa.latest_event(provider, "suspended")
+    return {
+        "provider": provider,
+        "providers": services.providers_for(_user()),
+        "explanation": qa.STATUS_EXPLANATIONS[provider.qa_status],
+        "checklist": items,
+        "ready": all(item.ok for item in items),
+        "can_submit": "submit" in qa.allowed_actions(provider.qa_status),
+        "can_change": services.can_change_answers(provider),
+        "expiring": qa.expiring_evidence(provider, today),
+        "today": today,
+        "notifications": qa.unread_notifications(_user()),
+        "changes_comment": changes if provider.qa_status == "changes_requested" else None,
+        "suspension": suspended if provider.qa_status == "suspended" else None,
+        "answers": services.answer_rows(provider),
+        "history": qa.history(provider),
+        **extra,
+    }
+
+
+@bp.post("/switch")
+@roles_required("provider_admin")
+def switch_provider():
+    chosen = request.form.get("provider_id", type=int)
+    if chosen not in {p.id for p in services.providers_for(_user())}:
+        abort(404)
+    session[SESSION_KEY] = chosen
+    return redirect(url_for("providers.dashboard"))
+
+
+@bp.post("/submit")
+@roles_required("provider_admin")
+def submit():
+    provider = _current_provider()
+    if provider is None:
+        return redirect(url_for("providers.onboarding_start"))
+    try:
+        qa.transition(provider, "submit", _user())
+    except qa.NotReady as error:
+        context = _dashboard_context(provider, missing=error.missing)
+        return render_template("providers/dashboard.html", **context), 400
+    except qa.QAError as error:
+        return _conflict(error, provider)
+    db.session.commit()
+    flash("Thank you. We have sent your organisation to our quality reviewers.", "success")
+    return redirect(url_for("providers.dashboard"))
+
+
+@bp.post("/notifications/read")
+@roles_required("provider_admin")
+def notifications_read():
+    qa.mark_notifications_read(_user())
+    db.session.commit()
+    return redirect(url_for("providers.dashboard"))
+
+
+# -- onboarding -----------------------------------------------------------------------
+
+
+@bp.route("/onboarding")
+@roles_required("provider_admin")
+def onboarding_start():
+    provider = _current_provider()
+    resume = services.first_unanswered(provider) if provider else None
+    return render_template("providers/onboarding_start.html", provider=provider, resume=resume)
+
+
+@bp.route("/onboarding/check")
+@roles_required("provider_admin")
+def check_answers():
+    provider = _current_provider()
+    if provider is None:
+        return redirect(url_for("providers.onboarding_start"))
+    items = qa.checklist(provider)
+    return render_template(
+        "providers/check_answers.html",
+        provider=provider,
+        answers=services.answer_rows(provider),
+        checklist=items,
+        ready=all(item.ok for item in items),
+        can_submit="submit" in qa.allowed_actions(provider.qa_status),
+        can_change=services.can_change_answers(provider),
+        missing_documents=[i for i in items if i.evidence_kind and not i.ok],
+        missing_answers=[i for i in items if i.step and not i.ok],
+    )
+
+
+def _step_redirect(provider: Provider | None, step: str) -> Any:
+    """Where to send the user instead of this question, or None to ask it."""
+    if provider is None:
+        return None if step == "name" else redirect(url_for(".onboarding_step", step="name"))
+    if step not in qa.applicable_steps(provider):
+        abort(404)
+    if not services.can_change_answers(provider):
+        flash("You cannot change your answers while a reviewer checks them.", "info")
+        return redirect(url_for("providers.dashboard"))
+    if step == "registration" and "legal-form" in qa.unanswered_steps(provider):
+        flash("Tell us your legal form first: the numbers we need depend on it.", "info")
+        return redirect(url_for(".onboarding_step", step="legal-form"))
+    return None
+
+
+def _after_answer(provider: Provider, step: str, return_to: str | None) -> str:
+    if return_to:
+        return url_for(RETURN_TO[return_to])
+    following = services.next_step(provider, step)
+    if following is None:
+        return url_for("providers.check_answers")
+    return url_for("providers.onboarding_step", step=following)
+
+
+def _back_url(provider: Provider | None, step: str, return_to: str | None) -> str:
+    if return_to:
+        return url_for(RETURN_TO[return_to])
+    previous = services.previous_step(provider, step)
+    if previous:
+        return url_for("providers.onboarding_step", step=previous)
+    return url_for("providers.onboarding_start")
+
+
+@bp.route("/onboarding/<step>", methods=["GET", "POST"])
+@roles_required("provider_admin")
+def onboarding_step(step: str):
+    if step not in STEP_FORMS:
+        abort(404)
+    provider = _current_provider()
+    elsewhere = _step_redirect(provider, step)
+    if elsewhere is not None:
+        return elsewhere
+    return_to = request.args.get("return_to")
+    return_to = return_to if return_to in RETURN_TO else None
+
+    saved = services.form_data(provider, step) if provider else {}
+    form = STEP_FORMS[step](data=None if request.method == "POST" else saved)
+    if provider is not None and step == "registration":
+        form.legal_form = provider.legal_form  # type: ignore[attr-defined]
+    if form.validate_on_submit():
+        if provider is None:
+            provider = services.start_provider(_user(), form.name.data)  # type: ignore[attr-defined]
+            session[SESSION_KEY] = provider.id
+        else:
+            services.save_answer(provider, step, form, _user())
+        db.session.commit()
+        return redirect(_after_answer(provider, step, return_to))
+
+    steps = qa.applicable_steps(provider) if provider else list(qa.STEPS)
+    needed = qa.REGISTRATION_RULES.get(provider.legal_form, ()) if provider else ()
+    return render_template(
+        f"providers/steps/{step}.html",
+        form=form,
+        provider=provider,
+        step=step,
+        step_number=steps.index(step) + 1,
+        step_count=len(steps),
+        back_url=_back_url(provider, step, return_to),
+        return_to=return_to,
+        registration_needed=[qa.REGISTRATION_FIELDS[a] for a in needed],
+    )
+
+
+# -- evidence -------------------------------------------------------------------------
+
+
+def _evidence_page(provider: Provider, form: EvidenceForm, status: int = 200):
+    today = qa.today_in_london()
+    max_size = evidence_service.size_text(current_app.config["MAX_UPLOAD_BYTES"])
+    form.document.description = f"A PDF, JPEG or PNG file, smaller than {max_size}."
+    documents = evidence_service.evidence_for(provider)
+    current = {d.kind: d for d in documents if d.is_current}
+    return (
+        render_template(
+            "providers/evidence.html",
+            provider=provider,
+            form=form,
+            current=current,
+            archived=[d for d in documents if not d.is_current],
+            kinds=EVIDENCE_KINDS,
+            required=qa.required_evidence_kinds(provider),
+            today=today,
+            warning_days=qa.EXPIRY_WARNING_DAYS,
+        ),
+        status,
+    )
+
+
+@bp.route("/evidence", methods=["GET", "POST"])
+@roles_required("provider_admin")
+def evidence():
+    provider = _current_provider()
+    if provider is None:
+        return redirect(url_for("providers.onboarding_start"))
+    form = EvidenceForm()
+    form.today = qa.today_in_london()
+    if not form.validate_on_submit():
+        return _evidence_page(provider, form)
+    upload = form.document.data
+    try:
+        document = evidence_service.store_evidence(
+            provider,
+            form.kind.data,
+            upload.stream,
+            upload.filename,
+            form.expires_on,
+            _user(),
+            upload_folder=current_app.config["UPLOAD_FOLDER"],
+            max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+            today=form.today,
+        )
+    except evidence_service.UploadRejected as error:
+        form.document.errors = [str(error)]
+        return _evidence_page(provider, form)
+    db.session.commit()
+    flash(
+        f"{document.kind_label} uploaded. It expires on {qa.long_date(document.expires_on)}.",
+        "success",
+    )
+    return redirect(url_for("providers.evidence"))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(_error: RequestEntityTooLarge):
+    limit = evidence_service.size_text(current_app.config["MAX_UPLOAD_BYTES"])
+    message = f"The file must be smaller than {limit}"
+    allowed = current_user.is_authenticated and current_user.has_role("provider_admin")
+    provider = _current_provider() if allowed else None
+    if provider is None or request.endpoint != "providers.evidence":
+        return render_template("errors/400.html", reason=message + "."), 413
+    form = EvidenceForm(formdata=None)
+    form.document.errors = [message]
+    return _evidence_page(provider, form, 413)
+
+
+@bp.route("/evidence/<int:evidence_id>/download")
+@login_required
+def evidence_download(evidence_id: int):
+    """Only the provider's own admins, reviewers and admins get the file."""
+    if not current_user.has_role("provider_admin", "reviewer"):
+        abort(403)
+    document = db.session.get(Evidence, evidence_id)
+    if document is None:
+        abort(404)
+    provider = document.provider
+    if not (current_user.has_role("reviewer") or qa.is_provider_admin(_user(), provider)):
+        abort(404)  # do not even say whether it exists
+    try:
+        path = evidence_service.evidence_path(current_app.config["UPLOAD_FOLDER"], document)
+        handle = open(path, "rb")  # noqa: SIM115 - send_file closes it
+    except OSError:
+        current_app.logger.warning("evidence file %s is missing", document.id)
+        abort(404)
+    response = send_file(
+        handle,
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=evidence_service.download_name(document, provider),
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
