@@ -1,0 +1,310 @@
+"""Forms for carer profiles, adding and inviting carers, and accepting an invitation."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from marketplace import geo, vocabulary
+from marketplace.carers.services import SLOT_LABELS, SLOTS
+
+GENDER_CHOICES = [
+    ("female", "Female"),
+    ("male", "Male"),
+    ("non_binary", "Non-binary"),
+    ("prefer_not_to_say", "Prefer not to say"),
+]
+DBS_CHOICES = [
+    ("none", "No DBS check yet"),
+    ("basic", "Basic"),
+    ("standard", "Standard"),
+    ("enhanced", "Enhanced"),
+    ("enhanced_barred", "Enhanced with barred list check"),
+]
+YES_NO = [("yes", "Yes"), ("no", "No")]
+DATE_FORMATS = ("%d %m %Y", "%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
+MAX_HOURLY_RATE_PENCE = 200_00
+
+
+def parse_date(text: str | None) -> date | None:
+    """A date typed as 27 3 2024, 27/03/2024, 2024-03-27 or 27 March 2024; None if blank."""
+    text = " ".join((text or "").replace(",", " ").split())
+    if not text:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def parse_pounds(text: str | None) -> int | None:
+    """£18.50 -> 1850 pence; None when blank. Raises ValueError for anything else."""
+    cleaned = (text or "").strip().replace("£", "").replace(",", "").strip()
+    if not cleaned:
+        return None
+    if not re.fullmatch(r"\d+(\.\d{1,2})?", cleaned):
+        raise ValueError(text)
+    return int(Decimal(cleaned) * 100)
+
+
+def pounds_text(pence: int | None) -> str:
+    return "" if pence is None else f"{pence // 100}.{pence % 100:02d}"
+
+
+def _postcode_location(text: str) -> geo.PostcodeLocation:
+    """Look up a full postcode; raises ValidationError with a message for the person."""
+    try:
+        if geo.is_outcode(text):
+            raise ValidationError("Enter the full postcode, like LS6 1AA, not only the first half")
+        location = geo.lookup(text)
+    except (geo.InvalidPostcode, geo.PostcodeNotFound) as error:
+        raise ValidationError(str(error)) from error
+    return location
+
+
+class AboutForm(FlaskForm):
+    display_name = StringField(
+        "Name shown on your profile",
+        description="Your first name and the first letter of your surname, like Ana S., is enough.",
+        validators=[DataRequired("Enter the name to show on the profile"),
+                    Length(max=80, message="The name must be 80 characters or fewer")],
+    )
+    postcode = StringField(
+        "Home postcode",
+        description="We use it only to work out distances. It is private: people see only "
+                    "the postcode district (the first half, for example LS6), never the full "
+                    "postcode.",
+    )
+    bio = TextAreaField(
+        "About you",
+        description="A few sentences people will read on the profile: what you enjoy, what "
+                    "matters to you in your work. Do not include your address or phone number.",
+        validators=[Length(max=2000, message="About you must be 2,000 characters or fewer")],
+    )
+    gender = RadioField(
+        "Gender (optional)",
+        description="Some people ask for a carer of a particular gender. You do not have to say.",
+        choices=GENDER_CHOICES,
+        validators=[Optional()],
+    )
+    travel_radius_km = StringField(
+        "How far will you travel to work, in kilometres?",
+        description="A whole number from 1 to 100. 8 km is about 5 miles.",
+        validators=[DataRequired("Enter how far you will travel, in kilometres")],
+    )
+    hourly_rate = StringField(
+        "Hourly rate in pounds (optional)",
+        description="For example, 18.50. Leave it blank if your co-operative sets the price.",
+    )
+
+    def __init__(self, *args: Any, postcode_held: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.postcode_held = postcode_held
+        self.location: geo.PostcodeLocation | None = None
+        self.radius: int | None = None
+        self.rate_pence: int | None = None
+
+    def validate_postcode(self, field: StringField) -> None:
+        text = (field.data or "").strip()
+        if not text:
+            if not self.postcode_held:
+                raise ValidationError("Enter a home postcode, like LS6 1AA")
+            return
+        self.location = _postcode_location(text)
+
+    def validate_travel_radius_km(self, field: StringField) -> None:
+        text = (field.data or "").strip().lower().removesuffix("km").strip()
+        if not text.isdigit() or not 1 <= int(text) <= 100:
+            raise ValidationError("Travel distance must be a whole number from 1 to 100")
+        self.radius = int(text)
+
+    def validate_hourly_rate(self, field: StringField) -> None:
+        try:
+            self.rate_pence = parse_pounds(field.data)
+        except ValueError as error:
+            raise ValidationError(
+                "Enter the hourly rate as an amount in pounds, like 18.50"
+            ) from error
+        if self.rate_pence is not None and self.rate_pence > MAX_HOURLY_RATE_PENCE:
+            raise ValidationError("The hourly rate must be £200 or less")
+
+
+class SkillsForm(FlaskForm):
+    skills = SelectMultipleField(
+        "Skills", description="Tick the kinds of support you are trained and happy to give."
+    )
+    interests = SelectMultipleField(
+        "Interests",
+        description="We match people with carers who enjoy the same things. Tick any you enjoy.",
+    )
+    other_interests = StringField(
+        "Other interests (optional)",
+        description="Anything else you enjoy, separated by commas, like allotment, jazz, chess.",
+        validators=[Length(max=300, message="Other interests must be 300 characters or fewer")],
+    )
+    languages = SelectMultipleField("Languages you speak")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.skills.choices = vocabulary.choices("skill")
+        self.interests.choices = vocabulary.choices("interest")
+        self.languages.choices = vocabulary.choices("language")
+
+    def validate_languages(self, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise ValidationError("Choose at least one language you speak")
+
+
+class AvailabilityForm(FlaskForm):
+    availability = SelectMultipleField(
+        "When are you usually free to work?",
+        description="Tick each time of day you can usually work. Morning is 7am to 12 noon, "
+                    "afternoon 12 noon to 5pm, evening 5pm to 10pm. If you tick nothing, your "
+                    "profile says to ask about availability.",
+        choices=[(slot, SLOT_LABELS[slot]) for slot in SLOTS],
+    )
+
+
+class ChecksForm(FlaskForm):
+    dbs_level = RadioField("DBS check level", choices=DBS_CHOICES, default="none",
+                           validators=[DataRequired("Choose the DBS check level")])
+    dbs_number = StringField(
+        "DBS certificate number",
+        description="12 digits, printed at the top right of the certificate.",
+    )
+    dbs_issue_date = StringField(
+        "DBS certificate date of issue", description="For example, 27 3 2024."
+    )
+    dbs_update_service = RadioField(
+        "Is the certificate on the DBS Update Service?",
+        description="The Update Service lets employers check the certificate is still current.",
+        choices=YES_NO, default="no",
+        validators=[DataRequired("Say whether the certificate is on the DBS Update Service")],
+    )
+    care_certificate = BooleanField("Has completed the Care Certificate")
+    right_to_work_checked = BooleanField("Right to work in the UK has been checked")
+    insurance_expires_on = StringField(
+        "Public liability insurance expiry date",
+        description="Self-employed personal assistants need their own insurance. "
+                    "For example, 31 12 2026.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.issue_date: date | None = None
+        self.insurance_date: date | None = None
+
+    def validate_dbs_number(self, field: StringField) -> None:
+        digits = re.sub(r"[\s-]", "", field.data or "")
+        field.data = digits
+        if self.dbs_level.data in (None, "", "none"):
+            return
+        if not digits:
+            raise ValidationError("Enter the DBS certificate number")
+        if not re.fullmatch(r"\d{12}", digits):
+            raise ValidationError("The DBS certificate number must be 12 digits")
+
+    def validate_dbs_issue_date(self, field: StringField) -> None:
+        try:
+            self.issue_date = parse_date(field.data)
+        except ValueError as error:
+            raise ValidationError(
+                "Enter the date of issue as a real date, like 27 3 2024"
+            ) from error
+        if self.issue_date is None:
+            if self.dbs_level.data not in (None, "", "none"):
+                raise ValidationError("Enter the DBS certificate date of issue")
+            return
+        if self.issue_date > date.today():
+            raise ValidationError("The date of issue must be today or in the past")
+
+    def validate_insurance_expires_on(self, field: StringField) -> None:
+        try:
+            self.insurance_date = parse_date(field.data)
+        except ValueError as error:
+            raise ValidationError(
+                "Enter the insurance expiry date as a real date, like 31 12 2026"
+            ) from error
+
+
+class AddCarerForm(FlaskForm):
+    display_name = StringField(
+        "Name to show on the profile",
+        description="First name and the first letter of the surname, like Ana S.",
+        validators=[DataRequired("Enter the carer's name"),
+                    Length(max=80, message="The name must be 80 characters or fewer")],
+    )
+    postcode = StringField(
+        "Carer's home postcode",
+        description="Private: people see only the postcode district, like LS6.",
+        validators=[DataRequired("Enter the carer's home postcode, like LS6 1AA")],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.location: geo.PostcodeLocation | None = None
+
+    def validate_postcode(self, field: StringField) -> None:
+        self.location = _postcode_location(field.data)
+
+
+class InviteForm(FlaskForm):
+    carer = SelectField("Which carer are you inviting?", default="new")
+    display_name = StringField(
+        "Name to show on the profile (for a new carer)",
+        description="First name and the first letter of the surname, like Ana S.",
+        validators=[Length(max=80, message="The name must be 80 characters or fewer")],
+    )
+    email = EmailField(
+        "Carer's email address",
+        description="We email them a link to set up their account. The link works for 7 days.",
+        validators=[DataRequired("Enter the carer's email address"),
+                    Email("Enter an email address in the right format, like name@example.com"),
+                    Length(max=254)],
+    )
+
+    def __init__(self, *args: Any, carers: list[tuple[str, str]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.carer.choices = [("new", "A new carer"), *(carers or [])]
+
+    def validate_display_name(self, field: StringField) -> None:
+        if self.carer.data == "new" and not (field.data or "").strip():
+            raise ValidationError("Enter the new carer's name")
+
+
+class InvitationRegisterForm(FlaskForm):
+    display_name = StringField(
+        "Your name",
+        validators=[DataRequired("Enter your name"),
+                    Length(max=120, message="Name is too long")],
+    )
+    password = PasswordField(
+        "Create a password",
+        description="At least 10 characters. A few words together are easy to remember.",
+        validators=[DataRequired("Create a password"),
+                    Length(min=10, max=200,
+                           message="Your password must be at least 10 characters")],
+    )
+    confirm = PasswordField(
+        "Type the password again",
+        validators=[DataRequired("Type the password again"),
+                    EqualTo("password", message="The passwords do not match")],
+    )

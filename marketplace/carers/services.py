@@ -1,0 +1,248 @@
+"""Carer profiles, pausing, and invitations to link a carer's own account."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template, url_for
+from flask_mailman import EmailMessage
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from marketplace import audit, geo
+from marketplace.catalog_version import bump_catalog_version
+from marketplace.extensions import db
+from marketplace.models import Carer, Provider, User
+from marketplace.security import hash_password
+from matching.vocabulary import DEFAULT_VOCABULARY, normalise_interest
+
+DAYS = [
+    ("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
+    ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"),
+]
+PARTS = [("am", "Morning"), ("pm", "Afternoon"), ("eve", "Evening")]
+SLOTS = [f"{day}-{part}" for day, _ in DAYS for part, _ in PARTS]
+SLOT_LABELS = {
+    f"{day}-{part}": f"{day_label} {part_label.lower()}"
+    for day, day_label in DAYS
+    for part, part_label in PARTS
+}
+
+# The sections of the profile, each its own page with its own save.
+SECTIONS = {
+    "about": "About you",
+    "skills": "Skills and interests",
+    "availability": "Availability",
+    "checks": "Checks",
+}
+SECTION_FIELDS = {
+    "about": {
+        "display_name", "postcode", "district", "lat", "lon", "bio", "gender",
+        "travel_radius_km", "hourly_rate_pence",
+    },
+    "skills": {"skills", "interests", "languages"},
+    "availability": {"availability"},
+    "checks": {
+        "dbs_level", "dbs_number", "dbs_issue_date", "dbs_update_service",
+        "care_certificate", "right_to_work_checked", "insurance_expires_on",
+    },
+}
+
+INVITE_SALT = "carer-invite"
+INVITE_MAX_AGE_DEFAULT = 7 * 24 * 3600
+
+
+class CarerNeedsLocation(ValueError):
+    """A carer cannot be listed without a postcode to place them."""
+
+
+class InvitationProblem(Exception):
+    """The invitation link cannot be used. ``reason`` is invalid, expired, used or taken."""
+
+    def __init__(self, reason: str, carer: Carer | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.carer = carer
+
+
+@dataclass(frozen=True)
+class Invitation:
+    provider: Provider
+    carer: Carer
+    email: str
+
+
+# --- profile ------------------------------------------------------------------
+
+
+def needs_insurance(carer: Carer) -> bool:
+    """Self-employed personal assistants hold their own public liability insurance."""
+    return carer.provider is None or carer.provider.legal_form == "self_employed_pa"
+
+
+def location_changes(location: geo.PostcodeLocation) -> dict[str, Any]:
+    """Fields to store for a postcode: the full postcode stays private."""
+    return {
+        "postcode": location.postcode,
+        "district": location.outcode,
+        "lat": location.lat,
+        "lon": location.lon,
+    }
+
+
+def interests_for_form(stored: list[str] | None) -> tuple[list[str], str]:
+    """Split stored interests into vocabulary slugs (checkboxes) and other free text."""
+    known = DEFAULT_VOCABULARY.interests
+    checked: list[str] = []
+    other: list[str] = []
+    for item in stored or []:
+        slug = item if item in known else normalise_interest(item)
+        if slug is not None and slug not in checked:
+            checked.append(slug)
+        elif slug is None:
+            other.append(item)
+    return checked, ", ".join(other)
+
+
+def interests_from_form(checked: list[str], other_text: str | None) -> list[str]:
+    """Checked slugs plus the other interests, each normalised to a slug where we can."""
+    result = list(dict.fromkeys(checked))
+    for part in re.split(r"[,;\n]+", other_text or ""):
+        text = " ".join(part.split())
+        if not text:
+            continue
+        slug = normalise_interest(text)
+        value = slug if slug is not None else text.lower()[:60]
+        if value not in result:
+            result.append(value)
+    return result
+
+
+def update_profile(carer: Carer, section: str, changes: dict[str, Any], actor_id: int) -> None:
+    """Apply one section's changes, record who made them and mark the catalog changed."""
+    allowed = SECTION_FIELDS[section]
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"fields not in the {section} section: {', '.join(sorted(unknown))}")
+    changed = sorted(name for name, value in changes.items() if getattr(carer, name) != value)
+    for name, value in changes.items():
+        setattr(carer, name, value)
+    # The audit trail names the fields, never their values (postcodes are private).
+    audit.record("carer.profile_updated", actor_id=actor_id, target=carer,
+                 section=section, fields=changed)
+    bump_catalog_version()
+
+
+def add_carer(provider: Provider, display_name: str, location: geo.PostcodeLocation,
+              actor_id: int) -> Carer:
+    """Create an active carer profile for the provider."""
+    carer = Carer(provider_id=provider.id, display_name=display_name, active=True,
+                  skills=[], interests=[], languages=["en"], **location_changes(location))
+    db.session.add(carer)
+    db.session.flush()
+    audit.record("carer.added", actor_id=actor_id, target=carer, provider_id=provider.id)
+    bump_catalog_version()
+    return carer
+
+
+def set_active(carer: Carer, active: bool, actor_id: int) -> None:
+    """Pause or reactivate a carer. A carer needs a location before being listed."""
+    if active and (carer.lat is None or carer.lon is None or not carer.district):
+        raise CarerNeedsLocation(
+            f"Add a postcode to {carer.display_name}'s profile before reactivating it"
+        )
+    carer.active = active
+    audit.record("carer.reactivated" if active else "carer.paused",
+                 actor_id=actor_id, target=carer)
+    bump_catalog_version()
+
+
+# --- invitations --------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT)
+
+
+def invite_max_age() -> int:
+    return int(current_app.config.get("CARER_INVITE_MAX_AGE", INVITE_MAX_AGE_DEFAULT))
+
+
+def make_invitation_token(provider_id: int, carer_id: int, email: str) -> str:
+    return _serializer().dumps({"p": provider_id, "c": carer_id, "e": email.strip().lower()})
+
+
+def invite_carer(provider: Provider, carer: Carer | None, display_name: str | None,
+                 email: str, actor_id: int) -> Carer:
+    """Email an invitation link; create a paused profile first for a new carer."""
+    if carer is None:
+        # Paused until the carer adds a postcode: an unplaced carer cannot be matched.
+        carer = Carer(provider_id=provider.id, display_name=display_name or "New carer",
+                      active=False, skills=[], interests=[], languages=["en"])
+        db.session.add(carer)
+        db.session.flush()
+    token = make_invitation_token(provider.id, carer.id, email)
+    link = url_for("carers.invitation", token=token, _external=True)
+    days = max(1, invite_max_age() // 86400)
+    body = render_template("carers/email/invitation.txt", provider=provider, carer=carer,
+                           link=link, days=days)
+    EmailMessage(f"{provider.name} invites you to CoopCare", body, to=[email]).send()
+    audit.record("carer.invited", actor_id=actor_id, target=carer, provider_id=provider.id)
+    return carer
+
+
+def read_invitation(token: str) -> Invitation:
+    """The invitation a token stands for. Raises InvitationProblem."""
+    try:
+        data = _serializer().loads(token, max_age=invite_max_age())
+    except SignatureExpired as error:
+        raise InvitationProblem("expired") from error
+    except BadSignature as error:
+        raise InvitationProblem("invalid") from error
+    if not isinstance(data, dict) or not {"p", "c", "e"} <= set(data):
+        raise InvitationProblem("invalid")
+    carer = db.session.get(Carer, data["c"]) if isinstance(data["c"], int) else None
+    if carer is None or carer.provider_id != data["p"] or carer.provider is None:
+        raise InvitationProblem("invalid")
+    if carer.user_id is not None:
+        raise InvitationProblem("used", carer)
+    return Invitation(provider=carer.provider, carer=carer, email=str(data["e"]))
+
+
+def accept_invitation(invitation: Invitation, user: User) -> Carer:
+    """Link the account to the carer profile and give it the carer role."""
+    if user.email != invitation.email:
+        raise InvitationProblem("wrong_email")
+    taken = db.session.scalar(sa.select(Carer).where(Carer.user_id == user.id))
+    if taken is not None:
+        raise InvitationProblem("taken", taken)
+    carer = invitation.carer
+    carer.user_id = user.id
+    user.add_role("carer")
+    audit.record("carer.invitation_accepted", actor_id=user.id, target=carer,
+                 provider_id=invitation.provider.id)
+    return carer
+
+
+def register_from_invitation(invitation: Invitation, display_name: str, password: str) -> User:
+    """Create the invited carer's account (role carer) and link it."""
+    user = User(email=invitation.email, password_hash=hash_password(password),
+                display_name=display_name)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.registered", actor_id=user.id, target=user, roles=["carer"])
+    accept_invitation(invitation, user)
+    return user
+
+
+def mask_email(email: str) -> str:
+    """s***@example.org: enough to recognise, not enough to harvest."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def today() -> date:
+    return date.today()

@@ -1,0 +1,357 @@
+"""Carer pages: provider admins manage carers; carers keep their own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
+
+from marketplace import vocabulary
+from marketplace.auth.services import find_user_by_email
+from marketplace.carers import access, bp, services
+from marketplace.carers.forms import (
+    AboutForm,
+    AddCarerForm,
+    AvailabilityForm,
+    ChecksForm,
+    InvitationRegisterForm,
+    InviteForm,
+    SkillsForm,
+    pounds_text,
+)
+from marketplace.extensions import db, limiter
+from marketplace.models import Carer
+from marketplace.security import roles_required
+
+FORMS = {"about": AboutForm, "skills": SkillsForm, "availability": AvailabilityForm,
+         "checks": ChecksForm}
+
+
+def _provider_arg() -> int | None:
+    return request.args.get("provider", type=int)
+
+
+def _picker(endpoint: str, heading: str):
+    providers = access.managed_providers(current_user)
+    return render_template("carers/choose_provider.html", providers=providers,
+                           endpoint=endpoint, heading=heading)
+
+
+# --- provider admin: list, add, invite, pause ---------------------------------------------
+
+
+@bp.route("/provider/carers/")
+@roles_required("provider_admin")
+def manage_list():
+    provider = access.chosen_provider(current_user, _provider_arg())
+    if provider is None:
+        return _picker("carers.manage_list", "Choose whose carers to manage")
+    carers = db.session.scalars(
+        sa.select(Carer).where(Carer.provider_id == provider.id)
+        .order_by(Carer.active.desc(), Carer.display_name, Carer.id)
+    ).all()
+    return render_template("carers/manage_list.html", provider=provider, carers=carers)
+
+
+@bp.route("/provider/carers/new", methods=["GET", "POST"])
+@roles_required("provider_admin")
+def manage_add():
+    provider = access.chosen_provider(current_user, _provider_arg())
+    if provider is None:
+        return _picker("carers.manage_add", "Choose which provider the carer works for")
+    form = AddCarerForm()
+    if form.validate_on_submit():
+        carer = services.add_carer(provider, form.display_name.data.strip(), form.location,
+                                   current_user.id)
+        db.session.commit()
+        flash(f"{carer.display_name} has been added. Fill in the rest of their profile.",
+              "success")
+        return redirect(url_for("carers.manage_profile", carer_id=carer.id))
+    return render_template("carers/manage_add.html", form=form, provider=provider), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/provider/carers/invite", methods=["GET", "POST"])
+@roles_required("provider_admin")
+def manage_invite():
+    provider = access.chosen_provider(current_user, _provider_arg())
+    if provider is None:
+        return _picker("carers.manage_invite", "Choose which provider is inviting the carer")
+    unlinked = db.session.scalars(
+        sa.select(Carer).where(Carer.provider_id == provider.id, Carer.user_id.is_(None))
+        .order_by(Carer.display_name, Carer.id)
+    ).all()
+    form = InviteForm(carers=[(str(c.id), c.display_name) for c in unlinked])
+    if form.validate_on_submit():
+        existing = None if form.carer.data == "new" else db.session.get(Carer, int(form.carer.data))
+        carer = services.invite_carer(provider, existing, (form.display_name.data or "").strip(),
+                                      form.email.data.strip().lower(), current_user.id)
+        db.session.commit()
+        flash(f"We have emailed an invitation to {form.email.data.strip().lower()}. "
+              f"It links their account to {carer.display_name}'s profile.", "success")
+        return redirect(url_for("carers.manage_list", provider=provider.id))
+    return render_template("carers/manage_invite.html", form=form, provider=provider), (
+        400 if form.errors else 200
+    )
+
+
+def _set_active(carer_id: int, active: bool):
+    carer = access.managed_carer_or_abort(current_user, carer_id)
+    try:
+        services.set_active(carer, active, current_user.id)
+    except services.CarerNeedsLocation as problem:
+        flash(str(problem), "error")
+        return redirect(url_for("carers.manage_profile", carer_id=carer.id))
+    db.session.commit()
+    flash(f"{carer.display_name} is {'active and can be matched' if active else 'paused'}.",
+          "success")
+    return redirect(url_for("carers.manage_list", provider=carer.provider_id))
+
+
+@bp.route("/provider/carers/<int:carer_id>/pause", methods=["POST"])
+@roles_required("provider_admin")
+def manage_pause(carer_id: int):
+    return _set_active(carer_id, False)
+
+
+@bp.route("/provider/carers/<int:carer_id>/reactivate", methods=["POST"])
+@roles_required("provider_admin")
+def manage_reactivate(carer_id: int):
+    return _set_active(carer_id, True)
+
+
+# --- profile: summary and sections, for the carer and for their provider's admins -----------
+
+
+@bp.route("/provider/carers/<int:carer_id>")
+@roles_required("provider_admin")
+def manage_profile(carer_id: int):
+    carer = access.managed_carer_or_abort(current_user, carer_id)
+    return _summary(carer, owner=False)
+
+
+@bp.route("/provider/carers/<int:carer_id>/profile/<section>", methods=["GET", "POST"])
+@roles_required("provider_admin")
+def manage_profile_edit(carer_id: int, section: str):
+    carer = access.managed_carer_or_abort(current_user, carer_id)
+    return _edit_section(carer, section, owner=False)
+
+
+def _no_profile():
+    return render_template("carers/no_profile.html"), 404
+
+
+@bp.route("/carer/profile")
+@roles_required("carer")
+def profile():
+    carer = access.own_carer(current_user)
+    return _summary(carer, owner=True) if carer else _no_profile()
+
+
+@bp.route("/carer/profile/<section>", methods=["GET", "POST"])
+@roles_required("carer")
+def profile_edit(section: str):
+    carer = access.own_carer(current_user)
+    return _edit_section(carer, section, owner=True) if carer else _no_profile()
+
+
+def _section_url(carer: Carer, owner: bool, section: str) -> str:
+    if owner:
+        return url_for("carers.profile_edit", section=section)
+    return url_for("carers.manage_profile_edit", carer_id=carer.id, section=section)
+
+
+def _summary_url(carer: Carer, owner: bool) -> str:
+    return url_for("carers.profile") if owner else url_for("carers.manage_profile",
+                                                           carer_id=carer.id)
+
+
+def _summary(carer: Carer, owner: bool):
+    teams = [m.team for m in carer.team_memberships]
+    return render_template(
+        "carers/profile_summary.html", carer=carer, owner=owner, teams=teams,
+        sections=services.SECTIONS, section_url=lambda s: _section_url(carer, owner, s),
+        needs_insurance=services.needs_insurance(carer), slot_labels=services.SLOT_LABELS,
+        interests=services.interests_for_form(carer.interests),
+    )
+
+
+def _form_for(carer: Carer, section: str, owner: bool) -> FlaskForm:
+    kwargs: dict[str, Any] = {}
+    if request.method == "GET":
+        kwargs["data"] = _initial_data(carer, section, owner)
+    if section == "about":
+        kwargs["postcode_held"] = bool(carer.postcode)
+    form = FORMS[section](**kwargs)
+    if section == "checks":
+        if owner:  # the provider checks right to work, so only its admins record it
+            del form.right_to_work_checked
+        if not services.needs_insurance(carer):
+            del form.insurance_expires_on
+    return form
+
+
+def _initial_data(carer: Carer, section: str, owner: bool) -> dict[str, Any]:
+    if section == "about":
+        return {
+            "display_name": carer.display_name,
+            # Only the carer sees their own postcode; their provider's admins leave it blank.
+            "postcode": carer.postcode if owner else "",
+            "bio": carer.bio,
+            "gender": carer.gender,
+            "travel_radius_km": f"{carer.travel_radius_km:g}",
+            "hourly_rate": pounds_text(carer.hourly_rate_pence),
+        }
+    if section == "skills":
+        checked, other = services.interests_for_form(carer.interests)
+        return {"skills": carer.skills or [], "interests": checked, "other_interests": other,
+                "languages": carer.languages or []}
+    if section == "availability":
+        return {"availability": carer.availability or []}
+    return {
+        "dbs_level": carer.dbs_level or "none",
+        "dbs_number": carer.dbs_number or "",
+        "dbs_issue_date": _date_text(carer.dbs_issue_date),
+        "dbs_update_service": "yes" if carer.dbs_update_service else "no",
+        "care_certificate": carer.care_certificate,
+        "right_to_work_checked": carer.right_to_work_checked,
+        "insurance_expires_on": _date_text(carer.insurance_expires_on),
+    }
+
+
+def _date_text(value) -> str:
+    return f"{value.day} {value.month} {value.year}" if value else ""
+
+
+def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, Any]:
+    if section == "about":
+        changes = {
+            "display_name": form.display_name.data.strip(),
+            "bio": (form.bio.data or "").strip(),
+            "gender": form.gender.data if form.gender.data in {"female", "male", "non_binary"}
+            else None,
+            "travel_radius_km": float(form.radius),
+            "hourly_rate_pence": form.rate_pence,
+        }
+        if form.location is not None:
+            changes.update(services.location_changes(form.location))
+        return changes
+    if section == "skills":
+        return {
+            "skills": list(form.skills.data or []),
+            "interests": services.interests_from_form(form.interests.data or [],
+                                                      form.other_interests.data),
+            "languages": list(form.languages.data or []),
+        }
+    if section == "availability":
+        chosen = set(form.availability.data or [])
+        return {"availability": [s for s in services.SLOTS if s in chosen] or None}
+    has_dbs = form.dbs_level.data != "none"
+    changes = {
+        "dbs_level": form.dbs_level.data if has_dbs else None,
+        "dbs_number": form.dbs_number.data if has_dbs else None,
+        "dbs_issue_date": form.issue_date if has_dbs else None,
+        "dbs_update_service": has_dbs and form.dbs_update_service.data == "yes",
+        "care_certificate": bool(form.care_certificate.data),
+    }
+    if "right_to_work_checked" in form._fields:
+        changes["right_to_work_checked"] = bool(form.right_to_work_checked.data)
+    if "insurance_expires_on" in form._fields:
+        changes["insurance_expires_on"] = form.insurance_date
+    return changes
+
+
+def _edit_section(carer: Carer, section: str, owner: bool):
+    if section not in services.SECTIONS:
+        abort(404)
+    form = _form_for(carer, section, owner)
+    if form.validate_on_submit():
+        services.update_profile(carer, section, _changes(carer, section, form, owner),
+                                current_user.id)
+        db.session.commit()
+        flash(f"{services.SECTIONS[section]}: your changes have been saved.", "success")
+        return redirect(_summary_url(carer, owner))
+    return render_template(
+        f"carers/section_{section}.html", form=form, carer=carer, owner=owner,
+        section=section, section_title=services.SECTIONS[section],
+        summary_url=_summary_url(carer, owner), days=services.DAYS, parts=services.PARTS,
+    ), (400 if form.errors else 200)
+
+
+# --- invitations --------------------------------------------------------------------------
+
+
+def _invite_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/carer/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(_invite_limit, methods=["POST"])
+def invitation(token: str):
+    try:
+        invite = services.read_invitation(token)
+    except services.InvitationProblem as problem:
+        return _invitation_problem(problem)
+    if current_user.is_authenticated:
+        if current_user.email != invite.email:
+            return render_template("carers/invitation_wrong_email.html", invite=invite,
+                                   sent_to=services.mask_email(invite.email)), 403
+        if request.method == "POST":  # CSRFProtect has checked the token
+            try:
+                services.accept_invitation(invite, current_user._get_current_object())
+            except services.InvitationProblem as problem:
+                return _invitation_problem(problem)
+            db.session.commit()
+            flash(f"Your account is now linked to your profile at {invite.provider.name}.",
+                  "success")
+            return redirect(url_for("carers.profile"))
+        return render_template("carers/invitation_accept.html", invite=invite)
+    if find_user_by_email(invite.email) is not None:
+        return render_template("carers/invitation_login.html", invite=invite,
+                               login_url=url_for("auth.login", next=request.path))
+    form = InvitationRegisterForm()
+    if form.validate_on_submit():
+        user = services.register_from_invitation(invite, form.display_name.data.strip(),
+                                                 form.password.data)
+        db.session.commit()
+        login_user(user)
+        flash(f"Your account is ready and linked to your profile at {invite.provider.name}.",
+              "success")
+        return redirect(url_for("carers.profile"))
+    return render_template("carers/invitation_register.html", form=form, invite=invite), (
+        400 if form.errors else 200
+    )
+
+
+def _invitation_problem(problem: services.InvitationProblem):
+    return render_template("carers/invitation_invalid.html", reason=problem.reason), 400
+
+
+@bp.app_template_filter("vocab_label")
+def vocab_label(slug: str, kind: str) -> str:
+    """A vocabulary slug's label ("peg_feeding" -> "PEG feeding")."""
+    return vocabulary.label(kind, slug)
+
+
+@bp.app_template_filter("slot_label")
+def slot_label(slot: str) -> str:
+    """An availability slot's label ("mon-am" -> "Monday morning")."""
+    return services.SLOT_LABELS.get(slot, slot)
+
+
+@bp.app_template_global("endpoint_exists")
+def endpoint_exists(endpoint: str) -> bool:
+    """True when another blueprint's page exists (e.g. the provider dashboard)."""
+    return endpoint in current_app.view_functions
