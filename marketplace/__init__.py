@@ -33,6 +33,20 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from marketplace.carers import bp as carers_bp
+    from marketplace.teams import bp as teams_bp
+
+    app.register_blueprint(carers_bp)
+    app.register_blueprint(teams_bp)
+    from marketplace.search import bp as search_bp
+
+    app.register_blueprint(search_bp)
+
+    from marketplace.admin import bp as admin_bp
+    from marketplace.providers import bp as providers_bp
+
+    app.register_blueprint(providers_bp)
+    app.register_blueprint(admin_bp)
 
     from marketplace import cli
 

@@ -80,3 +80,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(vocabulary_cli)
+    from marketplace.catalog_io import catalog_cli
+
+    app.cli.add_command(catalog_cli)

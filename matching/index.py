@@ -253,7 +253,9 @@ class CandidateIndex:
 
     def _encode(self, groups: Sequence[Iterable[str]], kind: Kind, space: KeySpace) -> list[int]:
         # Candidates often share the very same set object; normalise each distinct one once.
+        # Distinct texts are far fewer than candidates, so each text is also normalised once.
         cache: dict[object, int] = {}
+        text_bits: dict[str, int] = {}
         values = []
         for group in groups:
             cache_key: object = group if isinstance(group, frozenset | tuple) else tuple(group)
@@ -261,11 +263,17 @@ class CandidateIndex:
             if value is None:
                 value = 0
                 for text in group:
-                    for part in split_terms(text):
-                        key = self.key_for(part, kind)
-                        # Custom (non-vocabulary) keys are stemmed; remember how they were written.
-                        self.custom_labels.setdefault(key, clean(part))
-                        value |= 1 << space.add(key)
+                    bits = text_bits.get(text)
+                    if bits is None:
+                        bits = 0
+                        for part in split_terms(text):
+                            key = self.key_for(part, kind)
+                            # Custom (non-vocabulary) keys are stemmed; remember how they were
+                            # written.
+                            self.custom_labels.setdefault(key, clean(part))
+                            bits |= 1 << space.add(key)
+                        text_bits[text] = bits
+                    value |= bits
                 cache[cache_key] = value
             values.append(value)
         return values

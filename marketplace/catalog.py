@@ -1,0 +1,243 @@
+"""The matching index, built from the database and cached per worker process.
+
+Every listed carer (active, with an approved provider, placed on the map) becomes a
+``matching.Candidate``. Building is one core SELECT of the needed columns (no ORM
+objects), so 100k carers build in a couple of seconds. The built catalog is cached
+per application (that is, per worker process) and rebuilt when the catalog version
+in the database changes, so every gunicorn worker serves the same data. The version
+is checked at most once per request (a single-row SELECT).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+
+from marketplace.extensions import db
+from marketplace.models import Carer, CatalogVersion, Provider, TeamMember
+from matching import Candidate, CandidateIndex, build_index
+
+_EXTENSION = "coopcare_catalog"
+_create_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class CarerCard:
+    """What the directory shows about a listed carer (never a full postcode)."""
+
+    id: int
+    ref: str | None
+    display_name: str
+    district: str | None
+    provider_id: int
+    provider_name: str
+    team_id: int | None
+
+
+@dataclass
+class Catalog:
+    """The matching index plus the public facts needed to show each match."""
+
+    key: tuple[int, Any]
+    index: CandidateIndex
+    carers: dict[int, CarerCard] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return self.index.size
+
+
+class _Cache:
+    """One per app (one app per worker process); guarded by a lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.catalog: Catalog | None = None
+        self.builds = 0
+
+
+def _cache(app: Flask) -> _Cache:
+    cache = app.extensions.get(_EXTENSION)
+    if cache is None:
+        with _create_lock:
+            cache = app.extensions.setdefault(_EXTENSION, _Cache())
+    return cache
+
+
+def catalog_key() -> tuple[int, datetime | None]:
+    """The catalog version and when it changed: one single-row SELECT."""
+    row = db.session.execute(
+        sa.select(CatalogVersion.version, CatalogVersion.updated_at).where(CatalogVersion.id == 1)
+    ).first()
+    if row is None:
+        return (0, None)
+    return (int(row.version), row.updated_at)
+
+
+def _first_team() -> sa.Subquery:
+    return (
+        sa.select(TeamMember.carer_id, sa.func.min(TeamMember.team_id).label("team_id"))
+        .group_by(TeamMember.carer_id)
+        .subquery("first_team")
+    )
+
+
+def _json_text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    return sa.cast(column, sa.Text)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building.
+
+    Building makes a few million small objects and no cycles; without the pause the
+    collector's repeated full passes make a 100k build several times slower.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
+    """Build the catalog (see _build_catalog) with the garbage collector paused."""
+    with _gc_paused():
+        return _build_catalog(key)
+
+
+def _build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
+    """Read every listed carer in one SELECT and build the matching index.
+
+    The JSON list columns are fetched as text and decoded with one ``orjson.loads`` of
+    the whole result, which is several times faster than decoding row by row.
+    """
+    key = catalog_key() if key is None else key
+    team = _first_team()
+    c = Carer.__table__.c
+    statement = (
+        sa.select(
+            c.id,
+            c.ref,
+            c.display_name,
+            c.district,
+            c.lat,
+            c.lon,
+            c.travel_radius_km,
+            c.gender,
+            c.hourly_rate_pence,
+            c.provider_id,
+            Provider.name.label("provider_name"),
+            team.c.team_id,
+            _json_text(c.skills),
+            _json_text(c.interests),
+            _json_text(c.languages),
+            _json_text(c.availability),
+        )
+        .join(Provider, Provider.id == c.provider_id)
+        .outerjoin(team, team.c.carer_id == c.id)
+        .where(
+            Provider.qa_status == "approved",
+            c.active.is_(True),
+            c.lat.is_not(None),
+            c.lon.is_not(None),
+        )
+        .order_by(c.id)
+    )
+    # Core rows straight from the connection: no ORM result processing.
+    rows = db.session.connection().execute(statement).all()
+    lists = orjson.loads(
+        "["
+        + ",".join(
+            f"[{row[12] or 'null'},{row[13] or 'null'},{row[14] or 'null'},{row[15] or 'null'}]"
+            for row in rows
+        )
+        + "]"
+    )
+    candidates: list[Candidate] = []
+    cards: dict[int, CarerCard] = {}
+    for row, (skills, interests, languages, availability) in zip(rows, lists, strict=True):
+        (
+            carer_id,
+            ref,
+            name,
+            district,
+            lat,
+            lon,
+            radius,
+            gender,
+            rate,
+            provider_id,
+            provider_name,
+            team_id,
+        ) = row[:12]
+        candidates.append(
+            Candidate(
+                id=carer_id,
+                lat=lat,
+                lon=lon,
+                travel_radius_km=radius,
+                skills=frozenset(skills or ()),
+                interests=tuple(interests or ()),
+                languages=frozenset(languages or ()),
+                gender=gender,
+                hourly_rate_pence=rate,
+                availability=None if availability is None else frozenset(availability),
+                provider_id=provider_id,
+                team_id=team_id,
+                name=name,
+            )
+        )
+        cards[carer_id] = CarerCard(
+            id=carer_id,
+            ref=ref,
+            display_name=name,
+            district=district,
+            provider_id=provider_id,
+            provider_name=provider_name,
+            team_id=team_id,
+        )
+    return Catalog(key=key, index=build_index(candidates), carers=cards)
+
+
+def get_catalog() -> Catalog:
+    """The current catalog: cached per worker, rebuilt when the catalog version changes.
+
+    The version is read at most once per request. With ``CATALOG_CACHE`` off (the
+    default when testing, where each test's data is rolled back), it is built once per
+    request instead.
+    """
+    if "coopcare_catalog" in g:
+        return g.coopcare_catalog
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    key = catalog_key()
+    if not app.config.get("CATALOG_CACHE", not app.testing):
+        catalog = build_catalog(key)
+    else:
+        cache = _cache(app)
+        catalog = cache.catalog
+        if catalog is None or catalog.key != key:
+            with cache.lock:
+                catalog = cache.catalog
+                if catalog is None or catalog.key != key:
+                    catalog = build_catalog(key)
+                    cache.catalog = catalog
+                    cache.builds += 1
+    g.coopcare_catalog = catalog
+    return catalog
+
+
+def cache_builds(app: Flask) -> int:
+    """How many times this app built its cached catalog (for tests and monitoring)."""
+    return _cache(app).builds

@@ -1,0 +1,455 @@
+"""The public directory: who covers a place, ranked carers, and public profiles.
+
+Only approved providers and their active carers are ever returned. Carers are shown
+by postcode district (outcode), never by full postcode. No ``request`` in here.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from marketplace import geo
+from marketplace.catalog import CarerCard, get_catalog
+from marketplace.extensions import db
+from marketplace.models import Carer, Provider, Team, TeamMember
+from marketplace.models.providers import (
+    CQC_RATING_LABELS,
+    GENDERS,
+    LEGAL_FORMS,
+    MEMBER_KINDS,
+)
+from marketplace.vocabulary import label as vocabulary_label
+from matching import Seeker, rank
+from matching.vocabulary import DEFAULT_VOCABULARY, suggest
+from matching.wording import km
+
+PER_PAGE = 10
+MAX_RESULTS = 200
+DEFAULT_RADIUS_KM = 10
+MIN_RADIUS_KM, MAX_RADIUS_KM = 1, 50
+
+GENDER_LABELS = {"female": "Female", "male": "Male", "non_binary": "Non-binary"}
+TEAM_ROLE_LABELS = {
+    "member": "Team member",
+    "coach": "Coach",
+    "circles_connector": "Community circles connector",
+}
+DBS_LABELS = {
+    "basic": "Basic DBS check",
+    "standard": "Standard DBS check",
+    "enhanced": "Enhanced DBS check",
+    "enhanced_barred": "Enhanced DBS with barred list check",
+}
+DAYS = [
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
+]
+PARTS = [("am", "Morning"), ("pm", "Afternoon"), ("eve", "Evening")]
+SLOTS = frozenset(f"{d}-{p}" for d, _ in DAYS for p, _ in PARTS)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+# ---------------------------------------------------------------------------
+# Vocabulary checks (shared with the API and the catalog import)
+# ---------------------------------------------------------------------------
+
+KIND_NAMES = {"skills": "skill", "interests": "interest", "languages": "language"}
+
+
+def unknown_terms(values: Iterable[str], kind: str) -> dict[str, list[str]]:
+    """Slugs that are not in the vocabulary, each with the nearest known slugs."""
+    known = DEFAULT_VOCABULARY.terms(kind)  # type: ignore[arg-type]
+    return {v: suggest(v, kind, 3) for v in values if v not in known}  # type: ignore[arg-type]
+
+
+def describe_unknown(value: str, kind: str, suggestions: list[str]) -> str:
+    """'"peg feed" is not a known skill. Did you mean peg_feeding?'"""
+    text = f"{value!r} is not a known {KIND_NAMES[kind]}."
+    if suggestions:
+        text += " Did you mean " + " or ".join(suggestions) + "?"
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Providers near a place
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProviderHit:
+    provider: Provider
+    distance_km: float | None
+
+
+def _distance(place: geo.PostcodeLocation, lat: float | None, lon: float | None) -> float | None:
+    if lat is None or lon is None:
+        return None
+    return geo.distance_km(place.point, (lat, lon))
+
+
+def provider_covers(
+    provider: Provider, place: geo.PostcodeLocation, distance: float | None
+) -> bool:
+    """Does the provider's service area include ``place``?"""
+    if place.outcode in (provider.service_districts or []):
+        return True
+    return (
+        distance is not None
+        and provider.service_radius_km is not None
+        and distance <= provider.service_radius_km
+    )
+
+
+def approved_providers() -> sa.Select[tuple[Provider]]:
+    return sa.select(Provider).where(Provider.qa_status == "approved")
+
+
+def providers_near(
+    place: geo.PostcodeLocation | None,
+    *,
+    radius_km: float | None = None,
+    skill: str | None = None,
+    q: str | None = None,
+) -> list[ProviderHit]:
+    """Approved providers whose service area covers ``place`` (or whose base is within
+    ``radius_km`` of it), nearest first; with no place, all of them by name."""
+    statement = approved_providers().order_by(Provider.name, Provider.id)
+    if q:
+        statement = statement.where(sa.func.lower(Provider.name).contains(q.lower().strip()))
+    hits: list[ProviderHit] = []
+    for provider in db.session.scalars(statement):
+        if skill and skill not in (provider.skills or []):
+            continue
+        if place is None:
+            hits.append(ProviderHit(provider, None))
+            continue
+        distance = _distance(place, provider.lat, provider.lon)
+        near = radius_km is not None and distance is not None and distance <= radius_km
+        if near or provider_covers(provider, place, distance):
+            hits.append(ProviderHit(provider, distance))
+    if place is not None:
+        hits.sort(key=lambda h: math.inf if h.distance_km is None else h.distance_km)
+    return hits
+
+
+# ---------------------------------------------------------------------------
+# Carers ranked by the matching engine
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class CarerResult:
+    card: CarerCard
+    distance_km: float
+    score: float
+    reasons: list[str]
+    signals: dict[str, Any]
+
+
+@dataclass
+class CarerSearch:
+    results: list[CarerResult]
+    excluded: dict[str, int]
+    suggestions: list[str]
+    limited: bool = False
+
+
+@dataclass
+class SearchFilters:
+    radius_km: float = DEFAULT_RADIUS_KM
+    must_have: frozenset[str] = frozenset()
+    nice_to_have: frozenset[str] = frozenset()
+    interests: tuple[str, ...] = ()
+    languages: frozenset[str] = frozenset()
+    required_language: str | None = None
+    gender: str | None = None
+    limit: int = MAX_RESULTS
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def search_carers(place: geo.PostcodeLocation, filters: SearchFilters) -> CarerSearch:
+    """Listed carers for ``place`` ranked by matching, with exclusions and suggestions."""
+    catalog = get_catalog()
+    languages = set(filters.languages)
+    if filters.required_language:
+        languages.add(filters.required_language)
+    seeker = Seeker(
+        lat=place.lat,
+        lon=place.lon,
+        max_distance_km=float(filters.radius_km),
+        must_have=filters.must_have,
+        nice_to_have=filters.nice_to_have,
+        interests=filters.interests,
+        languages=frozenset(languages),
+        carer_gender=filters.gender,
+    )
+    # One extra so we can tell whether the list was cut short.
+    result = rank(seeker, catalog.index, limit=filters.limit + 1)
+    excluded = dict(result.excluded)
+    matches = list(result.matches)
+    limited = len(matches) > filters.limit
+    if filters.required_language:
+        index = catalog.index
+        kept = [
+            m
+            for m in matches
+            if filters.required_language
+            in index.candidates[index.position_of[m.candidate_id]].languages
+        ]
+        if len(kept) < len(matches):
+            excluded["language"] = len(matches) - len(kept)
+        matches = kept
+    matches = matches[: filters.limit]
+    results = []
+    for match in matches:
+        card = catalog.carers[int(match.candidate_id)]
+        signals = {
+            name: {"score": round(s.score, 3), "explanation": s.explanation}
+            for name, s in match.signals.items()
+            if s.weight > 0
+        }
+        results.append(
+            CarerResult(
+                card=card,
+                distance_km=match.distance_km,
+                score=match.score,
+                reasons=[s["explanation"] for s in signals.values()],
+                signals=signals,
+            )
+        )
+    return CarerSearch(
+        results=results,
+        excluded=excluded,
+        suggestions=list(result.suggestions),
+        limited=limited,
+    )
+
+
+def excluded_sentences(excluded: dict[str, int], filters: SearchFilters) -> list[str]:
+    """Why carers nearby were left out, in plain English (distance is left to the
+    suggestions: almost everyone in the country is 'too far')."""
+    language = (
+        vocabulary_label("language", filters.required_language) if filters.required_language else ""
+    )
+    texts = {
+        "outside_travel_radius": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} within "
+            f"{km(filters.radius_km)} {'does' if n == 1 else 'do'} not travel as far as you."
+        ),
+        "missing_must_have": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby "
+            f"{'does' if n == 1 else 'do'} not offer every skill you asked for."
+        ),
+        "gender": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby "
+            f"{'is' if n == 1 else 'are'} not the gender you asked for."
+        ),
+        "over_budget": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby "
+            f"{'costs' if n == 1 else 'cost'} more than your budget."
+        ),
+        "language": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby "
+            f"{'does' if n == 1 else 'do'} not speak {language}."
+        ),
+    }
+    return [texts[reason](count) for reason, count in excluded.items() if reason in texts and count]
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_number(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+def paginate(items: list[Any], page: int, per_page: int = PER_PAGE) -> Page:
+    page = max(1, page)
+    start = (page - 1) * per_page
+    return Page(items[start : start + per_page], page, per_page, len(items))
+
+
+# ---------------------------------------------------------------------------
+# Public profiles
+# ---------------------------------------------------------------------------
+
+
+def public_provider(provider_id: int) -> Provider | None:
+    return db.session.scalar(
+        approved_providers().where(Provider.id == provider_id).options(selectinload(Provider.teams))
+    )
+
+
+def listed_carers(provider_id: int) -> list[Carer]:
+    return list(
+        db.session.scalars(
+            sa.select(Carer)
+            .where(Carer.provider_id == provider_id, Carer.active.is_(True))
+            .order_by(Carer.display_name, Carer.id)
+        )
+    )
+
+
+def public_carer(carer_id: int) -> Carer | None:
+    carer = db.session.get(Carer, carer_id)
+    return carer if carer is not None and carer.is_listed else None
+
+
+def public_team(team_id: int) -> Team | None:
+    team = db.session.get(Team, team_id)
+    if team is None or not team.provider.is_approved:
+        return None
+    return team
+
+
+def listed_members(team: Team) -> list[TeamMember]:
+    return [m for m in team.memberships if m.carer.active]
+
+
+def first_team(carer: Carer) -> Team | None:
+    memberships = sorted(carer.team_memberships, key=lambda m: m.team_id)
+    return memberships[0].team if memberships else None
+
+
+def labels(kind: str, slugs: Iterable[str] | None) -> list[str]:
+    return [vocabulary_label(kind, slug) for slug in slugs or []]
+
+
+def provider_facts(provider: Provider) -> dict[str, Any]:
+    """Labels for the provider page."""
+    council = None
+    if provider.care_council_code:
+        try:
+            council = geo.care_council(provider.care_council_code)
+        except KeyError:
+            council = None
+    return {
+        "legal_form": LEGAL_FORMS.get(provider.legal_form, provider.legal_form),
+        "members": [MEMBER_KINDS.get(m, m) for m in provider.members or []],
+        "cqc_rating": CQC_RATING_LABELS.get(provider.cqc_rating or ""),
+        "skills": labels("skill", provider.skills),
+        "languages": labels("language", provider.languages),
+        "council": council,
+    }
+
+
+def carer_checks(carer: Carer) -> list[str]:
+    """The checks a carer has, in plain English."""
+    checks = []
+    if carer.dbs_level:
+        text = DBS_LABELS[carer.dbs_level]
+        if carer.dbs_update_service:
+            text += ", on the update service"
+        if carer.dbs_issue_date:
+            text += f" (issued {carer.dbs_issue_date:%-d %B %Y})"
+        checks.append(text)
+    if carer.care_certificate:
+        checks.append("Has the Care Certificate")
+    if carer.right_to_work_checked:
+        checks.append("Right to work in the UK checked")
+    if carer.insurance_expires_on:
+        checks.append(f"Insured until {carer.insurance_expires_on:%-d %B %Y}")
+    return checks
+
+
+def availability_table(slots: Iterable[str] | None) -> list[tuple[str, list[bool]]] | None:
+    """Rows of (day, [morning, afternoon, evening]) or None when not given."""
+    if slots is None:
+        return None
+    chosen = set(slots)
+    return [(day, [f"{d}-{p}" in chosen for p, _ in PARTS]) for d, day in DAYS]
+
+
+# ---------------------------------------------------------------------------
+# Councils
+# ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _council_outcodes() -> dict[str, frozenset[str]]:
+    """Care council code -> postcode districts that lie (even partly) in it."""
+    found: dict[str, set[str]] = {}
+    with open(geo.DATA_DIR / geo.DISTRICTS_FILE, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            codes = [row["care_la_code"], *row["other_care_la_codes"].split(";")]
+            for code in filter(None, codes):
+                found.setdefault(code, set()).add(row["outcode"])
+    return {code: frozenset(outcodes) for code, outcodes in found.items()}
+
+
+def council_outcodes(code: str) -> frozenset[str]:
+    return _council_outcodes().get(code, frozenset())
+
+
+def council_providers(code: str) -> list[Provider]:
+    """Approved providers registered in the council, based in it, or serving part of it."""
+    outcodes = council_outcodes(code)
+    providers = []
+    for provider in db.session.scalars(approved_providers().order_by(Provider.name)):
+        if (
+            provider.care_council_code == code
+            or (provider.district in outcodes)
+            or outcodes.intersection(provider.service_districts or [])
+        ):
+            providers.append(provider)
+    return providers
+
+
+def councils_with_providers() -> list[geo.Council]:
+    """Councils where at least one approved provider is registered, by name."""
+    codes = db.session.scalars(
+        sa.select(Provider.care_council_code)
+        .where(Provider.qa_status == "approved", Provider.care_council_code.is_not(None))
+        .distinct()
+    )
+    found = []
+    for code in codes:
+        try:
+            found.append(geo.care_council(code))
+        except KeyError:
+            continue
+    return sorted(found, key=lambda council: council.name.casefold())
+
+
+__all__ = [
+    "GENDERS",
+    "GENDER_LABELS",
+    "SLOTS",
+]

@@ -1,0 +1,98 @@
+"""Public directory pages: search, providers, carers, teams and councils."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from marketplace import geo
+from marketplace.search import bp, services
+from marketplace.search.forms import SearchForm
+
+
+@bp.get("/search")
+def search():
+    form = SearchForm(formdata=request.args)
+    if "postcode" not in request.args:
+        return render_template("search/search.html", form=form, place=None)
+    if not form.validate() or form.place is None:
+        return render_template("search/search.html", form=form, place=None)
+    place = form.place
+    filters = services.SearchFilters(
+        radius_km=form.radius_km.data or services.DEFAULT_RADIUS_KM,
+        must_have=frozenset(form.skill.data or ()),
+        required_language=form.language.data or None,
+        gender=form.gender.data or None,
+    )
+    carers = services.search_carers(place, filters)
+    page = services.paginate(carers.results, form.page.data or 1)
+    return render_template(
+        "search/search.html",
+        form=form,
+        place=place,
+        filters=filters,
+        carers=carers,
+        page=page,
+        providers=services.providers_near(place),
+        excluded=services.excluded_sentences(carers.excluded, filters),
+        skill_labels=services.labels("skill", filters.must_have),
+    )
+
+
+@bp.get("/providers/<int:provider_id>")
+def provider(provider_id: int):
+    found = services.public_provider(provider_id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "search/provider.html",
+        provider=found,
+        facts=services.provider_facts(found),
+        carers=services.listed_carers(found.id),
+    )
+
+
+@bp.get("/carers/<int:carer_id>")
+def carer(carer_id: int):
+    found = services.public_carer(carer_id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "search/carer.html",
+        carer=found,
+        team=services.first_team(found),
+        checks=services.carer_checks(found),
+        availability=services.availability_table(found.availability),
+        parts=services.PARTS,
+        skills=services.labels("skill", found.skills),
+        languages=services.labels("language", found.languages),
+        gender=services.GENDER_LABELS.get(found.gender or ""),
+    )
+
+
+@bp.get("/teams/<int:team_id>")
+def team(team_id: int):
+    found = services.public_team(team_id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "search/team.html",
+        team=found,
+        members=services.listed_members(found),
+        role_labels=services.TEAM_ROLE_LABELS,
+    )
+
+
+@bp.get("/councils")
+def councils():
+    return render_template("search/councils.html", councils=services.councils_with_providers())
+
+
+@bp.get("/councils/<code>")
+def council(code: str):
+    try:
+        found = geo.care_council(code)
+    except KeyError:
+        abort(404)
+    return render_template(
+        "search/council.html", council=found, providers=services.council_providers(found.code)
+    )
