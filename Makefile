@@ -44,6 +44,7 @@ test-fast: install-test
 bench: install-test
 	$(BIN)/python benchmarks/geo.py
 	$(BIN)/python benchmarks/matching.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/catalog.py  # needs PostgreSQL (BENCH_DATABASE_URL)
 
 lint: install-test
 	$(BIN)/ruff check marketplace matching payments tests benchmarks

@@ -15,6 +15,7 @@ from marketplace.auth.services import create_user
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
 from marketplace.models import (
+    Budget,
     Carer,
     ConsentGrant,
     Provider,
@@ -378,6 +379,20 @@ def seed_demo(
     amira.interests = ["gardening", "music"]
     amira.languages = ["en", "ur"]
     amira.preferences = {"carer_gender": "female"}
+    # Amira's direct payment from Leeds City Council, paid onto a prepaid card.
+    db.session.add(
+        Budget(
+            person_id=amira.id,
+            care_council_code=place.care_council_code,
+            funding_route="direct_payment",
+            amount_pence=173_600,
+            period="four_weekly",
+            account_type="prepaid_card",
+            allowed_categories=["personal_assistant", "agency_care", "activities"],
+            starts_on=date(2026, 4, 1),
+            review_on=date(2027, 3, 31),
+        )
+    )
     db.session.add(
         ConsentGrant(
             person_id=amira.id,

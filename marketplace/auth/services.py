@@ -121,6 +121,19 @@ def export_user_data(user: User) -> dict[str, Any]:
             "interests": person.interests,
             "languages": person.languages,
             "preferences": person.preferences,
+            "budgets": [
+                {
+                    "care_council_code": budget.care_council_code,
+                    "funding_route": budget.funding_route,
+                    "amount_pence": budget.amount_pence,
+                    "period": budget.period,
+                    "account_type": budget.account_type,
+                    "allowed_categories": budget.allowed_categories,
+                    "starts_on": budget.starts_on.isoformat(),
+                    "review_on": budget.review_on.isoformat() if budget.review_on else None,
+                }
+                for budget in person.budgets
+            ],
             "consent_grants": [
                 {
                     "supporter": grant.supporter.display_name,
@@ -137,6 +150,36 @@ def export_user_data(user: User) -> dict[str, Any]:
     )
     data["activity"] = [{"at": row.created_at.isoformat(), "action": row.action} for row in rows]
     return data
+
+
+def budget_summaries(user: User) -> list[dict[str, Any]]:
+    """The person's budgets in words, for their account page."""
+    from marketplace import geo
+    from marketplace.models.budgets import SPENDING_CATEGORIES
+    from marketplace.models.people import FUNDING_ROUTES
+
+    person = user.person
+    if person is None:
+        return []
+    summaries = []
+    for budget in person.budgets:
+        try:
+            council = geo.care_council(budget.care_council_code).name
+        except KeyError:
+            council = budget.care_council_code
+        summaries.append(
+            {
+                "council": council,
+                "route": FUNDING_ROUTES[budget.funding_route],
+                "amount_pence": budget.amount_pence,
+                "period": budget.period_label,
+                "account": budget.account_type_label,
+                "categories": [SPENDING_CATEGORIES.get(c, c) for c in budget.allowed_categories],
+                "starts_on": budget.starts_on,
+                "review_on": budget.review_on,
+            }
+        )
+    return summaries
 
 
 def delete_account(user: User) -> None:

@@ -107,7 +107,9 @@ def reset_password_token(token: str):
 @login_required
 def account():
     roles = [ROLE_LABELS[r] for r in sorted(current_user.roles)]
-    return render_template("auth/account.html", roles=roles)
+    return render_template(
+        "auth/account.html", roles=roles, budgets=services.budget_summaries(current_user)
+    )
 
 
 @bp.route("/account/export")

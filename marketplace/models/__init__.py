@@ -2,6 +2,7 @@
 
 from marketplace.models.audit import AuditLog, CatalogVersion
 from marketplace.models.base import Base, utcnow
+from marketplace.models.budgets import Budget
 from marketplace.models.people import ConsentGrant, Person
 from marketplace.models.providers import Carer, Provider, ProviderAdmin, Team, TeamMember
 from marketplace.models.quality import Evidence, Notification, OnboardingProgress, QAEvent  # noqa: F401
@@ -12,6 +13,7 @@ __all__ = [
     "ROLES",
     "AuditLog",
     "Base",
+    "Budget",
     "Carer",
     "CatalogVersion",
     "ConsentGrant",

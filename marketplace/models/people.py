@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, TimestampMixin, in_list, utcnow
 from marketplace.models.users import User
+
+if TYPE_CHECKING:
+    from marketplace.models.budgets import Budget
 
 FUNDING_ROUTES = {
     "direct_payment": "Direct payment from the council",
@@ -57,6 +60,9 @@ class Person(TimestampMixin, Base):
     user: Mapped[User] = relationship(back_populates="person")
     consent_grants: Mapped[list[ConsentGrant]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
+    )
+    budgets: Mapped[list[Budget]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="Budget.starts_on"
     )
 
 

@@ -117,6 +117,9 @@ def test_seed_demo_command_fills_real_places_and_refuses_a_full_database(tmp_pat
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Carer)) == 40
         person = db.session.scalar(sa.select(Person))
         assert person.funding_route == "direct_payment" and person.postcode == "LS6 1AA"
+        (budget,) = person.budgets
+        assert budget.funding_route == "direct_payment" and budget.amount_pence > 0
+        assert budget.care_council_code == "E08000035"
         db.session.remove()
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code != 0 and "not empty" in again.output

@@ -292,3 +292,55 @@ def test_deleting_a_user_deletes_their_person_profile(make):
     db.session.delete(user)
     db.session.flush()
     assert db.session.get(Person, person_id) is None
+
+
+def _budget(person, **kw):
+    from datetime import date
+
+    from marketplace.models import Budget
+
+    values = dict(
+        person_id=person.id,
+        care_council_code="E08000035",
+        funding_route="direct_payment",
+        amount_pence=173_600,
+        period="four_weekly",
+        account_type="prepaid_card",
+        allowed_categories=["personal_assistant"],
+        starts_on=date(2026, 4, 1),
+    )
+    values.update(kw)
+    return Budget(**values)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("amount_pence", 0),
+        ("amount_pence", -100),
+        ("period", "yearly"),
+        ("account_type", "piggy_bank"),
+        ("funding_route", "lottery"),
+    ],
+)
+def test_budget_check_constraints(make, field, value):
+    db.session.add(_budget(make.person(), **{field: value}))
+    _flush_fails()
+
+
+def test_budget_review_must_follow_start(make):
+    from datetime import date
+
+    db.session.add(_budget(make.person(), review_on=date(2026, 3, 1)))
+    _flush_fails()
+
+
+def test_person_sees_their_budget_on_their_account(make, login):
+    user = make.user(roles=["person"])
+    db.session.add(_budget(user.person))
+    db.session.flush()
+    body = login(user).get("/account").get_data(as_text=True)
+    assert "Your personal budget" in body and "£1,736.00 every four weeks" in body
+    assert "Leeds" in body and "Direct payment from the council" in body
+    export = login(user).get("/account/export").json
+    assert export["person"]["budgets"][0]["amount_pence"] == 173_600

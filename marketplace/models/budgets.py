@@ -1,0 +1,65 @@
+"""A person's personal budget (the ledger arrives with the payments module)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.models.base import Base, in_list, utcnow
+from marketplace.models.people import FUNDING_ROUTES
+
+if TYPE_CHECKING:
+    from marketplace.models.people import Person
+
+BUDGET_PERIODS = {"weekly": "a week", "four_weekly": "every four weeks", "monthly": "a month"}
+ACCOUNT_TYPES = {
+    "prepaid_card": "Prepaid card",
+    "bank_account": "Separate bank account",
+    "managed_account": "Managed account (a support organisation holds it)",
+}
+SPENDING_CATEGORIES = {
+    "personal_assistant": "Personal assistants",
+    "agency_care": "Care from a provider",
+    "respite": "Short breaks",
+    "equipment": "Small equipment",
+    "activities": "Activities and getting out",
+    "transport": "Transport",
+}
+
+
+class Budget(Base):
+    __tablename__ = "budgets"
+    __table_args__ = (
+        sa.CheckConstraint("amount_pence > 0", name="amount_positive"),
+        sa.CheckConstraint(in_list("period", list(BUDGET_PERIODS)), name="period"),
+        sa.CheckConstraint(in_list("account_type", list(ACCOUNT_TYPES)), name="account_type"),
+        sa.CheckConstraint(in_list("funding_route", list(FUNDING_ROUTES)), name="funding_route"),
+        sa.CheckConstraint("review_on IS NULL OR review_on > starts_on", name="review_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    care_council_code: Mapped[str] = mapped_column(sa.String(9))
+    funding_route: Mapped[str] = mapped_column(sa.String(32))
+    amount_pence: Mapped[int]
+    period: Mapped[str] = mapped_column(sa.String(12))
+    account_type: Mapped[str] = mapped_column(sa.String(20))
+    allowed_categories: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    starts_on: Mapped[date]
+    review_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="budgets")
+
+    @property
+    def period_label(self) -> str:
+        return BUDGET_PERIODS[self.period]
+
+    @property
+    def account_type_label(self) -> str:
+        return ACCOUNT_TYPES[self.account_type]
