@@ -29,7 +29,7 @@ from marketplace import geo
 from marketplace.audit import record
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
-from marketplace.models import Carer, Provider, Team, TeamMember, utcnow
+from marketplace.models import Carer, Provider, QAEvent, Team, TeamMember, utcnow
 from marketplace.models.providers import (
     CQC_LOCATION_ID,
     CQC_RATINGS,
@@ -627,6 +627,16 @@ def _write_providers(valid: ValidCatalog, approve: bool, report: ImportReport) -
                     target=provider,
                     source="catalog import",
                     previous_status=previous,
+                )
+                # The provider's QA history shows the approval too, and why.
+                db.session.add(
+                    QAEvent(
+                        provider_id=provider.id,
+                        from_status=previous,
+                        to_status="approved",
+                        actor_user_id=None,
+                        reason="Approved by an administrator's catalog import (--approve).",
+                    )
                 )
                 report.providers_approved += 1
         db.session.flush()

@@ -242,6 +242,11 @@ def test_cli_import_approve_and_export_round_trip(app, tmp_path):
     ).all()
     assert len(audits) == 2
     assert all(a.actor_user_id is None and a.detail["source"] == "catalog import" for a in audits)
+    from marketplace.models import QAEvent
+
+    (event,) = db.session.scalars(sa.select(QAEvent).where(QAEvent.provider_id == leeds.id))
+    assert (event.from_status, event.to_status) == ("draft", "approved")
+    assert "catalog import" in event.reason
 
     out = tmp_path / "export.json"
     assert runner.invoke(args=["catalog", "export", str(out)]).exit_code == 0
@@ -250,7 +255,7 @@ def test_cli_import_approve_and_export_round_trip(app, tmp_path):
     assert first["carers"][0]["postcode"] == "LS6 2AB"
 
     # Into an empty database, and out again: the same JSON.
-    for model in (TeamMember, Carer, Team, AuditLog, Provider):
+    for model in (TeamMember, Carer, Team, AuditLog, QAEvent, Provider):
         db.session.execute(sa.delete(model))
     assert runner.invoke(args=["catalog", "import", str(out)]).exit_code == 0
     again = tmp_path / "again.json"
