@@ -1,0 +1,220 @@
+"""Browser tests: the real app served on a loopback port, driven by Debian's Chromium.
+
+One server (gunicorn, the production Config, CSRF and rate limits on) and one browser
+per session. Each test gets fresh browser contexts; logged-in contexts reuse a cookie
+jar made once per role by logging in through the real login form.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from e2e.browser_helpers import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer, login
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+MISSING_BROWSER = f"browser tests need Chromium at {CHROMIUM_PATH} (apt-get install chromium)"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """No browser: skip (reported as one line, from here), or fail when CI=true."""
+    if not Path(CHROMIUM_PATH).exists():
+        if _in_ci():
+            pytest.fail(MISSING_BROWSER, pytrace=False)
+        pytest.skip(MISSING_BROWSER)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in tests/e2e is an e2e test, even if its file forgets the marker."""
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """The browser, or one clear skip (a failure in CI, where it must be installed)."""
+    if not Path(CHROMIUM_PATH).exists():
+        if _in_ci():
+            pytest.fail(MISSING_BROWSER, pytrace=False)
+        pytest.skip(MISSING_BROWSER)
+    return CHROMIUM_PATH
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+    pytest.fail(f"the test server did not start:\n{tail}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
+) -> Iterator[LiveServer]:
+    """The app with demo data, served by gunicorn on 127.0.0.1 with the real Config."""
+    work = tmp_path_factory.mktemp("e2e")
+    mail_dir = work / "mail"
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi.py",
+        "DATABASE_URL": f"sqlite:///{work / 'coopcare.sqlite3'}",
+        "SECRET_KEY": secrets.token_hex(32),
+        "RATELIMIT_ENABLED": "true",
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "API_RATE_LIMIT": "1000 per minute",
+        "MAIL_BACKEND": "file",
+        "MAIL_FILE_PATH": str(mail_dir),
+        "UPLOAD_FOLDER": str(work / "uploads"),
+        "COOPCARE_PRODUCTION": "0",
+    }
+    env.pop("FLASK_ENV", None)
+    flask = [sys.executable, "-m", "flask"]
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        done = subprocess.run(flask + command, cwd=ROOT, env=env, capture_output=True, check=False)
+        if done.returncode:
+            pytest.fail(
+                f"flask {' '.join(command)} failed:\n{done.stderr.decode()[-3000:]}", pytrace=False
+            )
+    port = _free_port()
+    log = work / "server.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn",
+                "--bind", f"127.0.0.1:{port}",
+                "--workers", "1", "--threads", "8",
+                "--graceful-timeout", "2",
+                "--chdir", str(ROOT), "--pythonpath", str(HERE),
+                "e2e_wsgi:app",
+            ],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(
+        url=f"http://127.0.0.1:{port}", mail_dir=mail_dir, log=log,
+        database=work / "coopcare.sqlite3",
+    )
+    try:
+        _wait_until_up(server.url + "/api/v1/health", process, log)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def role_states(
+    browser: Browser, live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], str]:
+    """role -> a saved cookie jar of that demo user, logged in once through the form."""
+    folder = tmp_path_factory.mktemp("states")
+    made: dict[str, str] = {}
+
+    def state_for(role: str) -> str:
+        if role not in made:
+            context = browser.new_context(base_url=live_server.url)
+            page = context.new_page()
+            login(page, role)
+            path = str(folder / f"{role}.json")
+            context.storage_state(path=path)
+            context.close()
+            made[role] = path
+        return made[role]
+
+    return state_for
+
+
+OpenPage = Callable[..., Page]
+
+
+@pytest.fixture
+def open_page(
+    browser: Browser, live_server: LiveServer, role_states: Callable[[str], str]
+) -> Iterator[OpenPage]:
+    """open_page(role="anonymous", js=True, width=1280, height=900) -> a new Page.
+
+    A role other than "anonymous" starts logged in as that role's demo user.
+    """
+    contexts: list[BrowserContext] = []
+
+    def _open(
+        role: str = "anonymous", *, js: bool = True, width: int = 1280, height: int = 900
+    ) -> Page:
+        context = browser.new_context(
+            base_url=live_server.url,
+            java_script_enabled=js,
+            viewport={"width": width, "height": height},
+            storage_state=None if role == "anonymous" else role_states(role),
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def demo_ids(live_server: LiveServer) -> dict[str, object]:
+    """Ids of demo rows that page paths refer to as {name}: "/providers/{headingley}"."""
+    q = live_server.scalar
+    headingley = q("SELECT id FROM providers WHERE name = 'Headingley Care Co-op'")
+    return {
+        "headingley": headingley,
+        "headingley_team": q("SELECT min(id) FROM teams WHERE provider_id = ?", headingley),
+        "ana": q(
+            "SELECT carers.id FROM carers JOIN users ON users.id = carers.user_id "
+            "WHERE users.email = 'carer@coopcare.example'"
+        ),
+        "leeds": q("SELECT care_council_code FROM providers WHERE id = ?", headingley),
+        **{
+            status: q("SELECT min(id) FROM providers WHERE qa_status = ?", status)
+            for status in ("submitted", "changes_requested", "suspended", "draft")
+        },
+    }
