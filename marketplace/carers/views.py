@@ -193,7 +193,11 @@ def _form_for(carer: Carer, section: str, owner: bool) -> FlaskForm:
     if request.method == "GET":
         kwargs["data"] = _initial_data(carer, section, owner)
     if section == "about":
-        kwargs["postcode_held"] = bool(carer.postcode)
+        # A carer already placed on the map (by postcode, or by district from an import
+        # or the demo data) may leave the box empty and keep that place.
+        kwargs["postcode_held"] = bool(carer.postcode) or (
+            carer.lat is not None and carer.lon is not None and bool(carer.district)
+        )
     form = FORMS[section](**kwargs)
     if section == "checks":
         if owner:  # the provider checks right to work, so only its admins record it

@@ -232,12 +232,24 @@ def test_provider_admin_edits_with_the_same_forms_and_keeps_the_postcode(make, l
     assert world.carer.display_name == "Ana Silva" and world.carer.postcode == SECRET_POSTCODE
 
 
-def test_postcode_is_required_when_none_is_held(make, login):
+def test_postcode_is_required_when_no_place_is_held(make, login):
+    world = build_world(make)
+    world.carer.postcode = None
+    world.carer.lat = world.carer.lon = None
+    db.session.flush()
+    response = login(world.carer_user).post("/carer/profile/about", data={**ABOUT, "postcode": ""})
+    assert response.status_code == 400 and "Enter a home postcode" in text(response)
+
+
+def test_carer_placed_by_district_only_keeps_that_place(make, login):
+    # Demo and imported carers may have a district and a point but no full postcode.
     world = build_world(make)
     world.carer.postcode = None
     db.session.flush()
     response = login(world.carer_user).post("/carer/profile/about", data={**ABOUT, "postcode": ""})
-    assert response.status_code == 400 and "Enter a home postcode" in text(response)
+    assert response.status_code == 302
+    db.session.refresh(world.carer)
+    assert world.carer.district == "LS6" and world.carer.lat is not None
 
 
 def test_carer_without_profile_gets_a_clear_404(make, login):
