@@ -51,6 +51,15 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
 
     GEOCODER = os.environ.get("GEOCODER", "offline")
+    # Map tiles for the optional map on search results (the list is always the main view).
+    # Empty turns the map off. Tiles are loaded by the visitor's browser.
+    MAP_TILES_URL = os.environ.get(
+        "MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    )
+    MAP_ATTRIBUTION = os.environ.get(
+        "MAP_ATTRIBUTION",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    )
     # The site's public address, for links in emails sent by cron jobs (no request).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
@@ -90,5 +99,6 @@ class TestConfig(Config):
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
     SERVER_NAME = None
     PUBLIC_BASE_URL = "https://coopcare.example"
+    MAP_TILES_URL = ""  # no tiles from the internet in tests
     # Uploaded evidence goes to a throwaway folder, never the developer's instance/.
     UPLOAD_FOLDER = tempfile.mkdtemp(prefix="coopcare-test-uploads-")

@@ -67,6 +67,16 @@ def money(pence: int | None) -> str:
     return f"{sign}£{pounds:,}.{rest:02d}"
 
 
+def _tile_origin() -> str:
+    """The origin map tiles come from, for the Content-Security-Policy."""
+    from urllib.parse import urlsplit
+
+    from flask import current_app
+
+    parts = urlsplit(current_app.config.get("MAP_TILES_URL") or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
@@ -94,9 +104,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
-            "style-src 'self' https://unpkg.com; script-src 'self' https://unpkg.com; "
-            "frame-ancestors 'none'; form-action 'self'",
+            "default-src 'self'; img-src 'self' data: " + _tile_origin() + "; "
+            "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
         )
         return response
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from marketplace import geo
@@ -146,6 +147,44 @@ def providers_near(
     if place is not None:
         hits.sort(key=lambda h: math.inf if h.distance_km is None else h.distance_km)
     return hits
+
+
+def map_points(
+    place: geo.PostcodeLocation, carers: list[CarerResult], providers: list[ProviderHit]
+) -> list[dict[str, Any]]:
+    """Markers for the optional map: district centres only, never a carer's own point.
+
+    Carers are grouped by postcode district and drawn at the district's centre, so the
+    map shows no more than the list does.
+    """
+    points: list[dict[str, Any]] = [
+        {"kind": "place", "label": f"Your area: {place.outcode}",
+         "lat": round(place.lat, 4), "lon": round(place.lon, 4)}
+    ]
+    by_district: dict[str, int] = {}
+    for result in carers:
+        if result.card.district:
+            by_district[result.card.district] = by_district.get(result.card.district, 0) + 1
+    for district, count in sorted(by_district.items()):
+        try:
+            lat, lon = geo.district_centroid(district)
+        except LookupError:
+            continue
+        noun = "carer" if count == 1 else "carers"
+        points.append({"kind": "carers", "label": f"{count} {noun} in {district}",
+                       "lat": round(lat, 4), "lon": round(lon, 4)})
+    for hit in providers:
+        provider = hit.provider
+        if not provider.district:
+            continue
+        try:
+            lat, lon = geo.district_centroid(provider.district)
+        except LookupError:
+            continue
+        points.append({"kind": "provider", "label": f"{provider.name} ({provider.district})",
+                       "lat": round(lat, 4), "lon": round(lon, 4),
+                       "url": url_for("search.provider", provider_id=provider.id)})
+    return points
 
 
 # ---------------------------------------------------------------------------

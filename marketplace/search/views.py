@@ -25,6 +25,7 @@ def search():
     )
     carers = services.search_carers(place, filters)
     page = services.paginate(carers.results, form.page.data or 1)
+    providers = services.providers_near(place)
     return render_template(
         "search/search.html",
         form=form,
@@ -32,7 +33,8 @@ def search():
         filters=filters,
         carers=carers,
         page=page,
-        providers=services.providers_near(place),
+        providers=providers,
+        map_points=services.map_points(place, page.items, providers),
         excluded=services.excluded_sentences(carers.excluded, filters),
         skill_labels=services.labels("skill", filters.must_have),
     )

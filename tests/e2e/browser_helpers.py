@@ -367,6 +367,9 @@ _REFLOW_JS = """
     if (el.closest('.skip-link')) return false;
     // Data tables may scroll inside their own box (WCAG 1.4.10 allows it).
     if (el.parentElement && el.parentElement.closest('.table-wrap')) return false;
+    // A map's tiles and panes move inside the map box, which clips them; the box itself
+    // is still checked (maps are two-dimensional content, WCAG 1.4.10).
+    if (el.parentElement && el.parentElement.closest('.leaflet-container')) return false;
     const r = el.getBoundingClientRect();
     if (!r.width && !r.height) return false;
     return r.right > width + 1 || r.left < -1;

@@ -98,6 +98,8 @@ def live_server(
         "MAIL_FILE_PATH": str(mail_dir),
         "UPLOAD_FOLDER": str(work / "uploads"),
         "COOPCARE_PRODUCTION": "0",
+        # The map runs for real, but its "tiles" come from this server, never the internet.
+        "MAP_TILES_URL": "/static/vendor/leaflet/images/layers.png",
     }
     env.pop("FLASK_ENV", None)
     flask = [sys.executable, "-m", "flask"]
