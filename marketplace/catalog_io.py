@@ -576,6 +576,33 @@ def _insert(table: sa.Table, rows: list[dict[str, Any]], progress: Progress) -> 
             progress(len(chunk))
 
 
+def _upsert(
+    model: Any,
+    rows: Iterable[dict[str, Any]],
+    new_row_defaults: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]],
+    progress: Progress,
+) -> tuple[int, int]:
+    """Insert rows whose ref is new, update the changed columns of the others.
+
+    ``new_row_defaults`` (a dict, or a function of the row) fills columns the file left
+    out, for new rows only: on update, a column the file leaves out stays as it is.
+    Returns (created, updated). Unchanged rows are not written at all.
+    """
+    table = model.__table__
+    existing = _refs(model)
+    inserts, updates = [], []
+    for values in rows:
+        row = existing.get(values["ref"])
+        if row is None:
+            defaults = new_row_defaults(values) if callable(new_row_defaults) else new_row_defaults
+            inserts.append({**defaults, **values})
+        elif changed := _changes(row, values):
+            updates.append({"_id": row.id, **changed})
+    _insert(table, inserts, progress)
+    _bulk_update(table, updates, progress)
+    return len(inserts), len(updates)
+
+
 def _ids(table: sa.Table, refs: Iterable[str]) -> dict[str, int]:
     wanted = set(refs)
     return {
@@ -589,29 +616,20 @@ def _ids(table: sa.Table, refs: Iterable[str]) -> dict[str, int]:
 
 def _write_providers(valid: ValidCatalog, approve: bool, report: ImportReport) -> dict[str, int]:
     table = Provider.__table__
-    existing = _refs(Provider)
-    inserts, updates = [], []
-    for values in valid.providers:
-        row = existing.get(values["ref"])
-        if row is None:
-            inserts.append(
-                {
-                    **PROVIDER_DEFAULTS,
-                    **dict.fromkeys((*PLACE_COLUMNS, "care_council_code")),
-                    "qa_status": "draft",
-                    "approved_at": None,
-                    "cqc_regulated": bool(values.get("cqc_location_id")),
-                    "extra": {},
-                    **values,
-                }
-            )
-        else:
-            changed = _changes(row, values)
-            if changed:
-                updates.append({"_id": row.id, **changed})
-    _insert(table, inserts, None)
-    _bulk_update(table, updates, None)
-    report.providers_created, report.providers_updated = len(inserts), len(updates)
+
+    def new_row_defaults(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **PROVIDER_DEFAULTS,
+            **dict.fromkeys((*PLACE_COLUMNS, "care_council_code")),
+            "qa_status": "draft",
+            "approved_at": None,
+            "cqc_regulated": bool(values.get("cqc_location_id")),
+            "extra": {},
+        }
+
+    report.providers_created, report.providers_updated = _upsert(
+        Provider, valid.providers, new_row_defaults, None
+    )
     ids = _ids(table, [p["ref"] for p in valid.providers])
     if approve:
         now = utcnow()
@@ -646,22 +664,16 @@ def _write_providers(valid: ValidCatalog, approve: bool, report: ImportReport) -
 def _write_teams(
     valid: ValidCatalog, provider_ids: dict[str, int], report: ImportReport
 ) -> dict[str, int]:
-    table = Team.__table__
-    existing = _refs(Team)
-    inserts, updates = [], []
-    for team in valid.teams:
-        values = {k: v for k, v in team.items() if k != "provider"}
-        values["provider_id"] = provider_ids[team["provider"]]
-        row = existing.get(team["ref"])
-        if row is None:
-            inserts.append({"patch": [], "description": "", **values})
-        else:
-            changed = _changes(row, values)
-            if changed:
-                updates.append({"_id": row.id, **changed})
-    _insert(table, inserts, None)
-    _bulk_update(table, updates, None)
-    report.teams_created, report.teams_updated = len(inserts), len(updates)
+    rows = [
+        {
+            **{k: v for k, v in team.items() if k != "provider"},
+            "provider_id": provider_ids[team["provider"]],
+        }
+        for team in valid.teams
+    ]
+    report.teams_created, report.teams_updated = _upsert(
+        Team, rows, {"patch": [], "description": ""}, None
+    )
     return {ref: r.id for ref, r in _refs(Team).items()}
 
 
@@ -669,38 +681,31 @@ def _write_carers(
     valid: ValidCatalog, provider_ids: dict[str, int], report: ImportReport, progress: Progress
 ) -> dict[str, int]:
     table = Carer.__table__
-    existing = _refs(Carer)
     db_provider_ids = {ref: r.id for ref, r in _refs(Provider).items()}
-    inserts, updates = [], []
-    for carer in valid.carers:
-        values = {
-            k: v for k, v in carer.items() if k not in {"provider", "team", "team_role", "_label"}
+    rows = [
+        {
+            **{
+                k: v
+                for k, v in carer.items()
+                if k not in {"provider", "team", "team_role", "_label"}
+            },
+            "provider_id": provider_ids.get(carer["provider"])
+            or db_provider_ids[carer["provider"]],
         }
-        values["provider_id"] = (
-            provider_ids.get(carer["provider"]) or db_provider_ids[carer["provider"]]
-        )
-        row = existing.get(carer["ref"])
-        if row is None:
-            inserts.append(
-                {
-                    **CARER_DEFAULTS,
-                    **dict.fromkeys(PLACE_COLUMNS),
-                    "user_id": None,
-                    "dbs_number": None,
-                    "dbs_issue_date": None,
-                    "insurance_expires_on": None,
-                    **values,
-                }
-            )
-        else:
-            changed = _changes(row, values)
-            if changed:
-                updates.append({"_id": row.id, **changed})
-    _insert(table, inserts, progress)
-    _bulk_update(table, updates, progress)
+        for carer in valid.carers
+    ]
+    new_row_defaults = {
+        **CARER_DEFAULTS,
+        **dict.fromkeys(PLACE_COLUMNS),
+        "user_id": None,
+        "dbs_number": None,
+        "dbs_issue_date": None,
+        "insurance_expires_on": None,
+    }
+    created, updated = _upsert(Carer, rows, new_row_defaults, progress)
     if progress:
-        progress(len(valid.carers) - len(inserts) - len(updates))
-    report.carers_created, report.carers_updated = len(inserts), len(updates)
+        progress(len(valid.carers) - created - updated)
+    report.carers_created, report.carers_updated = created, updated
     return _ids(table, [c["ref"] for c in valid.carers])
 
 
