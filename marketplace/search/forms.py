@@ -40,6 +40,12 @@ class SearchForm(FlaskForm):
         description="Only show carers who offer all of these.",
         validators=[Optional()],
     )
+    interest = SelectMultipleField(
+        "Things you enjoy",
+        description="Carers who enjoy the same things come higher up the list. "
+        "Nobody is left out because of this.",
+        validators=[Optional()],
+    )
     gender = SelectField(
         "Carer's gender",
         choices=[("", "No preference"), *GENDER_LABELS.items()],
@@ -51,6 +57,7 @@ class SearchForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.skill.choices = choices("skill")
+        self.interest.choices = choices("interest")
         self.language.choices = [("", "Any language"), *choices("language")]
 
     place: geo.PostcodeLocation | None = None
@@ -71,6 +78,8 @@ class SearchForm(FlaskForm):
             self.radius_km.errors = [RADIUS_MESSAGE]
         if self.skill.errors:
             self.skill.errors = ["Choose help from the list"]
+        if self.interest.errors:
+            self.interest.errors = ["Choose interests from the list"]
         if self.language.errors:
             self.language.errors = ["Choose a language from the list"]
         if self.gender.errors:

@@ -20,6 +20,7 @@ def search():
     filters = services.SearchFilters(
         radius_km=form.radius_km.data or services.DEFAULT_RADIUS_KM,
         must_have=frozenset(form.skill.data or ()),
+        interests=tuple(form.interest.data or ()),
         required_language=form.language.data or None,
         gender=form.gender.data or None,
     )

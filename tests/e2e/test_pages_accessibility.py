@@ -176,6 +176,8 @@ PAGES: list[Visit] = [
     Visit("admin", "/review"),
     Visit("admin", "/provider", note="no-organisation"),
     Visit("anonymous", "/search?postcode=LS6+1AA&radius_km=50", note="map"),
+    Visit("anonymous", "/search?postcode=LS6+1AA&interest=gardening&interest=music",
+          note="interests"),
     Visit("anonymous", "/providers/{suspended}", status=404, note="suspended"),
     Visit("anonymous", "/carer/invitation/not-a-real-token", status=400, note="bad-token"),
     # Signed-in people see 403 pages for others' areas

@@ -51,3 +51,21 @@ def test_map_points_skip_unknown_districts(app, make):
     hit = services.ProviderHit(provider, 1.0)
     points = services.map_points(place, [], [hit])
     assert [p["kind"] for p in points] == ["place"]
+
+
+def test_interests_rank_carers_who_share_them_higher_and_say_why(client, make):
+    provider = make.provider()
+    make.carer(provider, display_name="Near Nofish", interests=["knitting"], lat=53.8179,
+               lon=-1.5745)
+    make.carer(provider, display_name="Far Fisher", interests=["fishing"], lat=53.84,
+               lon=-1.58)
+    plain = client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
+    assert plain.index("Near Nofish") < plain.index("Far Fisher")
+    body = client.get("/search?postcode=LS6+1AA&interest=fishing").get_data(as_text=True)
+    assert body.index("Far Fisher") < body.index("Near Nofish")
+    assert "You both enjoy fishing" in body
+
+
+def test_unknown_interest_gets_a_clear_error(client):
+    response = client.get("/search?postcode=LS6+1AA&interest=not-a-thing")
+    assert "Choose interests from the list" in response.get_data(as_text=True)
