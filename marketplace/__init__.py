@@ -21,6 +21,14 @@ def create_app(config_class: type[Config] = Config) -> Flask:
             "Set SECRET_KEY to a long random value."
         )
 
+    if app.config.get("PROXY_FIX_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
+
     from marketplace import extensions, web
 
     extensions.init_app(app)

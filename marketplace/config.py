@@ -51,6 +51,9 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
 
     GEOCODER = os.environ.get("GEOCODER", "offline")
+    # How many proxies (nginx, a load balancer) sit in front of gunicorn; their
+    # X-Forwarded-* headers are trusted so links and secure cookies use https.
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     # Map tiles for the optional map on search results (the list is always the main view).
     # Empty turns the map off. Tiles are loaded by the visitor's browser.
     MAP_TILES_URL = os.environ.get(

@@ -66,3 +66,23 @@ def test_error_pages_are_html_with_a_way_home(client):
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
     assert 'href="/"' in response.get_data(as_text=True)
+
+
+@pytest.mark.own_database
+def test_behind_a_proxy_links_use_the_forwarded_scheme_and_host(database_url):
+    from flask import url_for
+
+    class BehindProxy(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        PROXY_FIX_HOPS = 1
+
+    app = create_app(BehindProxy)
+
+    @app.get("/_where")
+    def where():
+        return url_for("pages.about", _external=True)
+
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "coopcare.example.org"}
+    assert app.test_client().get("/_where", headers=headers).text == (
+        "https://coopcare.example.org/about"
+    )
