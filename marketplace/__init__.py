@@ -34,27 +34,18 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     extensions.init_app(app)
     web.init_app(app)
 
+    from marketplace.admin import bp as admin_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
-    from marketplace.pages import bp as pages_bp
-
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
     from marketplace.carers import bp as carers_bp
+    from marketplace.pages import bp as pages_bp
+    from marketplace.providers import bp as providers_bp
+    from marketplace.search import bp as search_bp
     from marketplace.teams import bp as teams_bp
 
-    app.register_blueprint(carers_bp)
-    app.register_blueprint(teams_bp)
-    from marketplace.search import bp as search_bp
-
-    app.register_blueprint(search_bp)
-
-    from marketplace.admin import bp as admin_bp
-    from marketplace.providers import bp as providers_bp
-
-    app.register_blueprint(providers_bp)
-    app.register_blueprint(admin_bp)
+    for blueprint in (pages_bp, auth_bp, search_bp, providers_bp, admin_bp, teams_bp, carers_bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
 
     from marketplace import cli
 
