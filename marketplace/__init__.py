@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from marketplace.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """<int:…> in routes, capped at the largest 32-bit signed integer."""
+
+    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config_class: type[Config] = Config) -> Flask:
@@ -28,6 +37,10 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
         )
+
+    # Ids in URLs are database integers: a bigger number is simply not found (404),
+    # rather than an overflow in the database driver.
+    app.url_map.converters["int"] = DatabaseIdConverter
 
     from marketplace import extensions, web
 

@@ -118,11 +118,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
+        # Keep the error's own headers (Allow on 405, Retry-After on 429) but not its type.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if wants_json():
             codes = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
-            return json_error(status, codes.get(status, "http_error"), error.description or "")
+            body, _ = json_error(status, codes.get(status, "http_error"), error.description or "")
+            return body, status, headers
         template = {403: "403", 404: "404", 429: "429", 503: "503"}.get(status, "400")
-        return render_template(f"errors/{template}.html", error=error), status
+        return render_template(f"errors/{template}.html", error=error), status, headers
 
     @app.errorhandler(sa.exc.OperationalError)
     def database_unavailable(error: Exception):

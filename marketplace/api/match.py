@@ -9,10 +9,11 @@ from flask import jsonify, request
 
 from marketplace.api import bp
 from marketplace.api.errors import APIError
-from marketplace.api.openapi import register_path
+from marketplace.api.openapi import POSTCODE_PATTERN, register_path
 from marketplace.api.providers import place_from
 from marketplace.models.providers import GENDERS
 from marketplace.search import services
+from matching.vocabulary import DEFAULT_VOCABULARY
 
 MAX_DISTANCE_KM = 100.0
 MAX_LIMIT = 100
@@ -147,7 +148,11 @@ def _error(description: str) -> dict[str, Any]:
     return {**_ERROR, "description": description}
 
 
-_TERMS = {"type": "array", "items": {"type": "string"}}
+def _slug_array(kind: str) -> dict[str, Any]:
+    """Schema: an array of vocabulary slugs (see GET /vocabulary)."""
+    slugs = sorted(DEFAULT_VOCABULARY.terms(kind))  # type: ignore[arg-type]
+    return {"type": "array", "items": {"type": "string", "enum": slugs}}
+
 
 register_path(
     "/match",
@@ -182,14 +187,19 @@ register_path(
         "MatchRequest": {
             "type": "object",
             "properties": {
-                "postcode": {"type": "string", "example": "LS6 1AA"},
-                "max_distance_km": {"type": "number", "default": 10, "maximum": MAX_DISTANCE_KM},
-                "must_have": {**_TERMS, "example": ["personal_care"]},
-                "nice_to_have": _TERMS,
-                "interests": {**_TERMS, "example": ["gardening"]},
-                "languages": {**_TERMS, "example": ["en"]},
+                "postcode": {"type": "string", "pattern": POSTCODE_PATTERN, "example": "LS6 1AA"},
+                "max_distance_km": {
+                    "type": "number",
+                    "default": 10,
+                    "minimum": 0.1,
+                    "maximum": MAX_DISTANCE_KM,
+                },
+                "must_have": {**_slug_array("skills"), "example": ["personal_care"]},
+                "nice_to_have": _slug_array("skills"),
+                "interests": {**_slug_array("interests"), "example": ["gardening"]},
+                "languages": {**_slug_array("languages"), "example": ["en"]},
                 "preferences": {
-                    "type": "object",
+                    "type": ["object", "null"],
                     "properties": {
                         "carer_gender": {"type": ["string", "null"], "enum": [*GENDERS, None]}
                     },

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# What the API accepts as a postcode or district: any case, spaces anywhere. Strings of
+# this shape may still be unknown (404); anything else is refused with 422.
+POSTCODE_PATTERN = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*([0-9]\s*[A-Za-z]\s*[A-Za-z])?\s*$"
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -66,7 +69,7 @@ PATHS: dict[str, Any] = {
                     "name": "postcode",
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "pattern": POSTCODE_PATTERN},
                     "example": "LS6 1AA",
                 }
             ],

@@ -9,8 +9,9 @@ from flask import jsonify, request, url_for
 from marketplace import geo
 from marketplace.api import bp
 from marketplace.api.errors import APIError
-from marketplace.api.openapi import register_path
+from marketplace.api.openapi import POSTCODE_PATTERN, register_path
 from marketplace.search import services
+from matching.vocabulary import DEFAULT_VOCABULARY
 
 PER_PAGE = 20
 DEFAULT_API_RADIUS_KM = 25.0
@@ -253,7 +254,12 @@ register_path(
             "summary": "Quality-assured providers near a place, nearest first",
             "operationId": "providers",
             "parameters": [
-                _param("postcode", "string", "A UK postcode or district, e.g. LS6 1AA"),
+                _param(
+                    "postcode",
+                    "string",
+                    "A UK postcode or district, e.g. LS6 1AA",
+                    pattern=POSTCODE_PATTERN,
+                ),
                 _param(
                     "radius_km",
                     "number",
@@ -261,7 +267,12 @@ register_path(
                     minimum=1,
                     maximum=MAX_API_RADIUS_KM,
                 ),
-                _param("skill", "string", "Only providers offering this skill (vocabulary slug)"),
+                _param(
+                    "skill",
+                    "string",
+                    "Only providers offering this skill (vocabulary slug)",
+                    enum=sorted(DEFAULT_VOCABULARY.skills),
+                ),
                 _param("q", "string", "Name contains (case-insensitive)"),
                 _param("page", "integer", "Page number, from 1", minimum=1),
             ],
@@ -289,7 +300,12 @@ register_path(
             "operationId": "provider",
             "parameters": [
                 _param("provider_id", "integer", "The provider's id", where="path"),
-                _param("postcode", "string", "Optional: give distances from this place"),
+                _param(
+                    "postcode",
+                    "string",
+                    "Optional: give distances from this place",
+                    pattern=POSTCODE_PATTERN,
+                ),
             ],
             "responses": {
                 "200": {

@@ -56,6 +56,7 @@ def test_api_404_is_json(client):
 def test_api_method_not_allowed_is_json(client):
     response = client.post("/api/v1/health")
     assert response.status_code == 405 and response.json["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
 
 
 def test_vocabulary(client):
@@ -108,4 +109,26 @@ def test_api_is_rate_limited(database_url):
     client = create_app(Limited).test_client()
     statuses = [client.get("/api/v1/geo/LS6").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
-    assert client.get("/api/v1/geo/LS6").json["error"]["code"] == "rate_limited"
+    limited = client.get("/api/v1/geo/LS6")
+    assert limited.json["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) > 0  # clients are told when to try again
+
+
+@pytest.mark.parametrize("text", ["LS6 1AA", "ls61aa", " LS6  1AA ", "LS6", "sw1a 1aa", "EC1A1BB"])
+def test_documented_postcode_pattern_accepts_what_the_api_accepts(text):
+    import re
+
+    from marketplace.api.openapi import POSTCODE_PATTERN
+
+    assert re.match(POSTCODE_PATTERN, text)
+
+
+@pytest.mark.parametrize("text", ["not-a-postcode", "12345", "", "LS6 1AAA"])
+def test_documented_postcode_pattern_refuses_what_the_api_refuses(client, text):
+    import re
+
+    from marketplace.api.openapi import POSTCODE_PATTERN
+
+    assert not re.match(POSTCODE_PATTERN, text)
+    if text:
+        assert client.get(f"/api/v1/geo/{text}").status_code == 422
