@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from marketplace.extensions import db, login_manager
 from marketplace.models import User
 
 LONDON = ZoneInfo("Europe/London")
+# C0 control characters except tab, line feed and carriage return (which forms send).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # (endpoint, label, roles): links shown to logged-in users who hold one of the roles.
 # Blueprints add their own entries; links to endpoints that do not exist are skipped.
@@ -96,6 +99,22 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def template_globals() -> dict[str, Any]:
         return {"service_name": "CoopCare", "nav_items": nav_items}
+
+    @app.before_request
+    def refuse_control_characters() -> Any:
+        # A NUL or other control character is never real input, and PostgreSQL refuses
+        # to store NUL: say so plainly instead of failing later.
+        for values in (request.args, request.form):
+            for value in values.values():
+                if _CONTROL_CHARACTERS.search(value):
+                    message = (
+                        "Something you typed contains a hidden control character. "
+                        "Remove it and try again."
+                    )
+                    if wants_json():
+                        return json_error(400, "invalid_characters", message)
+                    return render_template("errors/400.html", reason=message), 400
+        return None
 
     @app.after_request
     def security_headers(response: Response) -> Response:

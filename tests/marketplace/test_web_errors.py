@@ -117,3 +117,27 @@ def test_unknown_user_id_in_session_is_logged_out(client):
     with client.session_transaction() as session:
         session["_user_id"] = "not-a-number"
     assert client.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize("field", ["display_name", "email", "password"])
+def test_control_characters_in_a_form_are_refused_plainly_and_save_nothing(client, field):
+    from marketplace.models import User
+
+    data = {"display_name": "Sam", "email": "sam@example.org",
+            "password": "a long enough password", "confirm": "a long enough password",
+            "account_type": "person"}
+    data[field] = data[field][:2] + "\x00" + data[field][2:]
+    response = client.post("/register", data=data)
+    assert response.status_code == 400
+    assert "hidden control character" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_control_characters_in_the_api_are_a_json_400(client):
+    response = client.get("/api/v1/providers?q=care%00")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_characters"
+
+
+def test_tabs_and_new_lines_are_fine(client):
+    assert client.get("/search?postcode=LS6%091AA").status_code == 200
