@@ -279,3 +279,32 @@ def test_carer_edits_profile_and_availability(open_page: Callable[..., Page], js
     page.goto("/carer/profile/availability")
     assert page.is_checked(slot) is not was_free
     keyboard.assert_no_problems()
+
+
+@JS
+def test_provider_admin_creates_a_team_and_adds_a_member(
+    open_page: Callable[..., Page], js: bool
+) -> None:
+    page = open_page(js=js)
+    keyboard = Keyboard(page, audit=js)
+    keyboard_login(keyboard, DEMO_EMAILS["provider_admin"], DEMO_PASSWORD)
+    keyboard.activate(selector="header a[href^='/provider/teams']")
+    keyboard.activate(text="Create a team")
+
+    # Nothing typed: the error summary, then a real team.
+    keyboard.activate(text="Create team")
+    assert_error_summary(page, js)
+    name = f"Keyboard team {'js' if js else 'no-js'} {uuid.uuid4().hex[:6]}"
+    keyboard.fill("#name", name)
+    keyboard.fill("#patch", "LS6, LS7")
+    keyboard.activate(text="Create team")
+    assert name in page.locator("h1").inner_text()
+
+    # Pick the first carer in the list with the arrow key, then add them.
+    keyboard.tab_to(selector="#add-carer")
+    page.keyboard.press("ArrowDown")
+    chosen = page.evaluate("document.querySelector('#add-carer').selectedOptions[0].textContent")
+    keyboard.activate(text="Add to team")
+    members = page.locator("main table").inner_text()
+    assert chosen.split(",")[0].strip() in members  # options read "Ana S., LS12"
+    keyboard.assert_no_problems()
