@@ -308,3 +308,34 @@ def test_provider_admin_creates_a_team_and_adds_a_member(
     members = page.locator("main table").inner_text()
     assert chosen.split(",")[0].strip() in members  # options read "Ana S., LS12"
     keyboard.assert_no_problems()
+
+
+@JS
+def test_invited_carer_accepts_and_sets_up_an_account(
+    open_page: Callable[..., Page], live_server: LiveServer, js: bool
+) -> None:
+    admin = open_page(js=js)
+    keyboard = Keyboard(admin, audit=js)
+    keyboard_login(keyboard, DEMO_EMAILS["provider_admin"], DEMO_PASSWORD)
+    admin.goto("/provider/carers/")
+    keyboard.activate(text="Invite a carer by email")
+    keyboard.activate(text="Send invitation")  # nothing typed
+    assert_error_summary(admin, js)
+    email_address = _unique("newcarer") + "@coopcare.example"
+    keyboard.fill("#display_name", "Nia K.")
+    keyboard.fill("#email", email_address)
+    keyboard.activate(text="Send invitation")
+    assert email_address in admin.locator("main").inner_text()
+
+    # The carer opens the link from the email in their own browser.
+    carer = open_page(js=js)
+    keyboard = Keyboard(carer, audit=js)
+    carer.goto(live_server.last_link_to(email_address, "/carer/invitation/"))
+    keyboard.activate(text="Create account and accept")  # nothing typed
+    assert_error_summary(carer, js)
+    keyboard.fill("#display_name", "Nia Kaur")
+    keyboard.fill("#password", "sunny gardens of leeds")
+    keyboard.fill("#confirm", "sunny gardens of leeds")
+    keyboard.activate(text="Create account and accept")
+    assert "/carer/profile" in carer.url, carer.url
+    keyboard.assert_no_problems()
