@@ -16,6 +16,11 @@ every gunicorn worker shares the same physical pages through the page cache:
 
 Lookups are a binary search (``np.searchsorted``): a few microseconds each.
 
+Public points (see :func:`public_point`): the centroid of each postcode *sector*
+("LS6 2") and its number of live postcodes are computed from those arrays once, in a
+few vectorised passes, and kept next to them as ``sectors-v1-*.npy`` (about 12,000
+rows), so nothing public ever needs a carer's own coordinates.
+
 Cache directory: ``$COOPCARE_GEO_CACHE`` if set, else ``$XDG_CACHE_HOME/coopcare/geo``
 (``~/.cache/coopcare/geo``); if neither is writable, a per-user temp directory. Each
 build lives in a sub-directory named after the data file's SHA-256, so new data means a
@@ -59,6 +64,7 @@ __all__ = [
     "PostcodeLocation",
     "PostcodeNotFound",
     "PostcodeWithoutLocation",
+    "PublicPoint",
     "care_council",
     "councils",
     "default_geocoder",
@@ -69,6 +75,8 @@ __all__ = [
     "lookup",
     "normalise_postcode",
     "outcode_of",
+    "public_point",
+    "sector_of",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -80,6 +88,11 @@ AUTHORITIES_FILE = "uk_local_authorities.csv"
 CACHE_FORMAT = 1
 NO_COORD = np.iinfo(np.int32).min
 SCALE = 100_000
+#: Bump when the sector arrays' layout or build logic changes.
+SECTOR_FORMAT = 1
+#: A sector with fewer live postcodes than this is too small to show: its carers are
+#: shown at the centroid of the whole postcode district instead.
+MIN_SECTOR_POSTCODES = 20
 
 COUNTRY_NAMES = {
     "E": "England",
@@ -179,6 +192,14 @@ def outcode_of(postcode: str) -> str:
     return normalise_postcode(postcode).split(" ")[0]
 
 
+def sector_of(postcode: str) -> str:
+    """``"ls61aa"`` → ``"LS6 1"`` (the postcode sector). InvalidPostcode for an outcode."""
+    pc = normalise_postcode(postcode)
+    if " " not in pc:
+        raise InvalidPostcode(postcode)
+    return pc[:-2]
+
+
 _B37 = 37
 _OUT_W = 4  # outcode chars (left-padded with 0)
 _IN_W = 3  # incode chars
@@ -223,6 +244,18 @@ def _pack_many(postcodes: list[str]) -> np.ndarray:
 class Council(NamedTuple):
     code: str
     name: str
+
+
+class PublicPoint(NamedTuple):
+    """Where the public may think someone is: ``(lat, lon, label)``.
+
+    ``label`` names the area the point stands for: a postcode sector such as
+    ``"LS6 2"``, or a district such as ``"LS6"`` when the sector is small.
+    """
+
+    lat: float
+    lon: float
+    label: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -495,6 +528,102 @@ def build_cache(
 
 
 # ---------------------------------------------------------------------------
+# Postcode sectors (for public points)
+# ---------------------------------------------------------------------------
+
+_SECTOR_ARRAYS = ("sector_keys", "sector_lat", "sector_lon", "sector_live")
+_SECTOR_DIV = _B37 ** (_IN_W - 1)  # a key // this = the sector ("LS6 1AA" -> "LS6 1")
+
+
+def _sector_key(outcode: str, sector_digit: str) -> int:
+    return _pack(outcode, sector_digit) // _SECTOR_DIV
+
+
+def _build_sectors(
+    keys: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    flags: np.ndarray,
+    chunk_rows: int = 1 << 18,
+) -> dict[str, np.ndarray]:
+    """Each postcode sector's live-postcode count and the centroid of those postcodes.
+
+    A postcode counts when it has coordinates and is live (or its status is unknown,
+    as in Northern Ireland). Keys are sorted, so each sector is one run of rows; the
+    arrays are read in chunks of ``chunk_rows`` (a few MB at a time, whatever the size
+    of the table) and a sector cut by a chunk boundary is merged at the end.
+    Returns ``sector_keys`` (int64, sorted, unique), ``sector_lat`` / ``sector_lon``
+    (float64 degrees, NaN where no live postcode) and ``sector_live`` (int32).
+    """
+    parts: dict[str, list[np.ndarray]] = {"k": [], "n": [], "lat": [], "lon": []}
+    for a in range(0, int(keys.size), chunk_rows):
+        b = min(a + chunk_rows, int(keys.size))
+        sk = np.asarray(keys[a:b]) // _SECTOR_DIV
+        if sk.size == 0:
+            continue
+        starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+        f = np.asarray(flags[a:b])
+        la = np.asarray(lat[a:b])
+        live = (la != NO_COORD) & (((f & _LIVE) != 0) | ((f & _LIVE_KNOWN) == 0))
+        parts["k"].append(sk[starts])
+        parts["n"].append(np.add.reduceat(live.astype(np.int64), starts))
+        parts["lat"].append(np.add.reduceat(np.where(live, la, 0).astype(np.int64), starts))
+        lo = np.asarray(lon[a:b])
+        parts["lon"].append(np.add.reduceat(np.where(live, lo, 0).astype(np.int64), starts))
+    if not parts["k"]:
+        empty = np.zeros(0)
+        return {
+            "sector_keys": empty.astype(np.int64),
+            "sector_lat": empty,
+            "sector_lon": empty,
+            "sector_live": empty.astype(np.int32),
+        }
+    k = np.concatenate(parts["k"])
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])  # merge runs cut by chunks
+    n = np.add.reduceat(np.concatenate(parts["n"]), starts)
+    lat_sum = np.add.reduceat(np.concatenate(parts["lat"]), starts)
+    lon_sum = np.add.reduceat(np.concatenate(parts["lon"]), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_lat = np.where(n > 0, lat_sum / np.maximum(n, 1) / SCALE, np.nan)
+        mean_lon = np.where(n > 0, lon_sum / np.maximum(n, 1) / SCALE, np.nan)
+    return {
+        "sector_keys": k[starts].astype(np.int64),
+        "sector_lat": np.round(mean_lat, 5),
+        "sector_lon": np.round(mean_lon, 5),
+        "sector_live": n.astype(np.int32),
+    }
+
+
+def _sector_files(build_dir: Path) -> dict[str, Path]:
+    return {name: build_dir / f"{name}-v{SECTOR_FORMAT}.npy" for name in _SECTOR_ARRAYS}
+
+
+def _save_sectors(build_dir: Path, sectors: dict[str, np.ndarray]) -> bool:
+    """Store the sector arrays next to the postcode arrays (atomically, one file at a
+    time: a reader that finds all four files finds four complete files). False when the
+    directory is read-only."""
+    try:
+        with _file_lock(build_dir / ".sectors.lock"):
+            for name, path in _sector_files(build_dir).items():
+                if path.is_file():
+                    continue
+                fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".npy", dir=build_dir)
+                try:
+                    with os.fdopen(fd, "wb") as f:
+                        np.save(f, np.ascontiguousarray(sectors[name]))
+                        f.flush()
+                        os.fsync(f.fileno())
+                    os.replace(tmp, path)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+                    raise
+    except OSError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------
 # The geocoder
 # ---------------------------------------------------------------------------
 
@@ -518,6 +647,8 @@ class OfflineGeocoder:
         self.build_dir: Path | None = None
         self.build_seconds = 0.0
         self.load_seconds = 0.0
+        self._sectors: dict[str, np.ndarray] | None = None
+        self.sector_seconds = 0.0
 
     # -- loading ----------------------------------------------------------
     def load(self) -> OfflineGeocoder:
@@ -652,6 +783,95 @@ class OfflineGeocoder:
         self.load()
         return self._outcode_location(outcode)
 
+    # -- public points ------------------------------------------------------
+    def _sector_table(self) -> dict[str, np.ndarray]:
+        """The sector arrays: loaded from the cache, or built (and cached) on first use."""
+        if self._sectors is not None:
+            return self._sectors
+        self.load()
+        with self._lock:
+            if self._sectors is None:
+                t0 = time.perf_counter()
+                assert self.build_dir is not None
+                files = _sector_files(self.build_dir)
+                if all(path.is_file() for path in files.values()):
+                    sectors = {name: np.load(path) for name, path in files.items()}
+                else:
+                    sectors = _build_sectors(self._keys, self._lat, self._lon, self._flags)
+                    _save_sectors(self.build_dir, sectors)
+                sizes = {a.shape for a in sectors.values()}
+                if len(sizes) != 1:
+                    raise ValueError(f"corrupt sector cache in {self.build_dir}; delete it")
+                self.sector_seconds = time.perf_counter() - t0
+                self._sectors = sectors
+        return self._sectors
+
+    def sector_stats(self, sector: str) -> tuple[int, float | None, float | None]:
+        """``"LS6 1"`` → (live postcodes, centroid lat, centroid lon); (0, None, None)
+        for a sector with no live postcode or none at all."""
+        text = " ".join(sector.split()).upper()
+        outcode, _, digit = text.partition(" ")
+        if not _OUTCODE_RE.fullmatch(outcode) or not (len(digit) == 1 and digit.isdigit()):
+            raise InvalidPostcode(sector)
+        table = self._sector_table()
+        key = _sector_key(outcode, digit)
+        i = int(table["sector_keys"].searchsorted(key))
+        if i >= table["sector_keys"].size or int(table["sector_keys"][i]) != key:
+            return (0, None, None)
+        live = int(table["sector_live"][i])
+        if live == 0:
+            return (0, None, None)
+        return (live, float(table["sector_lat"][i]), float(table["sector_lon"][i]))
+
+    def public_point(self, query: str) -> PublicPoint:
+        """The point everything public uses for someone at ``query`` (a full postcode or
+        a district): the centroid of the postcode sector's live postcodes, or of the
+        district when the sector has fewer than ``MIN_SECTOR_POSTCODES`` of them (or
+        when only a district is known). Never the postcode's own point.
+
+        Raises InvalidPostcode, PostcodeNotFound for a postcode or district we do not
+        know (a terminated postcode is known: its sector or district is used), or
+        PostcodeWithoutLocation for a postcode with no map position, as lookup() does.
+        """
+        pc = normalise_postcode(query)
+        self.load()
+        if " " in pc:
+            out, inc = pc.split(" ")
+            key = _pack(out, inc)
+            i = int(self._keys.searchsorted(key))
+            if i >= self._keys.size or int(self._keys[i]) != key:
+                raise PostcodeNotFound(pc)
+            if int(self._lat[i]) == NO_COORD:  # as lookup() does: not on the map
+                flags = int(self._flags[i])
+                raise PostcodeWithoutLocation(pc, _COUNTRY_CODES[flags & _COUNTRY_MASK] or None)
+            sector = f"{out} {inc[0]}"
+            live, lat, lon = self.sector_stats(sector)
+            if live >= MIN_SECTOR_POSTCODES and lat is not None and lon is not None:
+                return PublicPoint(lat, lon, sector)
+        else:
+            out = pc
+        return self._district_point(out)
+
+    def _district_point(self, outcode: str) -> PublicPoint:
+        d = self._districts.get(outcode)
+        if d is not None:
+            return PublicPoint(d.lat, d.lon, outcode)
+        # Not in the districts file: the centroid of the district's postcodes.
+        lo = _pack(outcode, "")
+        a, b = (int(x) for x in self._keys.searchsorted([lo, lo + _B37**_IN_W]))
+        lat = np.asarray(self._lat[a:b])
+        has = lat != NO_COORD
+        if not has.any():
+            raise PostcodeNotFound(
+                outcode, f"We could not find the postcode area {outcode}. Check it and try again."
+            )
+        lon = np.asarray(self._lon[a:b])
+        return PublicPoint(
+            round(float(lat[has].mean()) / SCALE, 5),
+            round(float(lon[has].mean()) / SCALE, 5),
+            outcode,
+        )
+
     def care_council(self, code: str) -> Council:
         """``"E08000035"`` → ``Council("E08000035", "Leeds")``. KeyError if unknown."""
         self.load()
@@ -721,6 +941,13 @@ def district_centroid(outcode: str) -> tuple[float, float]:
 
 def care_council(code: str) -> Council:
     return default_geocoder().care_council(code)
+
+
+def public_point(postcode: str) -> PublicPoint:
+    """``"LS6 1AA"`` → ``PublicPoint(lat, lon, "LS6 1")``: the only point anything
+    public may use for a carer's home or a provider's base. See
+    :meth:`OfflineGeocoder.public_point`."""
+    return default_geocoder().public_point(postcode)
 
 
 def councils(country: str | None = None) -> list[Council]:
