@@ -28,6 +28,7 @@ from tqdm import tqdm
 from marketplace import geo
 from marketplace.audit import record
 from marketplace.catalog_version import bump_catalog_version
+from marketplace.choices import SLOTS
 from marketplace.extensions import db
 from marketplace.models import Carer, Provider, QAEvent, Team, TeamMember, utcnow
 from marketplace.models.providers import (
@@ -40,7 +41,7 @@ from marketplace.models.providers import (
     TEAM_MAX_MEMBERS,
     TEAM_ROLES,
 )
-from marketplace.search.services import SLOTS, describe_unknown, unknown_terms
+from marketplace.search.services import describe_unknown, unknown_terms
 
 CHUNK = 5000
 Progress = Callable[[int], None] | None

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from marketplace import geo
+from marketplace import choices, geo
 from marketplace.auth.services import create_user
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
@@ -161,11 +161,7 @@ FIRST_NAMES = [
     "Tom",
 ]
 SURNAME_INITIALS = "ABCDEFGHJKLMNOPRSTW"
-SLOTS = [
-    f"{d}-{p}"
-    for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    for p in ("am", "pm", "eve")
-]
+SLOTS = list(choices.SLOTS)
 LANGUAGE_BY_PLACE = {
     "Cardiff": ["cy"],
     "Glasgow": ["gd", "pl"],

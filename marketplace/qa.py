@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -22,7 +21,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask.cli import AppGroup
 from flask_mailman import EmailMessage
 
-from marketplace import audit
+from marketplace import audit, clock
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
 from marketplace.models import (
@@ -43,9 +42,10 @@ from marketplace.models.providers import (
     QA_STATUS_LABELS,
 )
 from marketplace.models.quality import EVIDENCE_KINDS, EVIDENCE_SHORT_NAMES
+from marketplace.money import format_pence
 
 log = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
+
 EXPIRY_WARNING_DAYS = 30
 
 # status -> {action: next status}. The only moves a provider's QA status can make.
@@ -212,8 +212,8 @@ def long_date(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
-def today_in_london() -> date:
-    return datetime.now(LONDON).date()
+# Kept for callers written before marketplace.clock; the clock decides what today is.
+today_in_london = clock.today
 
 
 def unanswered_steps(provider: Provider) -> set[str]:
@@ -342,7 +342,7 @@ def _answer_checks(provider: Provider, unanswered: set[str]) -> list[CheckItem]:
     add(
         "rate",
         rate is not None and rate > 0,
-        f"£{rate / 100:.2f} an hour" if rate else "Enter your typical hourly rate",
+        f"{format_pence(rate)} an hour" if rate else "Enter your typical hourly rate",
     )
     add(
         "contact",
@@ -392,7 +392,7 @@ def _evidence_checks(provider: Provider, today: date) -> list[CheckItem]:
 
 def checklist(provider: Provider, today: date | None = None) -> list[CheckItem]:
     """Every answer and document QA needs, each derived from the data."""
-    today = today or today_in_london()
+    today = today or clock.today()
     unanswered = unanswered_steps(provider)
     return _answer_checks(provider, unanswered) + _evidence_checks(provider, today)
 
@@ -404,7 +404,7 @@ def missing_items(provider: Provider, today: date | None = None) -> list[str]:
 
 def expiring_evidence(provider: Provider, today: date | None = None) -> list[Evidence]:
     """Current documents that have expired or expire within the warning window."""
-    today = today or today_in_london()
+    today = today or clock.today()
     limit = today + timedelta(days=EXPIRY_WARNING_DAYS)
     return sorted(
         (e for e in current_evidence(provider.id).values() if e.expires_on <= limit),
@@ -689,7 +689,7 @@ class ExpiryReport:
 def run_expiry_check(today: date | None = None) -> ExpiryReport:
     """Suspend approved providers with expired required evidence; warn once per document
     that expires within EXPIRY_WARNING_DAYS. Safe to run again: nothing happens twice."""
-    today = today or today_in_london()
+    today = today or clock.today()
     report = ExpiryReport(today=today)
     now = utcnow()
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from marketplace import clock
 from marketplace.extensions import db, login_manager
 from marketplace.models import User
+from marketplace.money import format_pence
 
-LONDON = ZoneInfo("Europe/London")
 # C0 control characters except tab, line feed and carriage return (which forms send).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -58,16 +58,7 @@ def london_time(value: datetime | None, fmt: str = "%-d %B %Y, %-I:%M%p") -> str
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(LONDON).strftime(fmt).replace("AM", "am").replace("PM", "pm")
-
-
-def money(pence: int | None) -> str:
-    """Integer pence as pounds: 1850 -> £18.50."""
-    if pence is None:
-        return "not given"
-    sign = "-" if pence < 0 else ""
-    pounds, rest = divmod(abs(pence), 100)
-    return f"{sign}£{pounds:,}.{rest:02d}"
+    return value.astimezone(clock.LONDON).strftime(fmt).replace("AM", "am").replace("PM", "pm")
 
 
 def _tile_origin() -> str:
@@ -92,7 +83,7 @@ def init_app(app: Flask) -> None:
             return None
 
     app.jinja_env.filters["london_time"] = london_time
-    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money"] = format_pence
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from marketplace.clock import today as today_in_london
 from marketplace.extensions import db
 from marketplace.models import Evidence, OnboardingProgress, Provider, User
-from marketplace.qa import today_in_london
 
 TODAY = date(2026, 6, 1)  # a fixed "today" for the expiry job tests
 PDF_BYTES = (

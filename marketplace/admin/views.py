@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marketplace import qa
+from marketplace import clock, qa
 from marketplace.admin import bp, services
 from marketplace.admin.forms import DecisionForm
 from marketplace.extensions import db
@@ -34,7 +34,7 @@ DONE_MESSAGES = {
 @bp.route("")
 @roles_required("reviewer")
 def queue():
-    today = qa.today_in_london()
+    today = clock.today()
     return render_template(
         "admin/queue.html",
         waiting=services.review_queue(),
@@ -47,7 +47,7 @@ def queue():
 
 
 def _page(provider: Provider, form: DecisionForm, status: int = 200, **extra: Any):
-    today = qa.today_in_london()
+    today = clock.today()
     items = qa.checklist(provider, today)
     documents = evidence_service.evidence_for(provider)
     actions = [a for a in qa.allowed_actions(provider.qa_status) if a in qa.REVIEWER_ACTIONS]

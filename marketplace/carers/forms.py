@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -20,22 +19,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from marketplace import geo, vocabulary
-from marketplace.carers.services import SLOT_LABELS, SLOTS
+from marketplace import clock, geo, vocabulary
+from marketplace.choices import SLOT_LABELS, SLOTS, DBSLevel, Gender
+from marketplace.money import parse_pounds
 
-GENDER_CHOICES = [
-    ("female", "Female"),
-    ("male", "Male"),
-    ("non_binary", "Non-binary"),
-    ("prefer_not_to_say", "Prefer not to say"),
-]
-DBS_CHOICES = [
-    ("none", "No DBS check yet"),
-    ("basic", "Basic"),
-    ("standard", "Standard"),
-    ("enhanced", "Enhanced"),
-    ("enhanced_barred", "Enhanced with barred list check"),
-]
+# The form adds an explicit "prefer not to say" (stored as no gender) and "no check yet".
+GENDER_CHOICES = [*Gender.choices(), ("prefer_not_to_say", "Prefer not to say")]
+DBS_CHOICES = [("none", "No DBS check yet"), *DBSLevel.choices()]
 YES_NO = [("yes", "Yes"), ("no", "No")]
 DATE_FORMATS = ("%d %m %Y", "%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
 MAX_HOURLY_RATE_PENCE = 200_00
@@ -52,20 +42,6 @@ def parse_date(text: str | None) -> date | None:
         except ValueError:
             continue
     raise ValueError(text)
-
-
-def parse_pounds(text: str | None) -> int | None:
-    """£18.50 -> 1850 pence; None when blank. Raises ValueError for anything else."""
-    cleaned = (text or "").strip().replace("£", "").replace(",", "").strip()
-    if not cleaned:
-        return None
-    if not re.fullmatch(r"\d+(\.\d{1,2})?", cleaned):
-        raise ValueError(text)
-    return int(Decimal(cleaned) * 100)
-
-
-def pounds_text(pence: int | None) -> str:
-    return "" if pence is None else f"{pence // 100}.{pence % 100:02d}"
 
 
 def _postcode_location(text: str) -> geo.PostcodeLocation:
@@ -137,13 +113,11 @@ class AboutForm(FlaskForm):
 
     def validate_hourly_rate(self, field: StringField) -> None:
         try:
-            self.rate_pence = parse_pounds(field.data)
+            self.rate_pence = parse_pounds(
+                field.data, what="hourly rate", maximum_pence=MAX_HOURLY_RATE_PENCE
+            )
         except ValueError as error:
-            raise ValidationError(
-                "Enter the hourly rate as an amount in pounds, like 18.50"
-            ) from error
-        if self.rate_pence is not None and self.rate_pence > MAX_HOURLY_RATE_PENCE:
-            raise ValidationError("The hourly rate must be £200 or less")
+            raise ValidationError(str(error)) from error
 
 
 class SkillsForm(FlaskForm):
@@ -232,7 +206,7 @@ class ChecksForm(FlaskForm):
             if self.dbs_level.data not in (None, "", "none"):
                 raise ValidationError("Enter the DBS certificate date of issue")
             return
-        if self.issue_date > date.today():
+        if self.issue_date > clock.today():
             raise ValidationError("The date of issue must be today or in the past")
 
     def validate_insurance_expires_on(self, field: StringField) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,22 +13,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marketplace import audit, geo
 from marketplace.catalog_version import bump_catalog_version
+from marketplace.choices import Day, DayPart
 from marketplace.extensions import db
 from marketplace.models import Carer, Provider, User
 from marketplace.security import hash_password
 from matching.vocabulary import DEFAULT_VOCABULARY, normalise_interest
 
-DAYS = [
-    ("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
-    ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"),
-]
-PARTS = [("am", "Morning"), ("pm", "Afternoon"), ("eve", "Evening")]
-SLOTS = [f"{day}-{part}" for day, _ in DAYS for part, _ in PARTS]
-SLOT_LABELS = {
-    f"{day}-{part}": f"{day_label} {part_label.lower()}"
-    for day, day_label in DAYS
-    for part, part_label in PARTS
-}
+DAYS = Day.choices()
+PARTS = DayPart.choices()
 
 # The sections of the profile, each its own page with its own save.
 SECTIONS = {
@@ -243,6 +234,3 @@ def mask_email(email: str) -> str:
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
 
-
-def today() -> date:
-    return date.today()

@@ -28,10 +28,11 @@ from marketplace.carers.forms import (
     InvitationRegisterForm,
     InviteForm,
     SkillsForm,
-    pounds_text,
 )
+from marketplace.choices import SLOT_LABELS, SLOTS, Gender
 from marketplace.extensions import db, limiter
 from marketplace.models import Carer
+from marketplace.money import format_pence
 from marketplace.security import roles_required
 
 FORMS = {"about": AboutForm, "skills": SkillsForm, "availability": AvailabilityForm,
@@ -183,7 +184,7 @@ def _summary(carer: Carer, owner: bool):
     return render_template(
         "carers/profile_summary.html", carer=carer, owner=owner, teams=teams,
         sections=services.SECTIONS, section_url=lambda s: _section_url(carer, owner, s),
-        needs_insurance=services.needs_insurance(carer), slot_labels=services.SLOT_LABELS,
+        needs_insurance=services.needs_insurance(carer), slot_labels=SLOT_LABELS,
         interests=services.interests_for_form(carer.interests),
     )
 
@@ -216,7 +217,7 @@ def _initial_data(carer: Carer, section: str, owner: bool) -> dict[str, Any]:
             "bio": carer.bio,
             "gender": carer.gender,
             "travel_radius_km": f"{carer.travel_radius_km:g}",
-            "hourly_rate": pounds_text(carer.hourly_rate_pence),
+            "hourly_rate": format_pence(carer.hourly_rate_pence, for_input=True),
         }
     if section == "skills":
         checked, other = services.interests_for_form(carer.interests)
@@ -244,7 +245,7 @@ def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, An
         changes = {
             "display_name": form.display_name.data.strip(),
             "bio": (form.bio.data or "").strip(),
-            "gender": form.gender.data if form.gender.data in {"female", "male", "non_binary"}
+            "gender": form.gender.data if form.gender.data in Gender.values()
             else None,
             "travel_radius_km": float(form.radius),
             "hourly_rate_pence": form.rate_pence,
@@ -261,7 +262,7 @@ def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, An
         }
     if section == "availability":
         chosen = set(form.availability.data or [])
-        return {"availability": [s for s in services.SLOTS if s in chosen] or None}
+        return {"availability": [s for s in SLOTS if s in chosen] or None}
     has_dbs = form.dbs_level.data != "none"
     changes = {
         "dbs_level": form.dbs_level.data if has_dbs else None,
@@ -352,7 +353,7 @@ def vocab_label(slug: str, kind: str) -> str:
 @bp.app_template_filter("slot_label")
 def slot_label(slot: str) -> str:
     """An availability slot's label ("mon-am" -> "Monday morning")."""
-    return services.SLOT_LABELS.get(slot, slot)
+    return SLOT_LABELS.get(slot, slot)
 
 
 @bp.app_template_global("endpoint_exists")

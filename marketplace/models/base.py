@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+from marketplace import clock
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -18,8 +20,8 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    """Now, in UTC, timezone-aware."""
-    return datetime.now(UTC)
+    """Now, in UTC, timezone-aware (from the one clock, so tests can stop it)."""
+    return clock.now()
 
 
 class Base(DeclarativeBase):

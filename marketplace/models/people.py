@@ -8,26 +8,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.choices import ConsentScope, FundingRoute
 from marketplace.models.base import Base, TimestampMixin, in_list, utcnow
 from marketplace.models.users import User
 
 if TYPE_CHECKING:
     from marketplace.models.budgets import Budget
 
-FUNDING_ROUTES = {
-    "direct_payment": "Direct payment from the council",
-    "managed_personal_budget": "Personal budget managed by the council",
-    "individual_service_fund": "Individual service fund (a provider holds the budget)",
-    "phb_notional": "Personal health budget (notional)",
-    "phb_third_party": "Personal health budget (held by a third party)",
-    "phb_direct_payment": "Personal health budget (direct payment)",
-    "self_funded": "I pay for myself",
-}
-CONSENT_SCOPES = {
-    "view": "See the profile, matches and budget",
-    "message": "Send and answer messages and introductions",
-    "pay": "Approve invoices and make payments",
-}
+FUNDING_ROUTES = FundingRoute.labels()
+CONSENT_SCOPES = ConsentScope.labels()
 
 
 class Person(TimestampMixin, Base):

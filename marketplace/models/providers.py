@@ -9,44 +9,29 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from marketplace.choices import (
+    CQCRating,
+    DBSLevel,
+    Gender,
+    LegalForm,
+    MemberKind,
+    QAStatus,
+    TeamRole,
+)
 from marketplace.models.base import Base, TimestampMixin, in_list
 from marketplace.models.users import User
 
-LEGAL_FORMS = {
-    "cooperative_society": "Co-operative society",
-    "community_benefit_society": "Community benefit society",
-    "cic": "Community interest company",
-    "worker_coop": "Worker co-operative",
-    "multi_stakeholder_coop": "Multi-stakeholder co-operative",
-    "employee_owned": "Employee-owned business",
-    "charity": "Charity",
-    "self_employed_pa": "Self-employed personal assistant",
-}
-MEMBER_KINDS = {
-    "workers": "Workers",
-    "people_supported": "People who get support",
-    "families": "Families",
-    "community": "The local community",
-}
-CQC_RATINGS = ("outstanding", "good", "requires_improvement", "inadequate")
-CQC_RATING_LABELS = {
-    "outstanding": "Outstanding",
-    "good": "Good",
-    "requires_improvement": "Requires improvement",
-    "inadequate": "Inadequate",
-}
-QA_STATUSES = ("draft", "submitted", "changes_requested", "approved", "suspended")
-QA_STATUS_LABELS = {
-    "draft": "Draft",
-    "submitted": "Waiting for quality review",
-    "changes_requested": "Changes requested",
-    "approved": "Quality assured",
-    "suspended": "Suspended",
-}
-TEAM_ROLES = ("member", "coach", "circles_connector")
+# The domain words live in marketplace.choices; these names are kept for the models' callers.
+LEGAL_FORMS = LegalForm.labels()
+MEMBER_KINDS = MemberKind.labels()
+CQC_RATINGS = CQCRating.values()
+CQC_RATING_LABELS = CQCRating.labels()
+QA_STATUSES = QAStatus.values()
+QA_STATUS_LABELS = QAStatus.labels()
+TEAM_ROLES = TeamRole.values()
 TEAM_MAX_MEMBERS = 12
-GENDERS = ("female", "male", "non_binary")
-DBS_LEVELS = ("basic", "standard", "enhanced", "enhanced_barred")
+GENDERS = Gender.values()
+DBS_LEVELS = DBSLevel.values()
 
 # Registration number formats.
 CQC_LOCATION_ID = re.compile(r"^1-\d{9,11}$")

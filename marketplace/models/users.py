@@ -9,20 +9,14 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from marketplace.choices import Role
 from marketplace.models.base import Base, TimestampMixin, in_list
 
 if TYPE_CHECKING:
     from marketplace.models.people import Person
 
-ROLES = ("person", "supporter", "provider_admin", "carer", "reviewer", "admin")
-ROLE_LABELS = {
-    "person": "Person with a budget",
-    "supporter": "Family member or supporter",
-    "provider_admin": "Provider admin",
-    "carer": "Carer",
-    "reviewer": "Quality reviewer",
-    "admin": "Administrator",
-}
+ROLES = Role.values()
+ROLE_LABELS = Role.labels()
 
 
 class User(UserMixin, TimestampMixin, Base):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,30 +22,10 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from marketplace import geo, qa, vocabulary
 from marketplace.models.providers import CQC_RATING_LABELS, LEGAL_FORMS, MEMBER_KINDS
 from marketplace.models.quality import EVIDENCE_KINDS
+from marketplace.money import parse_pounds
 
 MAX_HOURLY_RATE_PENCE = 500_00  # anything above £500 an hour is a typing mistake
 MAX_SERVICE_DISTRICTS = 60
-
-
-def parse_pounds(text: str | None) -> int:
-    """'£21.50', '21.5', ' 21 ' -> pence (2150, 2150, 2100). ValueError says what is wrong."""
-    cleaned = (text or "").strip().replace(",", "")
-    if not cleaned:
-        raise ValueError("Enter your typical hourly rate, like £21.50")
-    cleaned = re.sub(r"^£\s*", "", cleaned)
-    if cleaned.startswith("-"):
-        raise ValueError("The hourly rate cannot be less than £0")
-    if not re.fullmatch(r"\d+(\.\d{1,2})?", cleaned):
-        raise ValueError("Enter the hourly rate in pounds and pence, like £21.50")
-    try:
-        pence = int(Decimal(cleaned) * 100)
-    except InvalidOperation as error:  # pragma: no cover - the pattern above already checked
-        raise ValueError("Enter the hourly rate in pounds and pence, like £21.50") from error
-    if pence <= 0:
-        raise ValueError("The hourly rate must be more than £0")
-    if pence > MAX_HOURLY_RATE_PENCE:
-        raise ValueError("The hourly rate must be £500 or less")
-    return pence
 
 
 class StepForm(FlaskForm):
@@ -299,7 +278,12 @@ class RateForm(StepForm):
 
     def validate_hourly_rate(self, field: StringField) -> None:
         try:
-            self.rate_pence = parse_pounds(field.data)
+            self.rate_pence = parse_pounds(
+                field.data,
+                what="hourly rate",
+                maximum_pence=MAX_HOURLY_RATE_PENCE,
+                blank_message="Enter your typical hourly rate, like £21.50",
+            )
         except ValueError as error:
             raise ValidationError(str(error)) from error
 

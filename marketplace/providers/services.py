@@ -12,8 +12,8 @@ from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
 from marketplace.models import OnboardingProgress, Provider, ProviderAdmin, User
 from marketplace.models.providers import CQC_RATING_LABELS, LEGAL_FORMS, MEMBER_KINDS
+from marketplace.money import format_pence
 from marketplace.providers.forms import StepForm
-from marketplace.web import money
 
 # The legal form column cannot be empty, so a new draft holds this until the admin
 # answers the legal form question (which stays "not answered" until then).
@@ -106,7 +106,7 @@ def form_data(provider: Provider, step: str) -> dict[str, Any]:
         "services": lambda: {"skills": list(p.skills or [])},
         "languages": lambda: {"languages": list(p.languages or [])},
         "rate": lambda: {
-            "hourly_rate": f"{p.hourly_rate_pence / 100:.2f}" if p.hourly_rate_pence else ""
+            "hourly_rate": format_pence(p.hourly_rate_pence, for_input=True)
         },
         "contact": lambda: {
             "contact_email": p.contact_email,
@@ -268,7 +268,8 @@ def _lines(p: Provider, step: str) -> list[str]:
     if step == "languages":
         return [vocabulary.label("language", s) for s in p.languages or []] or ["None chosen"]
     if step == "rate":
-        return [f"{money(p.hourly_rate_pence)} an hour"] if p.hourly_rate_pence else ["Not given"]
+        rate = p.hourly_rate_pence
+        return [f"{format_pence(rate)} an hour"] if rate else ["Not given"]
     if step == "contact":
         return [x for x in (p.contact_email, p.contact_phone, p.website) if x] or ["Not given"]
     raise KeyError(step)  # pragma: no cover

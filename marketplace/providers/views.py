@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from marketplace import qa
+from marketplace import clock, qa
 from marketplace.extensions import db
 from marketplace.models import Evidence, Provider
 from marketplace.models.quality import EVIDENCE_KINDS
@@ -62,7 +62,7 @@ def dashboard():
 
 
 def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
-    today = qa.today_in_london()
+    today = clock.today()
     items = qa.checklist(provider, today)
     changes = qa.latest_event(provider, "changes_requested")
     suspended = qa.latest_event(provider, "suspended")
@@ -229,7 +229,7 @@ def onboarding_step(step: str):
 
 
 def _evidence_page(provider: Provider, form: EvidenceForm, status: int = 200):
-    today = qa.today_in_london()
+    today = clock.today()
     max_size = evidence_service.size_text(current_app.config["MAX_UPLOAD_BYTES"])
     form.document.description = f"A PDF, JPEG or PNG file, smaller than {max_size}."
     documents = evidence_service.evidence_for(provider)
@@ -257,7 +257,7 @@ def evidence():
     if provider is None:
         return redirect(url_for("providers.onboarding_start"))
     form = EvidenceForm()
-    form.today = qa.today_in_london()
+    form.today = clock.today()
     if not form.validate_on_submit():
         return _evidence_page(provider, form)
     upload = form.document.data

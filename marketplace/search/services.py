@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace import geo
 from marketplace.catalog import CarerCard, get_catalog
+from marketplace.choices import SLOTS, Day, DayPart, DBSLevel, Gender, TeamRole
 from marketplace.extensions import db
 from marketplace.models import Carer, Provider, Team, TeamMember
 from marketplace.models.providers import (
@@ -37,29 +38,11 @@ MAX_RESULTS = 200
 DEFAULT_RADIUS_KM = 10
 MIN_RADIUS_KM, MAX_RADIUS_KM = 1, 50
 
-GENDER_LABELS = {"female": "Female", "male": "Male", "non_binary": "Non-binary"}
-TEAM_ROLE_LABELS = {
-    "member": "Team member",
-    "coach": "Coach",
-    "circles_connector": "Community circles connector",
-}
-DBS_LABELS = {
-    "basic": "Basic DBS check",
-    "standard": "Standard DBS check",
-    "enhanced": "Enhanced DBS check",
-    "enhanced_barred": "Enhanced DBS with barred list check",
-}
-DAYS = [
-    ("mon", "Monday"),
-    ("tue", "Tuesday"),
-    ("wed", "Wednesday"),
-    ("thu", "Thursday"),
-    ("fri", "Friday"),
-    ("sat", "Saturday"),
-    ("sun", "Sunday"),
-]
-PARTS = [("am", "Morning"), ("pm", "Afternoon"), ("eve", "Evening")]
-SLOTS = frozenset(f"{d}-{p}" for d, _ in DAYS for p, _ in PARTS)
+GENDER_LABELS = Gender.labels()
+TEAM_ROLE_LABELS = TeamRole.labels()
+DBS_LABELS = DBSLevel.labels()
+DAYS = Day.choices()
+PARTS = DayPart.choices()
 
 
 def _plural(count: int, one: str, many: str) -> str:

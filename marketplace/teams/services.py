@@ -8,16 +8,13 @@ import sqlalchemy as sa
 
 from marketplace import audit, geo
 from marketplace.catalog_version import bump_catalog_version
+from marketplace.choices import TeamRole
 from marketplace.extensions import db
 from marketplace.models import Carer, Provider, Team, TeamMember
 from marketplace.models.providers import TEAM_MAX_MEMBERS
 
 MAX_PATCH_DISTRICTS = 30
-ROLE_LABELS = {
-    "member": "Member",
-    "coach": "Coach",
-    "circles_connector": "Community circles connector",
-}
+ROLE_LABELS = TeamRole.labels()
 FULL_TEAM_MESSAGE = (
     f"This team already has {TEAM_MAX_MEMBERS} members, the most a team can have. "
     "Remove someone before adding another carer, or start a new team."

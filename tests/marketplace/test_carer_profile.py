@@ -17,6 +17,7 @@ from carers_teams_helpers import (
 )
 
 from marketplace.carers import services
+from marketplace.choices import SLOT_LABELS
 from marketplace.extensions import db
 from marketplace.models import AuditLog
 
@@ -75,8 +76,8 @@ def test_prefer_not_to_say_stores_no_gender(make, login):
     ("about", {**ABOUT, "travel_radius_km": "0"}, "a whole number from 1 to 100"),
     ("about", {**ABOUT, "travel_radius_km": "101"}, "a whole number from 1 to 100"),
     ("about", {**ABOUT, "travel_radius_km": "ten"}, "a whole number from 1 to 100"),
-    ("about", {**ABOUT, "hourly_rate": "lots"}, "amount in pounds, like 18.50"),
-    ("about", {**ABOUT, "hourly_rate": "18.505"}, "amount in pounds, like 18.50"),
+    ("about", {**ABOUT, "hourly_rate": "lots"}, "in pounds and pence, like £21.50"),
+    ("about", {**ABOUT, "hourly_rate": "18.505"}, "in pounds and pence, like £21.50"),
     ("about", {**ABOUT, "hourly_rate": "250"}, "£200 or less"),
     ("about", {**ABOUT, "gender": "robot"}, "Not a valid choice"),
     ("about", {**ABOUT, "bio": "x" * 2001}, "2,000 characters or fewer"),
@@ -142,12 +143,12 @@ def test_availability_grid_is_labelled(make, login):
     page = text(login(world.carer_user).get("/carer/profile/availability"))
     assert "<fieldset" in page and "<legend" in page
     assert len(availability_boxes(page)) == 21
-    for slot, label in services.SLOT_LABELS.items():
+    for slot, label in SLOT_LABELS.items():
         input_id = "availability" if slot == "mon-am" else f"availability-{slot}"
         assert f'id="{input_id}"' in page
         assert f'<label class="visually-hidden" for="{input_id}">{label}</label>' in page
     assert '<th scope="row">Sunday</th>' in page and '<th scope="col">Evening</th>' in page
-    assert "Monday morning" in services.SLOT_LABELS.values()
+    assert "Monday morning" in SLOT_LABELS.values()
 
 
 def test_availability_round_trip(make, login):

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from qa_helpers import EXE_BYTES, JPEG_BYTES, PDF_BYTES, PNG_BYTES, ZIP_BYTES, add_evidence
 
-from marketplace import qa
+from marketplace import clock, qa
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Evidence
 from marketplace.providers.evidence import display_filename, evidence_path
@@ -35,7 +35,7 @@ def provider(make, admin):
 
 
 def _future():
-    return qa.today_in_london() + timedelta(days=200)
+    return clock.today() + timedelta(days=200)
 
 
 def upload(client, data=PDF_BYTES, filename="insurance.pdf", kind="insurance", expires=None):
@@ -213,7 +213,7 @@ def test_expiry_date_must_be_a_real_date(
 
 @pytest.mark.parametrize("days", [0, -1, -400])
 def test_expiry_date_must_be_in_the_future(login, admin, provider, uploads, days):
-    body = upload(login(admin), expires=qa.today_in_london() + timedelta(days=days)).get_data(
+    body = upload(login(admin), expires=clock.today() + timedelta(days=days)).get_data(
         as_text=True
     )
     assert "The expiry date must be in the future" in body

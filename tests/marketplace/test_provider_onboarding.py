@@ -9,7 +9,6 @@ from qa_helpers import mark_unanswered, ready_provider
 from marketplace import qa
 from marketplace.extensions import db
 from marketplace.models import AuditLog, OnboardingProgress, Provider, ProviderAdmin
-from marketplace.providers.forms import parse_pounds
 
 ANSWERS = {
     "name": {"name": "Kirkstall Care Co-op"},
@@ -256,18 +255,6 @@ def test_invalid_first_answer_creates_no_provider(admin_client):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Provider)) == 0
 
 
-@pytest.mark.parametrize(
-    "text, pence",
-    [("£21.50", 2150), ("21.5", 2150), ("21", 2100), (" £ 18.05 ", 1805), ("1,00", 10000)],
-)
-def test_parse_pounds(text, pence):
-    assert parse_pounds(text) == pence
-
-
-@pytest.mark.parametrize("text", ["", "-1", "£-2", "abc", "1e3", "21.555", "0.00", "£600"])
-def test_parse_pounds_refuses_nonsense(text):
-    with pytest.raises(ValueError):
-        parse_pounds(text)
 
 
 @pytest.mark.parametrize(

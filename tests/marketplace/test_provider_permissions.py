@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from qa_helpers import add_evidence, ready_provider
 
-from marketplace import qa
+from marketplace import clock, qa
 
 WHO = [
     "anonymous",
@@ -40,7 +40,7 @@ def world(app, make, login, tmp_path, monkeypatch):
     document = add_evidence(
         provider,
         "cqc_registration",
-        qa.today_in_london().replace(year=qa.today_in_london().year + 1),
+        clock.today().replace(year=clock.today().year + 1),
         upload_folder=tmp_path,
     )
     users = {

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from qa_helpers import TODAY, add_evidence, mark_unanswered, outbox, ready_provider
 
-from marketplace import qa
+from marketplace import clock, qa
 from marketplace.catalog_version import current_catalog_version
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Evidence, Notification, QAEvent
@@ -116,7 +116,7 @@ def test_submit_is_blocked_and_lists_what_is_missing(make, admin):
         cqc_rating=None,
     )
     mark_unanswered(provider, "members")
-    add_evidence(provider, "insurance", qa.today_in_london() - timedelta(days=1))
+    add_evidence(provider, "insurance", clock.today() - timedelta(days=1))
     with pytest.raises(qa.NotReady) as caught:
         qa.transition(provider, "submit", admin)
     missing = "\n".join(caught.value.missing)
@@ -165,7 +165,7 @@ def test_approve_and_reinstate_need_a_complete_checklist(make, admin, reviewer):
     with pytest.raises(qa.NotReady):
         qa.transition(provider, "approve", reviewer)
     suspended = ready_provider(
-        make, status="suspended", admin=admin, expires_on=qa.today_in_london() - timedelta(days=3)
+        make, status="suspended", admin=admin, expires_on=clock.today() - timedelta(days=3)
     )
     with pytest.raises(qa.NotReady):
         qa.transition(suspended, "reinstate", reviewer)
@@ -214,7 +214,7 @@ def test_queue_lists_submitted_oldest_first_then_the_rest(make, login, reviewer,
         make,
         status="approved",
         name="Approved Co-op",
-        expires_on=qa.today_in_london() + timedelta(days=5),
+        expires_on=clock.today() + timedelta(days=5),
     )
     ready_provider(make, status="suspended", name="Suspended Co-op")
     ready_provider(make, status="changes_requested", name="Changing Co-op")

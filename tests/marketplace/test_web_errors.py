@@ -8,15 +8,13 @@ import sqlalchemy as sa
 from marketplace import create_app
 from marketplace.config import TestConfig
 from marketplace.extensions import db
-from marketplace.web import london_time, money
+from marketplace.web import london_time
 
 
-@pytest.mark.parametrize(
-    "pence, shown",
-    [(1850, "£18.50"), (0, "£0.00"), (-250, "-£2.50"), (123456, "£1,234.56"), (None, "not given")],
-)
-def test_money_filter(pence, shown):
-    assert money(pence) == shown
+def test_money_filter_is_the_one_formatter(app):
+    from marketplace.money import format_pence
+
+    assert app.jinja_env.filters["money"] is format_pence
 
 
 def test_london_time_shows_uk_summer_and_winter_time():

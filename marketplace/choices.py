@@ -1,0 +1,148 @@
+"""Domain words: each closed set of values defined once, with its plain-English label.
+
+Every member is a ``str`` (``Gender.FEMALE == "female"``), so the values go straight
+into the database, JSON and forms; ``.label`` is what a person reads.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+
+class Choice(StrEnum):
+    """A closed set of domain words, each member carrying its label."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """The stored values, in declared order (for CHECK constraints and validation)."""
+        return tuple(member.value for member in cls)
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """value -> label, in declared order."""
+        return {member.value: member.label for member in cls}
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(value, label) pairs for a WTForms field."""
+        return [(member.value, member.label) for member in cls]
+
+    @classmethod
+    def label_for(cls, value: str | None) -> str | None:
+        """The label of a stored value; None for None or a value outside the set."""
+        try:
+            return cls(value).label if value is not None else None
+        except ValueError:
+            return None
+
+
+class Gender(Choice):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NON_BINARY = "non_binary", "Non-binary"
+
+
+class Day(Choice):
+    MON = "mon", "Monday"
+    TUE = "tue", "Tuesday"
+    WED = "wed", "Wednesday"
+    THU = "thu", "Thursday"
+    FRI = "fri", "Friday"
+    SAT = "sat", "Saturday"
+    SUN = "sun", "Sunday"
+
+
+class DayPart(Choice):
+    MORNING = "am", "Morning"
+    AFTERNOON = "pm", "Afternoon"
+    EVENING = "eve", "Evening"
+
+
+# An availability slot is "<day>-<part>", e.g. "mon-am" (Monday morning), in week order.
+SLOTS: tuple[str, ...] = tuple(f"{day}-{part}" for day in Day for part in DayPart)
+SLOT_LABELS: dict[str, str] = {
+    f"{day}-{part}": f"{day.label} {part.label.lower()}" for day in Day for part in DayPart
+}
+
+
+class DBSLevel(Choice):
+    BASIC = "basic", "Basic DBS check"
+    STANDARD = "standard", "Standard DBS check"
+    ENHANCED = "enhanced", "Enhanced DBS check"
+    ENHANCED_BARRED = "enhanced_barred", "Enhanced DBS with barred list check"
+
+
+class TeamRole(Choice):
+    MEMBER = "member", "Team member"
+    COACH = "coach", "Coach"
+    CIRCLES_CONNECTOR = "circles_connector", "Community circles connector"
+
+
+class QAStatus(Choice):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Waiting for quality review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Quality assured"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class FundingRoute(Choice):
+    DIRECT_PAYMENT = "direct_payment", "Direct payment from the council"
+    MANAGED_PERSONAL_BUDGET = "managed_personal_budget", "Personal budget managed by the council"
+    INDIVIDUAL_SERVICE_FUND = (
+        "individual_service_fund",
+        "Individual service fund (a provider holds the budget)",
+    )
+    PHB_NOTIONAL = "phb_notional", "Personal health budget (notional)"
+    PHB_THIRD_PARTY = "phb_third_party", "Personal health budget (held by a third party)"
+    PHB_DIRECT_PAYMENT = "phb_direct_payment", "Personal health budget (direct payment)"
+    SELF_FUNDED = "self_funded", "I pay for myself"
+
+
+class ConsentScope(Choice):
+    VIEW = "view", "See the profile, matches and budget"
+    MESSAGE = "message", "Send and answer messages and introductions"
+    PAY = "pay", "Approve invoices and make payments"
+
+
+class Role(Choice):
+    PERSON = "person", "Person with a budget"
+    SUPPORTER = "supporter", "Family member or supporter"
+    PROVIDER_ADMIN = "provider_admin", "Provider admin"
+    CARER = "carer", "Carer"
+    REVIEWER = "reviewer", "Quality reviewer"
+    ADMIN = "admin", "Administrator"
+
+
+class LegalForm(Choice):
+    COOPERATIVE_SOCIETY = "cooperative_society", "Co-operative society"
+    COMMUNITY_BENEFIT_SOCIETY = "community_benefit_society", "Community benefit society"
+    CIC = "cic", "Community interest company"
+    WORKER_COOP = "worker_coop", "Worker co-operative"
+    MULTI_STAKEHOLDER_COOP = "multi_stakeholder_coop", "Multi-stakeholder co-operative"
+    EMPLOYEE_OWNED = "employee_owned", "Employee-owned business"
+    CHARITY = "charity", "Charity"
+    SELF_EMPLOYED_PA = "self_employed_pa", "Self-employed personal assistant"
+
+
+class MemberKind(Choice):
+    WORKERS = "workers", "Workers"
+    PEOPLE_SUPPORTED = "people_supported", "People who get support"
+    FAMILIES = "families", "Families"
+    COMMUNITY = "community", "The local community"
+
+
+class CQCRating(Choice):
+    OUTSTANDING = "outstanding", "Outstanding"
+    GOOD = "good", "Good"
+    REQUIRES_IMPROVEMENT = "requires_improvement", "Requires improvement"
+    INADEQUATE = "inadequate", "Inadequate"
