@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from marketplace.config import DEV_SECRET_KEY, PROJECT_ROOT, Config
+from marketplace.config import DEV_PUBLIC_BASE_URL, DEV_SECRET_KEY, PROJECT_ROOT, Config
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -16,6 +18,28 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _check_production_config(app: Flask) -> None:
+    """Refuse to start in production with settings that are only safe on a laptop."""
+    if app.config["SECRET_KEY"] in {DEV_SECRET_KEY, "", None}:
+        raise RuntimeError(
+            "Refusing to start in production with the development SECRET_KEY. "
+            "Set SECRET_KEY to a long random value."
+        )
+    public = urlsplit(app.config.get("PUBLIC_BASE_URL") or "")
+    if (
+        app.config.get("PUBLIC_BASE_URL") == DEV_PUBLIC_BASE_URL
+        or public.scheme != "https"
+        or (not public.hostname)
+    ):
+        raise RuntimeError(
+            "Refusing to start in production without PUBLIC_BASE_URL: set it to the site's "
+            "https address (links in emails are built from it)."
+        )
+    if not app.config.get("TRUSTED_HOSTS"):
+        # Only the public host name is served; a request naming another Host gets 400.
+        app.config["TRUSTED_HOSTS"] = [public.hostname]
+
+
 def create_app(config_class: type[Config] = Config) -> Flask:
     """Build the Flask application: config, extensions, blueprints, commands."""
     app = Flask(
@@ -24,11 +48,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.from_object(config_class)
-    if app.config.get("PRODUCTION") and app.config["SECRET_KEY"] in {DEV_SECRET_KEY, "", None}:
-        raise RuntimeError(
-            "Refusing to start in production with the development SECRET_KEY. "
-            "Set SECRET_KEY to a long random value."
-        )
+    if app.config.get("PRODUCTION"):
+        _check_production_config(app)
 
     if app.config.get("PROXY_FIX_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see create_app
+DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,6 +16,10 @@ def _bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
 def _database_url(default: str) -> str:
@@ -63,8 +68,12 @@ class Config:
         "MAP_ATTRIBUTION",
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
     )
-    # The site's public address, for links in emails sent by cron jobs (no request).
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # The site's public address. Every absolute link in an email is built from it, never
+    # from the request's Host header (which whoever sends the request chooses).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", DEV_PUBLIC_BASE_URL)
+    # Host names the site answers to; any other Host header gets 400 (Flask 3.1). In
+    # production it defaults to the host of PUBLIC_BASE_URL; None allows any host.
+    TRUSTED_HOSTS = _list("TRUSTED_HOSTS") or None
 
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")

@@ -24,6 +24,7 @@ from flask_mailman import EmailMessage
 from marketplace import audit, clock
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
+from marketplace.links import absolute
 from marketplace.models import (
     Evidence,
     Notification,
@@ -598,12 +599,8 @@ def notify_provider_admins(provider: Provider, message: str, subject: str) -> li
 def _absolute(link: str | None) -> str | None:
     if not link:
         return None
-    if has_request_context():
-        from flask import request
-
-        return request.host_url.rstrip("/") + link
-    # Jobs run from cron have no request: use the configured public address.
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + link
+    # Never the request's Host header: the sender of the request chooses it.
+    return absolute(link)
 
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")

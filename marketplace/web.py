@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from marketplace import clock
 from marketplace.extensions import db, login_manager
@@ -127,6 +127,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, SecurityError):
+            # A Host header outside TRUSTED_HOSTS: no links can be built for it, so the
+            # answer is plain text that names nothing of the forged host.
+            return Response(
+                "Bad request: this site does not answer to that host name.\n",
+                400,
+                mimetype="text/plain",
+            )
         status = error.code or 500
         # Keep the error's own headers (Allow on 405, Retry-After on 429) but not its type.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]

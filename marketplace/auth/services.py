@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_mailman import EmailMessage
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marketplace import audit
 from marketplace.extensions import db
+from marketplace.links import public_url
 from marketplace.models import AuditLog, User, utcnow
 from marketplace.security import hash_password, needs_rehash, verify_password
 
@@ -85,7 +86,7 @@ def send_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None:
         return
-    link = url_for("auth.reset_password_token", token=make_reset_token(user), _external=True)
+    link = public_url("auth.reset_password_token", token=make_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     body = render_template("email/reset_password.txt", user=user, link=link, minutes=minutes)
     EmailMessage("Reset your CoopCare password", body, to=[user.email]).send()

@@ -8,14 +8,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marketplace.auth import bp, services
 from marketplace.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from marketplace.extensions import db, limiter
+from marketplace.links import safe_redirect_target
 from marketplace.models.users import ROLE_LABELS
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow local paths after login, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("auth.account")
 
 
 def _login_limit() -> str:
@@ -64,7 +58,7 @@ def login():
         if user is not None:
             db.session.commit()
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_redirect_target(request.args.get("next"), url_for("auth.account")))
         failed = True
     return render_template("auth/login.html", form=form, failed=failed)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_mailman import EmailMessage
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -15,6 +15,7 @@ from marketplace import audit, geo
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.choices import Day, DayPart
 from marketplace.extensions import db
+from marketplace.links import public_url
 from marketplace.models import Carer, Provider, User
 from marketplace.security import hash_password
 from matching.vocabulary import DEFAULT_VOCABULARY, normalise_interest
@@ -176,7 +177,7 @@ def invite_carer(provider: Provider, carer: Carer | None, display_name: str | No
         db.session.add(carer)
         db.session.flush()
     token = make_invitation_token(provider.id, carer.id, email)
-    link = url_for("carers.invitation", token=token, _external=True)
+    link = public_url("carers.invitation", token=token)
     days = max(1, invite_max_age() // 86400)
     body = render_template("carers/email/invitation.txt", provider=provider, carer=carer,
                            link=link, days=days)

@@ -29,6 +29,7 @@ def test_production_starts_with_a_real_secret_key(tmp_path):
         PRODUCTION = True
         SECRET_KEY = "a-long-random-value-from-the-environment"
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path}/x.sqlite3"
+        PUBLIC_BASE_URL = "https://coopcare.example.org"
 
     app = create_app(Production)
     assert app.config["PRODUCTION"] is True

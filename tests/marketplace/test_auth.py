@@ -127,8 +127,9 @@ def test_password_reset_round_trip(app, client, make):
     response = client.post("/reset-password", data={"email": "reset@example.org"})
     assert "Check your email" in response.get_data(as_text=True)
     assert len(outbox(app)) == 1
-    link = re.search(r"http://\S+", outbox(app)[0].body).group(0)
-    path = link.split("localhost", 1)[1]
+    link = re.search(r"https?://\S+", outbox(app)[0].body).group(0)
+    assert link.startswith("https://coopcare.example/reset-password/")
+    path = link.removeprefix("https://coopcare.example")
     response = client.post(
         path, data={"password": "my new password 1", "confirm": "my new password 1"}
     )
