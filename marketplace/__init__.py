@@ -72,6 +72,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
     from marketplace.carers import bp as carers_bp
+    from marketplace.openreferral import bp as openreferral_bp
     from marketplace.pages import bp as pages_bp
     from marketplace.providers import bp as providers_bp
     from marketplace.search import bp as search_bp
@@ -80,6 +81,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     for blueprint in (pages_bp, auth_bp, search_bp, providers_bp, admin_bp, teams_bp, carers_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(openreferral_bp, url_prefix="/api/openreferral/v3")
 
     from marketplace import cli
 

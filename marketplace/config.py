@@ -74,6 +74,9 @@ class Config:
     # Host names the site answers to; any other Host header gets 400 (Flask 3.1). In
     # production it defaults to the host of PUBLIC_BASE_URL; None allows any host.
     TRUSTED_HOSTS = _list("TRUSTED_HOSTS") or None
+    # The quality team's address, published as assurer_email in the Open Referral feed
+    # (never a reviewer's own address).
+    QUALITY_TEAM_EMAIL = os.environ.get("QUALITY_TEAM_EMAIL", "quality@coopcare.invalid")
 
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
