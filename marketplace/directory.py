@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -32,14 +33,14 @@ def listed_clause() -> sa.ColumnElement[bool]:
 def listed_providers() -> list[Provider]:
     """Every listed provider, by name."""
     return list(
-        db.session.scalars(sa.select(Provider).where(listed_clause()).order_by(Provider.name, Provider.id))
+        db.session.scalars(
+            sa.select(Provider).where(listed_clause()).order_by(Provider.name, Provider.id)
+        )
     )
 
 
 def listed_provider(provider_id: int) -> Provider | None:
-    return db.session.scalar(
-        sa.select(Provider).where(listed_clause(), Provider.id == provider_id)
-    )
+    return db.session.scalar(sa.select(Provider).where(listed_clause(), Provider.id == provider_id))
 
 
 def listed_carers_by_provider(provider_ids: list[int]) -> dict[int, list[Carer]]:
@@ -94,8 +95,9 @@ def _districts() -> tuple[_District, ...]:
             found.append(
                 _District(
                     row["outcode"],
-                    float(row["lat"]),
-                    float(row["lon"]),
+                    # A few districts (PO boxes, non-geographic) have no centre.
+                    float(row["lat"]) if row["lat"] else math.nan,
+                    float(row["lon"]) if row["lon"] else math.nan,
                     tuple(code for code in codes if code),
                 )
             )

@@ -30,7 +30,7 @@ HSDS_VERSION = "3.0"
 PROFILE_URL = "https://github.com/openreferral/uk-profile"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
-MAX_PROXIMITY_METRES = 200_000
+MAX_PROXIMITY_METRES = 1_000_000  # the length of Great Britain
 
 SKILLS_TAXONOMY = "skills"
 LEGAL_FORMS_TAXONOMY = "legal_forms"
@@ -44,10 +44,24 @@ TAXONOMIES = {
         "The legal forms of co-operative and community-owned care providers.",
     ),
 }
-DAY_CODES = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA",
-             "sun": "SU"}
-DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
-             "fri": "Friday", "sat": "Saturday", "sun": "Sunday"}
+DAY_CODES = {
+    "mon": "MO",
+    "tue": "TU",
+    "wed": "WE",
+    "thu": "TH",
+    "fri": "FR",
+    "sat": "SA",
+    "sun": "SU",
+}
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
 PART_NAMES = {"am": "mornings", "pm": "afternoons", "eve": "evenings"}
 # Organisation registers by their org-id.guide scheme codes.
 IDENTIFIER_SCHEMES = (
@@ -525,7 +539,8 @@ def service_full(listing: Listing) -> dict[str, Any]:
         "contacts": _contacts(listing),
         "schedules": _schedules(listing),
         "attributes": [
-            _attribute(service_id, "service", SKILLS_TAXONOMY, slug) for slug in provider.skills or []
+            _attribute(service_id, "service", SKILLS_TAXONOMY, slug)
+            for slug in provider.skills or []
         ],
     }
 
