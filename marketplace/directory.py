@@ -58,19 +58,24 @@ def listed_carers_by_provider(provider_ids: list[int]) -> dict[int, list[Carer]]
     return found
 
 
-def public_point(provider: Provider) -> tuple[float, float] | None:
+def public_point(provider: Provider) -> geo.PublicPoint | None:
     """Where the provider may be shown on a map: never its own postcode's point.
 
-    The centre of the provider's postcode district (always coarser than the sector, so
-    safe for a self-employed PA working from home).
+    ``geo.public_point``: the centre of the provider's postcode sector, or of its
+    district when the sector is small or only the district is known (a self-employed
+    PA's base is their home).
     """
-    if not provider.district:
-        return None
-    try:
-        lat, lon = geo.district_centroid(provider.district)
-    except LookupError:
-        return None
-    return (round(lat, POINT_DECIMALS), round(lon, POINT_DECIMALS))
+    for place in (provider.postcode, provider.district):
+        if not place:
+            continue
+        try:
+            point = geo.public_point(place)
+        except geo.GeoError:
+            continue
+        return geo.PublicPoint(
+            round(point.lat, POINT_DECIMALS), round(point.lon, POINT_DECIMALS), point.label
+        )
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -135,7 +140,7 @@ def covered_districts(provider: Provider) -> list[str]:
     districts = set(provider.service_districts or [])
     point = public_point(provider)
     if point is not None and provider.service_radius_km:
-        districts.update(_districts_within(point, provider.service_radius_km))
+        districts.update(_districts_within((point.lat, point.lon), provider.service_radius_km))
     if provider.district:
         districts.add(provider.district)
     return sorted(districts)

@@ -255,7 +255,11 @@ def matching(filters: Filters) -> list[Listing]:
         distance = 0.0
         if filters.place is not None:
             point = directory.public_point(provider)
-            distance = math.inf if point is None else geo.distance_km(filters.place.point, point)
+            distance = (
+                math.inf
+                if point is None
+                else geo.distance_km(filters.place.point, (point.lat, point.lon))
+            )
             if filters.proximity_m is not None:
                 if distance * 1000 > filters.proximity_m:
                     continue
@@ -381,40 +385,46 @@ def service_summary(listing: Listing) -> dict[str, Any]:
 
 
 def location(listing: Listing) -> dict[str, Any]:
-    """The provider's public point: the centre of its postcode district."""
+    """The provider's public point: the centre of its postcode sector or district."""
     provider = listing.provider
-    district = provider.district
+    point = directory.public_point(provider)
+    area = point.label if point else provider.district
     record: dict[str, Any] = {
         "id": listing.location_id,
         "location_type": "physical",
-        "name": f"{district} area" if district else provider.name,
+        "name": f"{area} area" if area else provider.name,
         "description": "Care is given in people's own homes. This point is the centre of "
-        "the provider's postcode district, not an office or a home address.",
+        f"the postcode {_area_kind(area)} {area}, not an office or a home address."
+        if area
+        else "Care is given in people's own homes.",
     }
-    point = directory.public_point(provider)
     if point is not None:
-        record["latitude"], record["longitude"] = point
-    if district:
+        record["latitude"], record["longitude"] = point.lat, point.lon
+    if area:
         town = council_name = ""
         try:
-            place = geo.lookup(district)
+            place = geo.lookup(geo.outcode_of(area))
             town = place.district or ""
             council_name = place.care_council_name or ""
-        except LookupError:
+        except geo.GeoError:
             pass
         record["addresses"] = [
             {
                 "id": stable_id("address", provider.id),
                 "location_id": listing.location_id,
-                "address_1": f"{district} postcode district",
-                "city": town or council_name or district,
-                "state_province": council_name or town or district,
-                "postal_code": district,
+                "address_1": f"Postcode {_area_kind(area)} {area}",
+                "city": town or council_name or area,
+                "state_province": council_name or town or area,
+                "postal_code": area,
                 "country": "GB",
                 "address_type": "physical",
             }
         ]
     return record
+
+
+def _area_kind(area: str | None) -> str:
+    return "sector" if area and " " in area else "district"
 
 
 def service_area(listing: Listing, area: directory.CouncilArea) -> dict[str, Any]:

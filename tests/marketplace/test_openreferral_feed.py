@@ -17,7 +17,7 @@ from marketplace.models import Provider
 from marketplace.openreferral import services as feed
 
 BASE = "/api/openreferral/v3"
-SECRET_POSTCODE = "LS6 9QX"
+SECRET_POSTCODE = "LS6 3HN"
 
 
 def get_valid(client, path: str, schema_path: str, query: str = "", status: int = 200):
@@ -56,8 +56,8 @@ def catalogue(make):
     leeds = make.provider(
         name="Headingley Care Co-op",
         postcode=SECRET_POSTCODE,
-        lat=53.8265,
-        lon=-1.5850,
+        lat=53.82035,
+        lon=-1.5785,
         skills=["personal_care", "peg_feeding"],
         languages=["en", "pa"],
         contact_email="hello@headingley.example",
@@ -74,7 +74,7 @@ def catalogue(make):
         name="Alwoodley Neighbours",
         legal_form="cic",
         district="LS17",
-        postcode="LS17 5AA",
+        postcode=None,  # placed by district only: shown at the LS17 centre
         lat=53.8602,
         lon=-1.5276,
         service_radius_km=3.0,
@@ -221,21 +221,39 @@ def test_full_service(client, catalogue):
     assert "LS6" in leeds_area["extent"].split(", ")
 
 
-def test_location_is_the_district_centre_never_the_provider_postcode(client, catalogue):
+def test_location_is_the_public_point_never_the_provider_postcode(client, catalogue):
     leeds = catalogue["leeds"]
     body = get_valid(client, f"/services/{service_id(leeds)}", "/services/{id}")
+    location = body["service_at_locations"][0]["location"]
+    public = geo.public_point(SECRET_POSTCODE)  # the centre of sector LS6 3
+    assert (location["latitude"], location["longitude"]) == (
+        round(public.lat, 4),
+        round(public.lon, 4),
+    )
+    assert (location["latitude"], location["longitude"]) != (leeds.lat, leeds.lon)
+    address = location["addresses"][0]
+    assert address["postal_code"] == "LS6 3"
+    assert address["address_1"] == "Postcode sector LS6 3"
+    text = json.dumps(body)
+    assert SECRET_POSTCODE not in text and "3HN" not in text
+    assert str(leeds.lat) not in text and str(leeds.lon) not in text
+
+
+def test_a_provider_known_only_by_district_is_at_the_district_centre(client, make):
+    pa = make.provider(
+        name="Sam, personal assistant",
+        legal_form="self_employed_pa",
+        postcode=None,
+        district="LS6",
+    )
+    body = get_valid(client, f"/services/{service_id(pa)}", "/services/{id}")
     location = body["service_at_locations"][0]["location"]
     centre = geo.district_centroid("LS6")
     assert (location["latitude"], location["longitude"]) == (
         round(centre[0], 4),
         round(centre[1], 4),
     )
-    assert (location["latitude"], location["longitude"]) != (leeds.lat, leeds.lon)
-    address = location["addresses"][0]
-    assert address["postal_code"] == "LS6"
-    text = json.dumps(body)
-    assert SECRET_POSTCODE not in text and "9QX" not in text
-    assert str(leeds.lat) not in text and str(leeds.lon) not in text
+    assert location["addresses"][0]["address_1"] == "Postcode district LS6"
 
 
 def test_service_at_locations(client, catalogue):
@@ -243,7 +261,7 @@ def test_service_at_locations(client, catalogue):
     assert [item["service"]["name"] for item in body["contents"]] == ["Bristol Care Co-op"]
     item = body["contents"][0]
     assert item["service_id"] == service_id(catalogue["bristol"])
-    assert item["location"]["addresses"][0]["postal_code"] == "BS1"
+    assert item["location"]["addresses"][0]["postal_code"] == "BS1 4"
     one = get_valid(client, f"/service_at_locations/{item['id']}", "/service_at_locations/{id}")
     assert one["service"]["service_areas"][0]["name"] == "City of Bristol"
 
@@ -308,7 +326,7 @@ def _walk(value, key=None):
 
 
 def test_postcode_and_proximity_return_the_providers_within_that_distance(client, catalogue):
-    # LS6 centre is 0.3 km from LS6 1AA, LS17 centre 5.6 km, BS1 272 km.
+    # Sector LS6 3's centre is 0.8 km from LS6 1AA, the LS17 centre 5.6 km, BS1 272 km.
     assert names(get_page(client, "/services", "postcode=LS6+1AA&proximity=1000")) == [
         "Headingley Care Co-op"
     ]
