@@ -1,30 +1,28 @@
-"""Quality assurance: the provider status machine, the checklist, notifications and
-the daily evidence expiry job (``flask qa expire``).
+"""Quality assurance: the provider status workflow, the checklist and the daily evidence
+expiry job (``flask qa expire``).
 
-Status changes go through :func:`transition` only. The allowed moves are the
-``TRANSITIONS`` table; anything else raises :class:`IllegalTransition`, which the web
-layer shows as a clear message (409), never a server error.
+Status changes go through :func:`transition` only, which makes a move of ``QA_WORKFLOW``
+(declared on ``marketplace.workflow``); anything not declared raises
+:class:`IllegalTransition`, which the web layer shows as a clear message (409).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
 import sqlalchemy as sa
-from flask import current_app, has_request_context, render_template, url_for
 from flask.cli import AppGroup
-from flask_mailman import EmailMessage
 
-from marketplace import audit, clock
+from marketplace import audit, clock, notifications, workflow
 from marketplace.catalog_version import bump_catalog_version
+from marketplace.choices import QAStatus
 from marketplace.extensions import db
-from marketplace.links import absolute
 from marketplace.models import (
     Evidence,
     Notification,
@@ -40,7 +38,6 @@ from marketplace.models.providers import (
     CQC_RATING_LABELS,
     LEGAL_FORMS,
     MEMBER_KINDS,
-    QA_STATUS_LABELS,
 )
 from marketplace.models.quality import EVIDENCE_KINDS, EVIDENCE_SHORT_NAMES
 from marketplace.money import format_pence
@@ -48,28 +45,6 @@ from marketplace.money import format_pence
 log = logging.getLogger(__name__)
 
 EXPIRY_WARNING_DAYS = 30
-
-# status -> {action: next status}. The only moves a provider's QA status can make.
-TRANSITIONS: dict[str, dict[str, str]] = {
-    "draft": {"submit": "submitted"},
-    "submitted": {"approve": "approved", "request_changes": "changes_requested"},
-    "changes_requested": {"submit": "submitted"},
-    "approved": {"suspend": "suspended"},
-    "suspended": {"reinstate": "approved"},
-}
-# "This provider cannot be ... now": how each action reads in a sentence.
-ACTION_PASSIVE = {
-    "submit": "sent for review",
-    "approve": "approved",
-    "request_changes": "sent back for changes",
-    "suspend": "suspended",
-    "reinstate": "reinstated",
-}
-PROVIDER_ACTIONS = frozenset({"submit"})
-REVIEWER_ACTIONS = frozenset({"approve", "request_changes", "suspend", "reinstate"})
-REASON_REQUIRED = frozenset({"request_changes", "suspend"})
-# These need the checklist complete: nobody is listed with missing or expired evidence.
-NEEDS_COMPLETE_CHECKLIST = frozenset({"submit", "approve", "reinstate"})
 
 # What each status means, in plain English, for the provider's dashboard.
 STATUS_EXPLANATIONS = {
@@ -137,55 +112,14 @@ CHARITY_NUMBER = re.compile(r"^(\d{6,7}(-\d{1,2})?|SC\d{6}|NIC\d{6})$")
 
 
 # ---------------------------------------------------------------------------
-# Errors
+# Errors: the workflow engine's, under the names QA callers have always used
 # ---------------------------------------------------------------------------
 
-
-class QAError(Exception):
-    """A quality-assurance action that cannot happen. ``str()`` is safe to show."""
-
-    status_code = 409
-
-
-class IllegalTransition(QAError):
-    """The action is not allowed from the provider's current status."""
-
-    def __init__(self, from_status: str, action: str) -> None:
-        self.from_status, self.action = from_status, action
-        current = QA_STATUS_LABELS.get(from_status, from_status).lower()
-        possible = [ACTION_PASSIVE[a] for a in TRANSITIONS.get(from_status, {})]
-        message = (
-            f"This provider cannot be {ACTION_PASSIVE.get(action, action)} now: "
-            f"its status is “{current}”."
-        )
-        if possible:
-            message += " It can only be " + " or ".join(possible) + "."
-        super().__init__(message)
-
-
-class NotReady(QAError):
-    """The checklist is not complete; ``missing`` says what is still needed."""
-
-    status_code = 400
-
-    def __init__(self, missing: list[str]) -> None:
-        self.missing = missing
-        super().__init__("Some things are still missing: " + "; ".join(missing))
-
-
-class ReasonRequired(QAError, ValueError):
-    status_code = 400
-
-    def __init__(self, action: str) -> None:
-        self.action = action
-        what = "what needs to change" if action == "request_changes" else "why"
-        super().__init__(f"Enter {what}: the provider will see it.")
-
-
-class NotAllowed(QAError):
-    """The actor may not take this action on this provider."""
-
-    status_code = 403
+QAError = workflow.MoveError
+IllegalTransition = workflow.IllegalMove
+NotReady = workflow.NotReady
+ReasonRequired = workflow.ReasonRequired
+NotAllowed = workflow.NotAllowed
 
 
 # ---------------------------------------------------------------------------
@@ -418,10 +352,6 @@ def expiring_evidence(provider: Provider, today: date | None = None) -> list[Evi
 # ---------------------------------------------------------------------------
 
 
-def allowed_actions(status: str) -> list[str]:
-    return list(TRANSITIONS.get(status, {}))
-
-
 def is_provider_admin(user: User | None, provider: Provider) -> bool:
     if user is None or provider.id is None:
         return False
@@ -430,19 +360,168 @@ def is_provider_admin(user: User | None, provider: Provider) -> bool:
     )
 
 
-def _check_actor(provider: Provider, action: str, actor: User | None) -> None:
-    if actor is None:  # the system (the expiry job) only ever suspends
-        if action != "suspend":
-            raise NotAllowed("Only people can take this action.")
-        return
-    if action in PROVIDER_ACTIONS:
-        if not (is_provider_admin(actor, provider) or actor.has_role("admin")):
-            raise NotAllowed("Only the provider's own admins can send it for review.")
-        return
+# -- who may make each move -----------------------------------------------------------
+
+
+def _provider_side(actor: User | None, provider: Provider) -> str | None:
+    if actor is None:
+        return "Only people can take this action."
+    if is_provider_admin(actor, provider) or actor.has_role("admin"):
+        return None
+    return "Only the provider's own admins can send it for review."
+
+
+def _reviewer(actor: User | None, provider: Provider) -> str | None:
+    if actor is None:
+        return "Only people can take this action."
     if not actor.has_role("reviewer"):
-        raise NotAllowed("Only quality reviewers can do this.")
+        return "Only quality reviewers can do this."
     if is_provider_admin(actor, provider):
-        raise NotAllowed("You cannot review an organisation you run. Ask another reviewer.")
+        return "You cannot review an organisation you run. Ask another reviewer."
+    return None
+
+
+def _reviewer_or_system(actor: User | None, provider: Provider) -> str | None:
+    """The daily expiry job (no actor) may suspend; people must be reviewers."""
+    return None if actor is None else _reviewer(actor, provider)
+
+
+# -- what each move needs, sets, does and says ----------------------------------------
+
+
+def _checklist_complete(provider: Provider, context: dict[str, Any]) -> None:
+    # Nobody is sent for review or listed with missing or expired evidence.
+    missing = missing_items(provider, context.get("today"))
+    if missing:
+        raise NotReady(missing)
+
+
+def _first_approval(moved: workflow.Moved) -> dict[str, Any]:
+    provider = moved.subject
+    if moved.move.name == "approve" or provider.approved_at is None:
+        return {"approved_at": utcnow()}
+    return {}
+
+
+def _listing_changed(moved: workflow.Moved) -> None:
+    bump_catalog_version()  # listed or not: every worker rebuilds its index
+
+
+def _tell_admins(subject: str, message: str) -> Callable[[workflow.Moved], list[workflow.Notice]]:
+    def notices(moved: workflow.Moved) -> list[workflow.Notice]:
+        provider = moved.subject
+        text = message.format(name=provider.name, reason=moved.reason)
+        link = notifications.path("providers.dashboard")
+        return [workflow.Notice(provider_admin_users(provider), subject, text, link)]
+
+    return notices
+
+
+def _qa_event(moved: workflow.Moved) -> QAEvent:
+    event = QAEvent(
+        provider_id=moved.subject.id,
+        from_status=moved.from_state,
+        to_status=moved.to_state,
+        actor_user_id=moved.actor.id if moved.actor else None,
+        reason=moved.reason,
+    )
+    db.session.add(event)
+    return event
+
+
+DRAFT, SUBMITTED, CHANGES, APPROVED, SUSPENDED = (
+    QAStatus.DRAFT,
+    QAStatus.SUBMITTED,
+    QAStatus.CHANGES_REQUESTED,
+    QAStatus.APPROVED,
+    QAStatus.SUSPENDED,
+)
+
+QA_WORKFLOW = workflow.Workflow(
+    name="qa",
+    audit_prefix="provider.qa",
+    column=Provider.qa_status,
+    states=QAStatus,
+    noun="This provider",
+    record_event=_qa_event,
+    moves=[
+        workflow.Move(
+            "submit",
+            (DRAFT, CHANGES),
+            SUBMITTED,
+            passive="sent for review",
+            may=_provider_side,
+            check=_checklist_complete,
+            notices=_tell_admins(
+                "We have received your application",
+                "We have received {name} for quality review. A reviewer will check your "
+                "answers and documents and tell you what they decide.",
+            ),
+        ),
+        workflow.Move(
+            "approve",
+            (SUBMITTED,),
+            APPROVED,
+            passive="approved",
+            may=_reviewer,
+            check=_checklist_complete,
+            values=_first_approval,
+            after=_listing_changed,
+            notices=_tell_admins(
+                "You are quality assured",
+                "{name} is now quality assured. People can find you on CoopCare.",
+            ),
+        ),
+        workflow.Move(
+            "request_changes",
+            (SUBMITTED,),
+            CHANGES,
+            passive="sent back for changes",
+            may=_reviewer,
+            reason_prompt="Enter what needs to change: the provider will see it.",
+            notices=_tell_admins(
+                "Changes needed before you can be listed",
+                "A reviewer asked for changes to {name}: {reason}",
+            ),
+        ),
+        workflow.Move(
+            "suspend",
+            (APPROVED,),
+            SUSPENDED,
+            passive="suspended",
+            may=_reviewer_or_system,
+            reason_prompt="Enter why: the provider will see it.",
+            after=_listing_changed,
+            notices=_tell_admins(
+                "Your listing is suspended",
+                "{name} has been suspended and is not listed on CoopCare. Reason: {reason}",
+            ),
+        ),
+        workflow.Move(
+            "reinstate",
+            (SUSPENDED,),
+            APPROVED,
+            passive="reinstated",
+            may=_reviewer,
+            check=_checklist_complete,
+            values=_first_approval,
+            after=_listing_changed,
+            notices=_tell_admins(
+                "Your listing is back",
+                "{name} has been reinstated and is listed on CoopCare again.",
+            ),
+        ),
+    ],
+)
+
+# status -> {action: next status}: the only moves a provider's QA status can make.
+TRANSITIONS: dict[str, dict[str, str]] = QA_WORKFLOW.table()
+PROVIDER_ACTIONS = frozenset({"submit"})
+REVIEWER_ACTIONS = frozenset({"approve", "request_changes", "suspend", "reinstate"})
+
+
+def allowed_actions(status: str) -> list[str]:
+    return QA_WORKFLOW.allowed(status)
 
 
 def transition(
@@ -457,74 +536,7 @@ def transition(
     Raises IllegalTransition, ReasonRequired, NotReady or NotAllowed (all QAError).
     The caller commits.
     """
-    from_status = provider.qa_status
-    to_status = TRANSITIONS.get(from_status, {}).get(action)
-    if to_status is None:
-        raise IllegalTransition(from_status, action)
-    _check_actor(provider, action, actor)
-    reason = (reason or "").strip()
-    if action in REASON_REQUIRED and not reason:
-        raise ReasonRequired(action)
-    if action in NEEDS_COMPLETE_CHECKLIST:
-        missing = missing_items(provider, today)
-        if missing:
-            raise NotReady(missing)
-
-    values: dict[str, Any] = {"qa_status": to_status, "updated_at": utcnow()}
-    if action == "approve" or (to_status == "approved" and provider.approved_at is None):
-        values["approved_at"] = utcnow()
-    # Compare-and-set, so two reviewers deciding at once cannot both win.
-    result = db.session.execute(
-        sa.update(Provider)
-        .where(Provider.id == provider.id, Provider.qa_status == from_status)
-        .values(**values)
-        .execution_options(synchronize_session="evaluate")
-    )
-    if result.rowcount != 1:
-        db.session.refresh(provider)
-        raise IllegalTransition(provider.qa_status, action)
-
-    event = QAEvent(
-        provider_id=provider.id,
-        from_status=from_status,
-        to_status=to_status,
-        actor_user_id=actor.id if actor else None,
-        reason=reason,
-    )
-    db.session.add(event)
-    audit.record(
-        f"provider.qa.{action}",
-        actor_id=actor.id if actor else None,
-        target=provider,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-    )
-    if to_status in {"approved", "suspended"}:
-        bump_catalog_version()  # listing changes: every worker rebuilds its index
-    _notify_transition(provider, action, reason)
-    db.session.flush()
-    return event
-
-
-def _notify_transition(provider: Provider, action: str, reason: str) -> None:
-    name = provider.name
-    messages = {
-        "submit": f"We have received {name} for quality review. A reviewer will check your "
-        "answers and documents and tell you what they decide.",
-        "approve": f"{name} is now quality assured. People can find you on CoopCare.",
-        "request_changes": f"A reviewer asked for changes to {name}: {reason}",
-        "suspend": f"{name} has been suspended and is not listed on CoopCare. Reason: {reason}",
-        "reinstate": f"{name} has been reinstated and is listed on CoopCare again.",
-    }
-    subjects = {
-        "submit": "We have received your application",
-        "approve": "You are quality assured",
-        "request_changes": "Changes needed before you can be listed",
-        "suspend": "Your listing is suspended",
-        "reinstate": "Your listing is back",
-    }
-    notify_provider_admins(provider, messages[action], subject=subjects[action])
+    return QA_WORKFLOW.move(provider, action, actor, reason=reason, today=today)
 
 
 def latest_event(provider: Provider, to_status: str | None = None) -> QAEvent | None:
@@ -545,10 +557,8 @@ def history(provider: Provider) -> list[QAEvent]:
 
 
 # ---------------------------------------------------------------------------
-# Notifications (a row in the service, plus an email sent after the commit)
+# Who hears about a provider
 # ---------------------------------------------------------------------------
-
-_OUTBOX = "coopcare_outbox"
 
 
 def provider_admin_users(provider: Provider) -> list[User]:
@@ -562,91 +572,15 @@ def provider_admin_users(provider: Provider) -> list[User]:
     )
 
 
-def _path(endpoint: str, **values: Any) -> str:
-    """A site-relative link that works in requests and in CLI jobs alike."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    adapter = current_app.url_map.bind(current_app.config.get("SERVER_NAME") or "localhost")
-    return adapter.build(endpoint, values)
-
-
-def notify_users(
-    users: Iterable[User], message: str, link: str | None, subject: str
-) -> list[Notification]:
-    """Add a notification for each user and email them once the transaction commits."""
-    rows = []
-    for user in users:
-        row = Notification(user_id=user.id, message=message, link=link)
-        db.session.add(row)
-        rows.append(row)
-        body = render_template(
-            "providers/email/notification.txt", user=user, message=message, link=_absolute(link)
-        )
-        session = db.session()  # the real Session behind the scoped proxy
-        transaction = session.get_nested_transaction() or session.get_transaction()
-        session.info.setdefault(_OUTBOX, []).append(
-            (transaction, f"CoopCare: {subject}", body, user.email)
-        )
-    return rows
-
-
 def notify_provider_admins(provider: Provider, message: str, subject: str) -> list[Notification]:
-    return notify_users(
-        provider_admin_users(provider), message, _path("providers.dashboard"), subject
+    return notifications.notify(
+        provider_admin_users(provider), message, notifications.path("providers.dashboard"), subject
     )
 
 
-def _absolute(link: str | None) -> str | None:
-    if not link:
-        return None
-    # Never the request's Host header: the sender of the request chooses it.
-    return absolute(link)
-
-
-@sa.event.listens_for(sa.orm.Session, "after_commit")
-def _send_outbox(session: sa.orm.Session) -> None:
-    if session.in_nested_transaction():  # a SAVEPOINT was released: not committed yet
-        return
-    for _transaction, subject, body, to in session.info.pop(_OUTBOX, []):
-        try:
-            EmailMessage(subject, body, to=[to]).send()
-        except Exception:  # noqa: BLE001 - email trouble must not undo a committed decision
-            log.exception("could not send %r to user", subject)
-
-
-@sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
-def _drop_outbox(session: sa.orm.Session, previous_transaction: Any) -> None:
-    """Forget emails about work that was rolled back."""
-    if not previous_transaction.nested:
-        session.info.pop(_OUTBOX, None)
-    elif _OUTBOX in session.info:
-        session.info[_OUTBOX] = [
-            item for item in session.info[_OUTBOX] if item[0] is not previous_transaction
-        ]
-
-
-def unread_notifications(user: User, limit: int = 20) -> list[Notification]:
-    return list(
-        db.session.scalars(
-            sa.select(Notification)
-            .where(Notification.user_id == user.id)
-            .order_by(
-                Notification.read_at.is_not(None),
-                Notification.created_at.desc(),
-                Notification.id.desc(),
-            )
-            .limit(limit)
-        )
-    )
-
-
-def mark_notifications_read(user: User) -> int:
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    return result.rowcount or 0
+# Kept for the views that show them; marketplace.notifications owns them.
+unread_notifications = notifications.unread
+mark_notifications_read = notifications.mark_read
 
 
 # ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from marketplace import clock
 from marketplace.extensions import db, login_manager
 from marketplace.models import User
 from marketplace.money import format_pence
+from marketplace.workflow import MoveError
 
 # C0 control characters except tab, line feed and carriage return (which forms send).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -124,6 +125,16 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(400, "csrf", "The form had expired. Please try again.")
         return render_template("errors/400.html", reason=error.description), 400
+
+    @app.errorhandler(MoveError)
+    def move_refused(error: MoveError):
+        # A workflow move that cannot happen (another person moved it first, or the move
+        # is not declared from this status): a plain answer saying what is allowed.
+        db.session.rollback()
+        codes = {400: "move_not_ready", 403: "move_not_allowed", 409: "illegal_move"}
+        if wants_json():
+            return json_error(error.status_code, codes[error.status_code], str(error))
+        return render_template("errors/409.html", message=str(error)), error.status_code
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

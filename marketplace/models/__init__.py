@@ -8,6 +8,7 @@ from marketplace.models.providers import Carer, Provider, ProviderAdmin, Team, T
 from marketplace.models.quality import Evidence, Notification, OnboardingProgress, QAEvent  # noqa: F401
 from marketplace.models.users import ROLES, User, UserRole
 from marketplace.models.vocabulary import VocabularyTerm
+from marketplace.models.workflow import WorkflowEvent
 
 __all__ = [
     "ROLES",
@@ -25,5 +26,6 @@ __all__ = [
     "User",
     "UserRole",
     "VocabularyTerm",
+    "WorkflowEvent",
     "utcnow",
 ]

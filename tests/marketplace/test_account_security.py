@@ -132,12 +132,12 @@ def test_carer_invitation_link_ignores_the_host_header(app, make):
 
 
 def test_notification_link_ignores_the_host_header(app, make):
-    from marketplace import qa
+    from marketplace import notifications
 
     user = make.user(roles=["provider_admin"], email="admin@example.org")
     outbox(app).clear()
     with app.test_request_context("/", headers={"Host": "evil.example"}):
-        qa.notify_users([user], "Hello", "/provider", subject="Test")
+        notifications.notify([user], "Hello", "/provider", subject="Test")
         db.session.commit()
     message = [m for m in outbox(app) if m.to == ["admin@example.org"]][-1]
     assert "https://coopcare.example/provider" in message.body
