@@ -69,6 +69,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     web.init_app(app)
 
     from marketplace.admin import bp as admin_bp
+    from marketplace.admin import councils_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
     from marketplace.carers import bp as carers_bp
@@ -78,7 +79,16 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.search import bp as search_bp
     from marketplace.teams import bp as teams_bp
 
-    for blueprint in (pages_bp, auth_bp, search_bp, providers_bp, admin_bp, teams_bp, carers_bp):
+    for blueprint in (
+        pages_bp,
+        auth_bp,
+        search_bp,
+        providers_bp,
+        admin_bp,
+        councils_bp,
+        teams_bp,
+        carers_bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(openreferral_bp, url_prefix="/api/openreferral/v3")

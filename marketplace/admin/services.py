@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from marketplace import qa
+from marketplace import audit, qa
 from marketplace.extensions import db
-from marketplace.models import Evidence, Provider, QAEvent
+from marketplace.models import CouncilLinks, Evidence, Provider, QAEvent, User
 
 
 def review_queue() -> list[tuple[Provider, Any]]:
@@ -55,3 +55,44 @@ def status_counts() -> dict[str, int]:
         sa.select(Provider.qa_status, sa.func.count()).group_by(Provider.qa_status)
     )
     return {status: count for status, count in rows}
+
+
+# ---------------------------------------------------------------------------
+# Council links (admins)
+# ---------------------------------------------------------------------------
+
+COUNCIL_LINK_FIELDS = (
+    "direct_payment_support_name",
+    "direct_payment_support_url",
+    "pa_register_url",
+)
+
+
+def council_links(code: str) -> CouncilLinks | None:
+    return db.session.get(CouncilLinks, code)
+
+
+def all_council_links() -> dict[str, CouncilLinks]:
+    return {row.code: row for row in db.session.scalars(sa.select(CouncilLinks))}
+
+
+def save_council_links(code: str, values: dict[str, str | None], actor: User) -> bool:
+    """Store an admin's links for a council; audit what changed. False if nothing did."""
+    row = db.session.get(CouncilLinks, code)
+    if row is None:
+        row = CouncilLinks(code=code)
+        db.session.add(row)
+    changed = {
+        name: {"from": getattr(row, name), "to": values.get(name) or None}
+        for name in COUNCIL_LINK_FIELDS
+        if (getattr(row, name) or None) != (values.get(name) or None)
+    }
+    if not changed:
+        if row in db.session.new:
+            db.session.expunge(row)
+        return False
+    for name, change in changed.items():
+        setattr(row, name, change["to"])
+    row.updated_by_user_id = actor.id
+    audit.record("council_links.update", actor_id=actor.id, council=code, changes=changed)
+    return True

@@ -3,6 +3,7 @@
 from marketplace.models.audit import AuditLog, CatalogVersion
 from marketplace.models.base import Base, utcnow
 from marketplace.models.budgets import Budget
+from marketplace.models.councils import CouncilLinks
 from marketplace.models.people import ConsentGrant, Person
 from marketplace.models.providers import Carer, Provider, ProviderAdmin, Team, TeamMember
 from marketplace.models.quality import Evidence, Notification, OnboardingProgress, QAEvent  # noqa: F401
@@ -18,6 +19,7 @@ __all__ = [
     "Carer",
     "CatalogVersion",
     "ConsentGrant",
+    "CouncilLinks",
     "Person",
     "Provider",
     "ProviderAdmin",

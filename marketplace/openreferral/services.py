@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from marketplace import directory, geo
+from marketplace import directory, geo, links
 from marketplace.models import Carer, Provider
 from marketplace.models.providers import CQC_RATING_LABELS, LEGAL_FORMS
 from matching.vocabulary import DEFAULT_VOCABULARY
@@ -78,7 +78,7 @@ def stable_id(*parts: object) -> str:
 
 def public_url(path: str) -> str:
     """An absolute URL on the public site (never built from the request's Host)."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+    return links.absolute(path)
 
 
 def _web_address(value: str | None) -> str | None:

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import selectinload
 
-from marketplace import geo
+from marketplace import directory, geo
 from marketplace.catalog import CarerCard, get_catalog
 from marketplace.choices import SLOTS, Day, DayPart, DBSLevel, Gender, TeamRole
 from marketplace.extensions import db
-from marketplace.models import Carer, Provider, Team, TeamMember
+from marketplace.models import Carer, CouncilLinks, Provider, Team, TeamMember
 from marketplace.models.providers import (
     CQC_RATING_LABELS,
     GENDERS,
@@ -441,17 +441,31 @@ def council_outcodes(code: str) -> frozenset[str]:
 
 
 def council_providers(code: str) -> list[Provider]:
-    """Approved providers registered in the council, based in it, or serving part of it."""
-    outcodes = council_outcodes(code)
-    providers = []
-    for provider in db.session.scalars(approved_providers().order_by(Provider.name)):
-        if (
-            provider.care_council_code == code
-            or (provider.district in outcodes)
-            or outcodes.intersection(provider.service_districts or [])
-        ):
-            providers.append(provider)
-    return providers
+    """Listed providers that work in the council: registered there, based there, or
+    serving part of it (by named districts or by radius). The same list as the council's
+    CSV and the Open Referral feed's ``council=`` filter."""
+    return [p for p in directory.listed_providers() if directory.covers_council(p, code)]
+
+
+@dataclass
+class CouncilSummary:
+    providers: list[Provider]
+    carers: int
+    skills: list[str]
+    links: CouncilLinks | None
+
+
+def council_summary(code: str) -> CouncilSummary:
+    """What the council page shows: the co-ops, how many carers, what they offer."""
+    providers = council_providers(code)
+    carers = directory.listed_carers_by_provider([p.id for p in providers])
+    offered = sorted({s for p in providers for s in p.skills or []})
+    return CouncilSummary(
+        providers=providers,
+        carers=sum(len(c) for c in carers.values()),
+        skills=labels("skill", offered),
+        links=db.session.get(CouncilLinks, code),
+    )
 
 
 def councils_with_providers() -> list[geo.Council]:

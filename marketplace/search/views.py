@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import Response, abort, redirect, render_template, request, url_for
 
 from marketplace import geo
-from marketplace.search import bp, services
+from marketplace.search import bp, council_export, services
 from marketplace.search.forms import SearchForm
 
 
@@ -90,12 +90,30 @@ def councils():
     return render_template("search/councils.html", councils=services.councils_with_providers())
 
 
-@bp.get("/councils/<code>")
-def council(code: str):
+def _council_or_404(code: str) -> geo.Council:
     try:
-        found = geo.care_council(code)
+        return geo.care_council(code)
     except KeyError:
         abort(404)
+
+
+@bp.get("/councils/<code>")
+def council(code: str):
+    found = _council_or_404(code)
+    if found.code != code:
+        return redirect(url_for("search.council", code=found.code), 308)
     return render_template(
-        "search/council.html", council=found, providers=services.council_providers(found.code)
+        "search/council.html", council=found, summary=services.council_summary(found.code)
+    )
+
+
+@bp.get("/councils/<code>/providers.csv")
+def council_csv(code: str):
+    found = _council_or_404(code)
+    text = council_export.council_csv(found.code, services.council_providers(found.code))
+    filename = f"coopcare-providers-{found.code}.csv"
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

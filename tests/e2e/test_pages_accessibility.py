@@ -175,6 +175,13 @@ PAGES: list[Visit] = [
     Visit("reviewer", "/review/providers/{headingley}", press_button("Suspend")),
     Visit("admin", "/review"),
     Visit("admin", "/provider", note="no-organisation"),
+    # Admins: each council's own links, shown on its public page
+    Visit("admin", "/admin/councils"),
+    Visit("admin", "/admin/councils/{leeds}"),
+    Visit(
+        "admin", "/admin/councils/{leeds}",
+        fill_and_submit(direct_payment_support_url="not a web address"), note="bad-link",
+    ),
     Visit("anonymous", "/search?postcode=LS6+1AA&radius_km=50", note="map"),
     Visit("anonymous", "/search?postcode=LS6+1AA&interest=gardening&interest=music",
           note="interests"),

@@ -213,6 +213,7 @@ def test_councils(client, listed, hidden, make):
     make.provider(
         name="Bristol Only Co-op",
         care_council_code="E06000023",
+        postcode="BS1 4DJ",
         district="BS1",
         service_districts=["BS1"],
         lat=51.45,
@@ -233,6 +234,7 @@ def test_council_includes_providers_serving_its_districts(client, make):
     make.provider(
         name="Border Co-op",
         care_council_code="E08000036",
+        postcode="WF1 1AA",
         district="WF1",
         service_districts=["LS11"],
         lat=53.68,
