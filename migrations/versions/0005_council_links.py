@@ -1,7 +1,7 @@
 """council links
 
-Revision ID: 0004_council_links
-Revises: 0003_personal_budgets
+Revision ID: 0005_council_links
+Revises: 0004_workflow_events
 Create Date: 2026-12-01 19:41:24.830013
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_council_links'
-down_revision = '0003_personal_budgets'
+revision = '0005_council_links'
+down_revision = '0004_workflow_events'
 branch_labels = None
 depends_on = None
 
