@@ -4,7 +4,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Login limits must be counted in one place for all workers. `make run` uses Redis when
+# one answers on 127.0.0.1:6379 (database 0) and then starts 2 workers; without Redis it
+# counts in memory and starts 1 worker with 4 threads, so the limits still hold.
+ifeq ($(origin RATELIMIT_STORAGE_URI),undefined)
+RATELIMIT_STORAGE_URI := $(shell $(PYTHON) -c "import socket; socket.create_connection(('127.0.0.1', 6379), 0.5); print('redis://127.0.0.1:6379/0')" 2>/dev/null)
+endif
+ifeq ($(strip $(RATELIMIT_STORAGE_URI)),)
+WORKERS ?= 1
+else
 WORKERS ?= 2
+endif
+export RATELIMIT_STORAGE_URI
 export FLASK_APP := wsgi.py
 
 .PHONY: run serve install install-test test test-fast bench lint typecheck geo-cache clean
@@ -31,7 +42,8 @@ run: install
 	$(BIN)/flask vocabulary sync
 	$(BIN)/flask seed-demo --if-empty
 	@echo "CoopCare is at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	@echo "Rate limits: $(or $(RATELIMIT_STORAGE_URI),memory://) with $(WORKERS) worker(s)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --access-logfile - wsgi:app
 
 ## test: install test tools and run the whole suite (browser tests too, when Chromium is here)
 test: install-test

@@ -35,6 +35,14 @@ def _check_production_config(app: Flask) -> None:
             "Refusing to start in production without PUBLIC_BASE_URL: set it to the site's "
             "https address (links in emails are built from it)."
         )
+    if app.config.get("RATELIMIT_ENABLED", True) and str(
+        app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    ).startswith("memory://"):
+        raise RuntimeError(
+            "Refusing to start in production with rate limits counted in each worker's "
+            "memory: set RATELIMIT_STORAGE_URI to Redis (redis://host:6379/0) so every "
+            "worker shares the login limits."
+        )
     if not app.config.get("TRUSTED_HOSTS"):
         # Only the public host name is served; a request naming another Host gets 400.
         app.config["TRUSTED_HOSTS"] = [public.hostname]

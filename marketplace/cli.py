@@ -55,9 +55,11 @@ def _print_logins(logins: list[tuple[str, str, list[str], str]], password: str) 
 def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an administrator account."""
     from marketplace.auth.services import EmailTaken, create_user
+    from marketplace.security import password_problem
 
-    if len(password) < 10:
-        raise click.BadParameter("must be at least 10 characters", param_hint="password")
+    problem = password_problem(password, [email, name])
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
     try:
         create_user(email, password, name, ["admin"])
     except EmailTaken as error:

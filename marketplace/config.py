@@ -49,7 +49,11 @@ class Config:
     REMEMBER_COOKIE_SECURE = PRODUCTION
     WTF_CSRF_TIME_LIMIT = 3600 * 8
 
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Counters must be shared by every gunicorn worker, or each worker allows the full
+    # limit: Redis in production (refused otherwise); memory:// holds for one process.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    # If Redis goes away, count in each worker's memory rather than failing the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
@@ -93,6 +97,7 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "CoopCare <hello@coopcare.invalid>")
 
     PASSWORD_RESET_MAX_AGE = 3600
+    EMAIL_CONFIRMATION_MAX_AGE = 3 * 86400
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(PROJECT_ROOT / "instance" / "uploads"))
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     MAX_UPLOAD_BYTES = 5 * 1024 * 1024

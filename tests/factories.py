@@ -39,6 +39,7 @@ class Factories:
             email=email or f"user{n}@example.org",
             password_hash=_password_hash(),
             display_name=kw.pop("display_name", f"User {n}"),
+            email_confirmed_at=kw.pop("email_confirmed_at", utcnow()),
             **kw,
         )
         for role in roles or ["person"]:

@@ -1,6 +1,32 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, EmailField, Field, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from marketplace.security import PASSWORD_MIN_LENGTH, password_problem
+
+PASSWORD_HINT = (
+    f"At least {PASSWORD_MIN_LENGTH} characters. 3 or 4 words that have nothing to do with "
+    "each other are easy to remember and hard to guess."
+)
+
+
+class StrongPassword:
+    """The password policy (``marketplace.security.password_problem``) as a form check.
+
+    ``personal_fields`` name the form's fields holding the person's own details; a view
+    can add more (the account's email and name) as ``form.personal_details``.
+    """
+
+    def __init__(self, *personal_fields: str) -> None:
+        self.personal_fields = personal_fields
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        details = [str(getattr(form, name).data or "") for name in self.personal_fields]
+        details += list(getattr(form, "personal_details", []))
+        problem = password_problem(field.data or "", details)
+        if problem:
+            raise ValidationError(problem)
+
 
 SELF_SERVICE_ROLES = [
     ("person", "I have a personal budget, or I pay for my own care"),
@@ -27,11 +53,8 @@ class RegisterForm(FlaskForm):
     )
     password = PasswordField(
         "Create a password",
-        description="At least 10 characters. A few words together are easy to remember.",
-        validators=[
-            DataRequired("Create a password"),
-            Length(min=10, max=200, message="Your password must be at least 10 characters"),
-        ],
+        description=PASSWORD_HINT,
+        validators=[DataRequired("Create a password"), StrongPassword("email", "display_name")],
     )
     confirm = PasswordField(
         "Type the password again",
@@ -46,9 +69,13 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired("Choose what brings you to CoopCare")],
     )
 
-    def validate_password(self, field: PasswordField) -> None:
-        if field.data and field.data.strip().lower() == (self.email.data or "").strip().lower():
-            raise ValidationError("Your password must not be your email address")
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        description="To make sure it is you, type the password you log in with.",
+        validators=[DataRequired("Enter your password to delete your account")],
+    )
 
 
 class LoginForm(FlaskForm):
@@ -70,11 +97,8 @@ class ResetRequestForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
-        description="At least 10 characters.",
-        validators=[
-            DataRequired("Enter a new password"),
-            Length(min=10, max=200, message="Your password must be at least 10 characters"),
-        ],
+        description=PASSWORD_HINT,
+        validators=[DataRequired("Enter a new password"), StrongPassword()],
     )
     confirm = PasswordField(
         "Type the new password again",

@@ -24,11 +24,27 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
-def create_user(email: str, password: str, display_name: str, roles: list[str]) -> User:
-    """Create a user with the given roles. Raises EmailTaken."""
+def create_user(
+    email: str,
+    password: str,
+    display_name: str,
+    roles: list[str],
+    confirmed: bool = True,
+    password_hash: str | None = None,
+) -> User:
+    """Create a user with the given roles. Raises EmailTaken.
+
+    ``confirmed=False`` for self-registration: the account logs in only after its owner
+    opens the link in the confirmation email.
+    """
     if find_user_by_email(email) is not None:
         raise EmailTaken(email)
-    user = User(email=email, password_hash=hash_password(password), display_name=display_name)
+    user = User(
+        email=email,
+        password_hash=password_hash or hash_password(password),
+        display_name=display_name,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
     for role in roles:
         user.add_role(role)
     db.session.add(user)
@@ -41,14 +57,93 @@ def create_user(email: str, password: str, display_name: str, roles: list[str]) 
     return user
 
 
+def register(email: str, password: str, display_name: str, role: str) -> None:
+    """Self-registration that does not reveal whether the address has an account.
+
+    Either way the page says "check your email", one password is hashed and one email
+    is sent: a new address gets a link to confirm it (the account logs in only after
+    that), an address that has an account gets a note saying someone tried to register
+    with it. The caller commits.
+    """
+    # Hash first, whichever way this goes, so both take the time of one Argon2 hash.
+    password_hash = hash_password(password)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        body = render_template(
+            "email/register_existing.txt",
+            user=existing,
+            reset_link=public_url("auth.reset_password"),
+            login_link=public_url("auth.login"),
+        )
+        EmailMessage(
+            "Someone tried to register with your email address", body, to=[existing.email]
+        ).send()
+        audit.record("user.registration_attempt_existing", actor_id=None, target=existing)
+        return
+    user = create_user(
+        email, password, display_name, [role], confirmed=False, password_hash=password_hash
+    )
+    send_email_confirmation(user)
+
+
+def _confirmation_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="confirm-email")
+
+
+def send_email_confirmation(user: User) -> None:
+    """Email the link that confirms the address and logs the new account in."""
+    token = _confirmation_serializer().dumps({"id": user.id, "e": user.email})
+    days = current_app.config["EMAIL_CONFIRMATION_MAX_AGE"] // 86400
+    body = render_template(
+        "email/confirm_email.txt",
+        user=user,
+        link=public_url("auth.confirm_email", token=token),
+        days=days,
+    )
+    EmailMessage("Confirm your email address for CoopCare", body, to=[user.email]).send()
+
+
+def user_for_confirmation_token(token: str) -> User | None:
+    """The account a confirmation link is for, or None when the link does not work."""
+    try:
+        data = _confirmation_serializer().loads(
+            token, max_age=current_app.config["EMAIL_CONFIRMATION_MAX_AGE"]
+        )
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        return None
+    user = db.session.get(User, data["id"])
+    if user is None or user.email != data.get("e"):
+        return None
+    return user
+
+
+def confirm_email(user: User) -> bool:
+    """Mark the address confirmed; False when it already was (the link was used)."""
+    if user.email_confirmed_at is not None:
+        return False
+    user.email_confirmed_at = utcnow()
+    audit.record("user.email_confirmed", actor_id=user.id, target=user)
+    return True
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The user whose email and password these are, or None."""
+    """The user whose email and password these are, or None.
+
+    An account whose address is not confirmed yet cannot log in; the right password
+    sends the confirmation link again (the page says the same as for a wrong one, so
+    it reveals nothing about the account).
+    """
     user = find_user_by_email(email)
     if user is None:
         # Spend the same time as a real check so timing does not reveal accounts.
         verify_password(_DUMMY_HASH, password)
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
+        return None
+    if user.email_confirmed_at is None:
+        send_email_confirmation(user)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -94,8 +189,16 @@ def send_password_reset(email: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
+    """Change the password; from a reset link this also proves the address is theirs."""
     user.password_hash = hash_password(password)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
     audit.record("user.password_changed", actor_id=user.id, target=user)
+
+
+def password_is_right(user: User, password: str) -> bool:
+    """Ask for the password again before something that cannot be undone."""
+    return bool(password) and verify_password(user.password_hash, password)
 
 
 def export_user_data(user: User) -> dict[str, Any]:

@@ -6,7 +6,13 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.auth import bp, services
-from marketplace.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from marketplace.auth.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
 from marketplace.extensions import db, limiter
 from marketplace.links import safe_redirect_target
 from marketplace.models.users import ROLE_LABELS
@@ -23,27 +29,35 @@ def register():
         return redirect(url_for("auth.account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.create_user(
-                form.email.data,
-                form.password.data,
-                form.display_name.data.strip(),
-                [form.account_type.data],
-            )
-        except services.EmailTaken:
-            form.email.errors.append(
-                "An account already uses this email address. Log in or reset your password."
-            )
-        else:
-            db.session.commit()
-            login_user(user)
-            flash("Your account is ready.", "success")
-            if form.account_type.data == "provider_admin" and "providers.onboarding_start" in (
-                current_app.view_functions
-            ):
-                return redirect(url_for("providers.onboarding_start"))
-            return redirect(url_for("auth.account"))
+        # The same answer whether or not the address has an account: the email says which.
+        services.register(
+            form.email.data,
+            form.password.data,
+            form.display_name.data.strip(),
+            form.account_type.data,
+        )
+        db.session.commit()
+        return render_template("auth/register_check_email.html", email=form.email.data.strip())
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/register/confirm/<token>")
+def confirm_email(token: str):
+    user = services.user_for_confirmation_token(token)
+    if user is None or not user.is_active:
+        return render_template("auth/confirm_invalid.html"), 400
+    if not services.confirm_email(user):
+        # The link was used already: it is not a way to log in a second time.
+        flash("Your email address is already confirmed. Log in to carry on.", "info")
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    login_user(user)
+    flash("Your email address is confirmed and your account is ready.", "success")
+    if user.has_role("provider_admin") and "providers.onboarding_start" in (
+        current_app.view_functions
+    ):
+        return redirect(url_for("providers.onboarding_start"))
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -89,6 +103,7 @@ def reset_password_token(token: str):
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
     form = ResetPasswordForm()
+    form.personal_details = [user.email, user.display_name]
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
         db.session.commit()
@@ -119,13 +134,16 @@ def account_export():
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_login_limit, methods=["POST"])
 def account_delete():
-    if request.method == "POST":
-        if request.form.get("confirm") != "yes":
-            return render_template("auth/account_delete.html", error=True), 400
-        services.delete_account(current_user._get_current_object())
-        db.session.commit()
-        logout_user()
-        flash("Your account and profile have been deleted.", "success")
-        return redirect(url_for("pages.home"))
-    return render_template("auth/account_delete.html", error=False)
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if services.password_is_right(current_user, form.password.data):
+            services.delete_account(current_user._get_current_object())
+            db.session.commit()
+            logout_user()
+            flash("Your account and profile have been deleted.", "success")
+            return redirect(url_for("pages.home"))
+        form.password.errors.append("The password is not right. Your account has not been deleted.")
+    status = 400 if form.errors else 200
+    return render_template("auth/account_delete.html", form=form), status

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from marketplace import clock, geo, vocabulary
+from marketplace.auth.forms import PASSWORD_HINT, StrongPassword
 from marketplace.choices import SLOT_LABELS, SLOTS, DBSLevel, Gender
 from marketplace.money import parse_pounds
 
@@ -270,12 +271,11 @@ class InvitationRegisterForm(FlaskForm):
         validators=[DataRequired("Enter your name"),
                     Length(max=120, message="Name is too long")],
     )
+    # The invited email address is added by the view as form.personal_details.
     password = PasswordField(
         "Create a password",
-        description="At least 10 characters. A few words together are easy to remember.",
-        validators=[DataRequired("Create a password"),
-                    Length(min=10, max=200,
-                           message="Your password must be at least 10 characters")],
+        description=PASSWORD_HINT,
+        validators=[DataRequired("Create a password"), StrongPassword("display_name")],
     )
     confirm = PasswordField(
         "Type the password again",

@@ -16,7 +16,7 @@ from marketplace.catalog_version import bump_catalog_version
 from marketplace.choices import Day, DayPart
 from marketplace.extensions import db
 from marketplace.links import public_url
-from marketplace.models import Carer, Provider, User
+from marketplace.models import Carer, Provider, User, utcnow
 from marketplace.security import hash_password
 from matching.vocabulary import DEFAULT_VOCABULARY, normalise_interest
 
@@ -221,8 +221,9 @@ def accept_invitation(invitation: Invitation, user: User) -> Carer:
 
 def register_from_invitation(invitation: Invitation, display_name: str, password: str) -> User:
     """Create the invited carer's account (role carer) and link it."""
+    # The invitation reached this address, so it is confirmed.
     user = User(email=invitation.email, password_hash=hash_password(password),
-                display_name=display_name)
+                display_name=display_name, email_confirmed_at=utcnow())
     db.session.add(user)
     db.session.flush()
     audit.record("user.registered", actor_id=user.id, target=user, roles=["carer"])

@@ -327,6 +327,7 @@ def invitation(token: str):
         return render_template("carers/invitation_login.html", invite=invite,
                                login_url=url_for("auth.login", next=request.path))
     form = InvitationRegisterForm()
+    form.personal_details = [invite.email]
     if form.validate_on_submit():
         user = services.register_from_invitation(invite, form.display_name.data.strip(),
                                                  form.password.data)

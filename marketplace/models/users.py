@@ -31,6 +31,10 @@ class User(UserMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     display_name: Mapped[str] = mapped_column(sa.String(120))
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Set when the owner of the address opened the link we emailed (or proved it another
+    # way: an invitation or a password reset). Until then the account cannot log in, so
+    # registering cannot be used to find out whether an address already has an account.
+    email_confirmed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
 
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -47,6 +51,10 @@ class User(UserMixin, TimestampMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated accounts cannot log in
         return self.is_active_account
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     @property
     def roles(self) -> set[str]:

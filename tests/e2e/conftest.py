@@ -110,6 +110,8 @@ def live_server(
                 f"flask {' '.join(command)} failed:\n{done.stderr.decode()[-3000:]}", pytrace=False
             )
     port = _free_port()
+    # Links in emails are built from the public address, never from the request.
+    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     log = work / "server.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(

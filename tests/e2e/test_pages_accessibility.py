@@ -102,6 +102,24 @@ PAGES: list[Visit] = [
         ),
         note="bad-answers",
     ),
+    Visit(
+        "anonymous", "/register",
+        fill_and_submit(
+            display_name="Sam", email="sam-axe@coopcare.example", password="password1234",
+            confirm="password1234", account_type="check",
+        ),
+        note="weak-password",
+    ),
+    Visit(
+        "anonymous", "/register",
+        fill_and_submit(
+            display_name="Sam", email="sam-axe@coopcare.example",
+            password="kettle orbit violin meadow", confirm="kettle orbit violin meadow",
+            account_type="check",
+        ),
+        note="check-email",
+    ),
+    Visit("anonymous", "/register/confirm/not-a-real-token", status=400, note="bad-token"),
     Visit("anonymous", "/reset-password"),
     Visit("anonymous", "/reset-password", submit_empty),
     Visit(
@@ -114,6 +132,10 @@ PAGES: list[Visit] = [
     Visit("person", "/logout"),
     Visit("person", "/account/delete"),
     Visit("person", "/account/delete", submit_empty),
+    Visit(
+        "person", "/account/delete", fill_and_submit(password="not-the-password"),
+        note="wrong-password",
+    ),
     # The public directory: search with results, long lists, empty and error states
     Visit("anonymous", "/search"),
     Visit("anonymous", "/search?postcode=LS6+1AA", note="results"),

@@ -30,6 +30,8 @@ def test_production_starts_with_a_real_secret_key(tmp_path):
         SECRET_KEY = "a-long-random-value-from-the-environment"
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path}/x.sqlite3"
         PUBLIC_BASE_URL = "https://coopcare.example.org"
+        RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/3"
+        RATELIMIT_ENABLED = False  # one flag for every app in the process: keep it off
 
     app = create_app(Production)
     assert app.config["PRODUCTION"] is True

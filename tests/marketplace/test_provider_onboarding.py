@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from qa_helpers import mark_unanswered, ready_provider
@@ -52,7 +54,7 @@ def _walk(client, steps=qa.STEPS, answers=ANSWERS):
     return response
 
 
-def test_register_as_provider_lands_on_onboarding(client):
+def test_register_as_provider_lands_on_onboarding(app, client):
     response = client.post(
         "/register",
         data={
@@ -63,6 +65,10 @@ def test_register_as_provider_lands_on_onboarding(client):
             "account_type": "provider_admin",
         },
     )
+    assert response.status_code == 200  # "check your email"
+    message = app.extensions["mailman"].outbox[-1]
+    link = re.search(r"https://coopcare\.example(/register/confirm/\S+)", message.body).group(1)
+    response = client.get(link)
     assert response.status_code == 302
     assert response.location.endswith("/provider/onboarding")
     page = client.get("/provider/onboarding").get_data(as_text=True)
