@@ -1,7 +1,7 @@
 """email confirmation: an account logs in only once its owner opened the emailed link
 
-Revision ID: 0004_email_confirmation
-Revises: 0003_personal_budgets
+Revision ID: 0005_email_confirmation
+Revises: 0004_council_links, 0004_workflow_events
 Create Date: 2026-12-01 20:00:00
 
 Accounts that exist already were made before registration needed a confirmed address;
@@ -11,8 +11,9 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_email_confirmation'
-down_revision = '0003_personal_budgets'
+revision = '0005_email_confirmation'
+# Also merges the two 0004 heads that landed on main side by side.
+down_revision = ('0004_council_links', '0004_workflow_events')
 branch_labels = None
 depends_on = None
 
