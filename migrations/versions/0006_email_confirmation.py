@@ -1,7 +1,7 @@
 """email confirmation: an account logs in only once its owner opened the emailed link
 
-Revision ID: 0005_email_confirmation
-Revises: 0004_council_links, 0004_workflow_events
+Revision ID: 0006_email_confirmation
+Revises: 0005_council_links
 Create Date: 2026-12-01 20:00:00
 
 Accounts that exist already were made before registration needed a confirmed address;
@@ -11,9 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_email_confirmation'
-# Also merges the two 0004 heads that landed on main side by side.
-down_revision = ('0004_council_links', '0004_workflow_events')
+revision = '0006_email_confirmation'
+down_revision = '0005_council_links'
 branch_labels = None
 depends_on = None
 
