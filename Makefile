@@ -60,6 +60,7 @@ bench: install-test
 
 lint: install-test
 	$(BIN)/ruff check marketplace matching payments tests benchmarks
+	$(BIN)/ruff format --check marketplace matching payments tests benchmarks
 
 typecheck: install-test
 	$(BIN)/mypy --strict matching payments

@@ -62,6 +62,7 @@ __all__ = [
     "InvalidPostcode",
     "OfflineGeocoder",
     "PostcodeLocation",
+    "POSTCODE_PATTERN",
     "PostcodeNotFound",
     "PostcodeWithoutLocation",
     "PublicPoint",
@@ -159,10 +160,21 @@ class PostcodeWithoutLocation(PostcodeNotFound):
 # Normalisation and packing
 # ---------------------------------------------------------------------------
 
-_OUTCODE = r"(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR|NPT)"  # GIR 0AA, NPT: historic, in the data
-_FULL_RE = re.compile(rf"({_OUTCODE})([0-9][A-Z]{{2}})")
-_OUTCODE_RE = re.compile(_OUTCODE)
-_WS_RE = re.compile(r"\s+")
+# The one rule for what counts as a postcode or a postcode district, in the form people
+# type it: any case, spaces, tabs, line breaks or no-break spaces anywhere ("ls61aa",
+# " LS6  1AA ", "L S 6"). It is written for both Python and JSON Schema (ECMA-262)
+# regular expressions, with an explicit whitespace class because the two disagree on what
+# ``\s`` means, so the API publishes it unchanged in /api/v1/openapi.json.
+# GIR 0AA and NPT are historic, in the data.
+_WS = r"[ \t\n\r\u00a0]*"
+_OUTCODE = (
+    rf"(?:[A-Za-z]{_WS}(?:[A-Za-z]{_WS})?[0-9]{_WS}(?:[A-Za-z0-9]{_WS})?"
+    rf"|[Gg]{_WS}[Ii]{_WS}[Rr]{_WS}|[Nn]{_WS}[Pp]{_WS}[Tt]{_WS})"
+)
+_INCODE = rf"(?:[0-9]{_WS}[A-Za-z]{_WS}[A-Za-z]{_WS})"
+POSTCODE_PATTERN = rf"^{_WS}({_OUTCODE})({_INCODE})?$"
+_POSTCODE_RE = re.compile(POSTCODE_PATTERN)
+_WS_RE = re.compile(_WS)
 
 
 def normalise_postcode(text: str) -> str:
@@ -171,15 +183,13 @@ def normalise_postcode(text: str) -> str:
     Accepts any case and any whitespace (none, several, tabs). Raises
     :class:`InvalidPostcode` for anything else.
     """
-    if not isinstance(text, str):
+    m = _POSTCODE_RE.fullmatch(text) if isinstance(text, str) else None
+    if m is None:
         raise InvalidPostcode(text)
-    compact = _WS_RE.sub("", text).upper()
-    m = _FULL_RE.fullmatch(compact)
-    if m:
-        return f"{m.group(1)} {m.group(2)}"
-    if _OUTCODE_RE.fullmatch(compact):
-        return compact
-    raise InvalidPostcode(text)
+    outcode = _WS_RE.sub("", m.group(1)).upper()
+    if m.group(2) is None:
+        return outcode
+    return f"{outcode} {_WS_RE.sub('', m.group(2)).upper()}"
 
 
 def is_outcode(text: str) -> bool:

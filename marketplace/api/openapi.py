@@ -1,136 +1,128 @@
-"""The OpenAPI 3 description of /api/v1, kept by hand and tested against the routes."""
+"""/api/v1/openapi.json, generated from the pydantic models each view declares."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal, TypeVar
 
-ERROR = {"$ref": "#/components/schemas/Error"}
-# What the API accepts as a postcode or district: any case, spaces anywhere. Strings of
-# this shape may still be unknown (404); anything else is refused with 422.
-POSTCODE_PATTERN = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*([0-9]\s*[A-Za-z]\s*[A-Za-z])?\s*$"
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
+from marketplace.api.schemas import Error
 
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-PATHS: dict[str, Any] = {
-    "/health": {
-        "get": {
-            "summary": "Is the service up?",
-            "operationId": "health",
-            "responses": {
-                "200": _json(
-                    "The service and its database answer.",
-                    {
-                        "type": "object",
-                        "properties": {
-                            "status": {"type": "string", "enum": ["ok"]},
-                            "database": {"type": "string", "enum": ["ok"]},
-                        },
-                        "required": ["status", "database"],
-                    },
-                ),
-                "503": _json("The database does not answer.", {"type": "object"}),
-            },
-        }
-    },
-    "/vocabulary": {
-        "get": {
-            "summary": "Skills, interests and languages (slugs and labels)",
-            "operationId": "vocabulary",
-            "responses": {
-                "200": _json(
-                    "The vocabularies.",
-                    {
-                        "type": "object",
-                        "properties": {
-                            kind: {
-                                "type": "array",
-                                "items": {"$ref": "#/components/schemas/Term"},
-                            }
-                            for kind in ("skills", "interests", "languages")
-                        },
-                    },
-                )
-            },
-        }
-    },
-    "/geo/{postcode}": {
-        "get": {
-            "summary": "Where a UK postcode or postcode district is, and its care council",
-            "operationId": "geo",
-            "parameters": [
-                {
-                    "name": "postcode",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "pattern": POSTCODE_PATTERN},
-                    "example": "LS6 1AA",
-                }
-            ],
-            "responses": {
-                "200": _json("The place.", {"$ref": "#/components/schemas/Place"}),
-                "404": _error_response("No such postcode."),
-                "422": _error_response("Not a UK postcode."),
-            },
-        }
-    },
-}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "properties": {
-            "error": {
-                "type": "object",
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {"type": "object"},
-                },
-                "required": ["code", "message", "fields"],
-            }
-        },
-        "required": ["error"],
-    },
-    "Term": {
-        "type": "object",
-        "properties": {
-            "slug": {"type": "string"},
-            "label": {"type": "string"},
-            "synonyms": {"type": "array", "items": {"type": "string"}},
-        },
-        "required": ["slug", "label"],
-    },
-    "Place": {
-        "type": "object",
-        "properties": {
-            "postcode": {"type": "string"},
-            "outcode": {"type": "string"},
-            "lat": {"type": "number"},
-            "lon": {"type": "number"},
-            "care_council": {
-                "type": "object",
-                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
-            },
-        },
-        "required": ["postcode", "outcode", "lat", "lon", "care_council"],
-    },
+F = TypeVar("F", bound=Callable[..., Any])
+REF = "#/components/schemas/{model}"
+# Answers every operation may give besides its own (see marketplace/web.py).
+COMMON_RESPONSES: dict[int, tuple[str, type[BaseModel] | None]] = {
+    429: ("Too many requests: wait for Retry-After seconds.", Error),
+    503: ("The database does not answer.", Error),
 }
 
 
-def register_path(path: str, spec: dict[str, Any], schemas: dict[str, Any] | None = None) -> None:
-    """Let another module describe the endpoints it adds under /api/v1."""
-    PATHS[path] = spec
-    SCHEMAS.update(schemas or {})
+@dataclass(frozen=True)
+class Operation:
+    """One documented method on one path (written the OpenAPI way: ``/geo/{postcode}``)."""
+
+    method: Literal["get", "post"]
+    path: str
+    operation_id: str
+    summary: str
+    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    path_model: type[BaseModel] | None = None
+    query_model: type[BaseModel] | None = None
+    body_model: type[BaseModel] | None = None
+    rate_limited: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
+OPERATIONS: list[Operation] = []
+
+
+def documented(method: Literal["get", "post"], path: str, **details: Any) -> Callable[[F], F]:
+    """Declare a view's operation for the document; the view itself is unchanged."""
+
+    def record(view: F) -> F:
+        OPERATIONS.append(Operation(method, path, **details))
+        openapi_document.cache_clear()
+        return view
+
+    return record
+
+
+def _models(operation: Operation) -> list[tuple[type[BaseModel], str]]:
+    models = [(m, "serialization") for _, m in operation.responses.values() if m is not None]
+    models += [(m, "serialization") for _, m in COMMON_RESPONSES.values() if m is not None]
+    if operation.body_model is not None:
+        models.append((operation.body_model, "validation"))
+    return models
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is sent or left out, never null: drop the null branch and default."""
+    schema = {k: v for k, v in schema.items() if k not in {"default", "title"}}
+    options = [s for s in schema.pop("anyOf", []) if s != {"type": "null"}]
+    if len(options) == 1:
+        schema = {**options[0], **schema}
+    elif options:
+        schema["anyOf"] = options
+    return schema
+
+
+def _parameters(model: type[BaseModel] | None, where: str) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    schema = model.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        parameter = {"name": name, "in": where, "required": where == "path" or name in required}
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        parameter["schema"] = _not_null(prop)
+        parameter["schema"].pop("description", None)
+        parameters.append(parameter)
+    return parameters
+
+
+def _response(description: str, ref: dict[str, Any] | None) -> dict[str, Any]:
+    if ref is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+
+@cache
 def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document for every declared operation."""
+    pairs = list(dict.fromkeys(pair for op in OPERATIONS for pair in _models(op)))
+    refs, definitions = models_json_schema(pairs, ref_template=REF)  # type: ignore[arg-type]
+    paths: dict[str, dict[str, Any]] = {}
+    for op in sorted(OPERATIONS, key=lambda o: (o.path, o.method)):
+        responses = dict(op.responses)
+        for status, answer in COMMON_RESPONSES.items():
+            if status != 429 or op.rate_limited:
+                responses.setdefault(status, answer)
+        spec: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": op.operation_id,
+            "responses": {
+                str(status): _response(
+                    description, None if model is None else refs[(model, "serialization")]
+                )
+                for status, (description, model) in sorted(responses.items())
+            },
+            **op.extra,
+        }
+        parameters = _parameters(op.path_model, "path") + _parameters(op.query_model, "query")
+        if parameters:
+            spec["parameters"] = parameters
+        if op.body_model is not None:
+            spec["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(op.body_model, "validation")]}},
+            }
+        paths.setdefault(op.path, {})[op.method] = spec
     return {
         "openapi": "3.1.0",
         "info": {
@@ -138,9 +130,9 @@ def openapi_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Find quality-assured co-operative care in the UK. Public, read-only "
             'unless noted, rate-limited. Errors are JSON: {"error": {code, message, fields}}.',
-            "license": {"name": "AGPL-3.0-or-later"},
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": "/api/v1"}],
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": paths,
+        "components": {"schemas": definitions.get("$defs", {})},
     }

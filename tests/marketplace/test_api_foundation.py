@@ -1,7 +1,10 @@
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from marketplace.api.openapi import openapi_document
+from marketplace.geo import POSTCODE_PATTERN
 
 
 def test_health_ok(client):
@@ -114,21 +117,51 @@ def test_api_is_rate_limited(database_url):
     assert int(limited.headers["Retry-After"]) > 0  # clients are told when to try again
 
 
+def _documented_postcode_pattern(document):
+    (parameter,) = document["paths"]["/geo/{postcode}"]["get"]["parameters"]
+    return parameter["schema"]["pattern"]
+
+
+def test_documented_postcode_pattern_is_the_geocoders():
+    from marketplace import geo
+
+    assert _documented_postcode_pattern(openapi_document()) == geo.POSTCODE_PATTERN
+
+
 @pytest.mark.parametrize("text", ["LS6 1AA", "ls61aa", " LS6  1AA ", "LS6", "sw1a 1aa", "EC1A1BB"])
 def test_documented_postcode_pattern_accepts_what_the_api_accepts(text):
     import re
 
-    from marketplace.api.openapi import POSTCODE_PATTERN
-
-    assert re.match(POSTCODE_PATTERN, text)
+    assert re.match(_documented_postcode_pattern(openapi_document()), text)
 
 
-@pytest.mark.parametrize("text", ["not-a-postcode", "12345", "", "LS6 1AAA"])
+@pytest.mark.parametrize("text", ["not-a-postcode", "12345", "", "LS6 1AAA", "\u017fW1A 1AA"])
 def test_documented_postcode_pattern_refuses_what_the_api_refuses(client, text):
     import re
 
-    from marketplace.api.openapi import POSTCODE_PATTERN
-
-    assert not re.match(POSTCODE_PATTERN, text)
+    assert not re.match(_documented_postcode_pattern(openapi_document()), text)
     if text:
         assert client.get(f"/api/v1/geo/{text}").status_code == 422
+
+
+@given(
+    st.text(alphabet="AGIRNPTSWLZ0169 \t\n\u00a0\u017f\u0131\x0b-", max_size=12)
+    | st.from_regex(POSTCODE_PATTERN, fullmatch=True)
+)
+def test_postcode_pattern_in_python_and_json_schema_agree_with_the_geocoder(text):
+    """One rule: the document's pattern accepts exactly what the geocoder accepts, read by
+    Python's re (jsonschema, openapi-core) and by an ECMA-262 engine (jsonschema-rs, used
+    by schemathesis)."""
+    import jsonschema
+    import jsonschema_rs
+
+    from marketplace import geo
+
+    try:
+        geo.normalise_postcode(text)
+        accepted = True
+    except geo.InvalidPostcode:
+        accepted = False
+    schema = {"type": "string", "pattern": POSTCODE_PATTERN}
+    assert jsonschema.Draft202012Validator(schema).is_valid(text) is accepted
+    assert jsonschema_rs.validator_for(schema).is_valid(text) is accepted
