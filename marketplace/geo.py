@@ -174,6 +174,7 @@ _OUTCODE = (
 _INCODE = rf"(?:[0-9]{_WS}[A-Za-z]{_WS}[A-Za-z]{_WS})"
 POSTCODE_PATTERN = rf"^{_WS}({_OUTCODE})({_INCODE})?$"
 _POSTCODE_RE = re.compile(POSTCODE_PATTERN)
+_OUTCODE_RE = re.compile(_OUTCODE)  # the same rule, for an outcode on its own
 _WS_RE = re.compile(_WS)
 
 
