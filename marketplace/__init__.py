@@ -71,16 +71,19 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     # rather than an overflow in the database driver.
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    from marketplace import extensions, web
+    from marketplace import extensions, jobs, notifications, web
 
     extensions.init_app(app)
     web.init_app(app)
+    notifications.init_app(app)
+    jobs.init_app(app)
 
     from marketplace.admin import bp as admin_bp
     from marketplace.admin import councils_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
     from marketplace.carers import bp as carers_bp
+    from marketplace.inbox import bp as inbox_bp
     from marketplace.openreferral import bp as openreferral_bp
     from marketplace.pages import bp as pages_bp
     from marketplace.providers import bp as providers_bp
@@ -96,6 +99,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         councils_bp,
         teams_bp,
         carers_bp,
+        inbox_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

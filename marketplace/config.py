@@ -95,6 +95,18 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "CoopCare <hello@coopcare.invalid>")
+    MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH")  # for MAIL_BACKEND=file
+    # A slow mail server fails the attempt (and it is retried) instead of holding a worker.
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "20"))
+
+    # Background jobs (marketplace/jobs.py): RQ on this Redis. Unset: e-mails are delivered
+    # in-process after each commit and `flask jobs enqueue` runs jobs at once.
+    JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL") or None
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "coopcare")
+    # Seconds to wait before each retry of an e-mail that failed: 6 attempts over ~1.7 hours.
+    OUTBOX_RETRY_SECONDS = [30, 120, 600, 1800, 3600]
+    # A message claimed this long ago by a worker that never finished is tried again.
+    OUTBOX_STALE_CLAIM_SECONDS = 600
 
     PASSWORD_RESET_MAX_AGE = 3600
     EMAIL_CONFIRMATION_MAX_AGE = 3 * 86400
@@ -114,6 +126,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_BACKEND = "locmem"
+    JOBS_REDIS_URL = None
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"

@@ -579,7 +579,7 @@ def notify_provider_admins(provider: Provider, message: str, subject: str) -> li
 
 
 # Kept for the views that show them; marketplace.notifications owns them.
-unread_notifications = notifications.unread
+unread_notifications = notifications.for_user
 mark_notifications_read = notifications.mark_read
 
 

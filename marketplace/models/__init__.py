@@ -6,7 +6,13 @@ from marketplace.models.budgets import Budget
 from marketplace.models.councils import CouncilLinks
 from marketplace.models.people import ConsentGrant, Person
 from marketplace.models.providers import Carer, Provider, ProviderAdmin, Team, TeamMember
-from marketplace.models.quality import Evidence, Notification, OnboardingProgress, QAEvent  # noqa: F401
+from marketplace.models.quality import (  # noqa: F401
+    Evidence,
+    Notification,
+    OnboardingProgress,
+    OutboxEmail,
+    QAEvent,
+)
 from marketplace.models.users import ROLES, User, UserRole
 from marketplace.models.vocabulary import VocabularyTerm
 from marketplace.models.workflow import WorkflowEvent

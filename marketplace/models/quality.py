@@ -156,3 +156,36 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class OutboxEmail(Base):
+    """An e-mail waiting to be delivered, written in the same transaction as its cause.
+
+    A worker claims it (pending -> sending), sends it, and marks it sent; a failure puts
+    it back to pending with a later ``next_attempt_at``, until it has failed too often.
+    """
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("status", OUTBOX_STATUSES), name="status"),
+        sa.Index("ix_outbox_emails_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="SET NULL")
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

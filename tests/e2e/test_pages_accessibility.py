@@ -209,6 +209,9 @@ PAGES: list[Visit] = [
           note="interests"),
     Visit("anonymous", "/providers/{suspended}", status=404, note="suspended"),
     Visit("anonymous", "/carer/invitation/not-a-real-token", status=400, note="bad-token"),
+    # Everyone signed in: their notifications
+    Visit("person", "/notifications"),
+    Visit("provider_admin", "/notifications"),
     # Signed-in people see 403 pages for others' areas
     Visit("person", "/provider/teams/", status=403, note="forbidden"),
 ]
