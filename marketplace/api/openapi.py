@@ -1,4 +1,17 @@
-"""/api/v1/openapi.json, generated from the pydantic models each view declares."""
+"""/api/v1/openapi.json, generated from the pydantic models each view declares.
+
+A new endpoint declares itself under its route, with models from ``schemas.py``::
+
+    @bp.get("/things/<int:thing_id>")
+    @documented("get", "/things/{thing_id}", operation_id="thing", summary="One thing",
+                path_model=s.ThingPath, query_model=s.ThingQuery,
+                responses={200: ("The thing.", s.Thing), 404: ("No such thing.", s.Error)})
+    def thing(thing_id): ...
+
+and answers with ``validation.respond(s.Thing(...))`` (``mimetype=`` for other media
+types, given as a third item: ``200: ("...", s.Thing, "application/geo+json")``).
+tests/marketplace/test_api_contract.py then needs a case for each answer it lists.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +27,11 @@ from marketplace.api.schemas import Error
 
 F = TypeVar("F", bound=Callable[..., Any])
 REF = "#/components/schemas/{model}"
+JSON = "application/json"
+# An answer: (description, body model or None) or (description, model, media type).
+Answer = tuple[str, type[BaseModel] | None] | tuple[str, type[BaseModel], str]
 # Answers every operation may give besides its own (see marketplace/web.py).
-COMMON_RESPONSES: dict[int, tuple[str, type[BaseModel] | None]] = {
+COMMON_RESPONSES: dict[int, Answer] = {
     429: ("Too many requests: wait for Retry-After seconds.", Error),
     503: ("The database does not answer.", Error),
 }
@@ -29,7 +45,7 @@ class Operation:
     path: str
     operation_id: str
     summary: str
-    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    responses: dict[int, Answer]
     path_model: type[BaseModel] | None = None
     query_model: type[BaseModel] | None = None
     body_model: type[BaseModel] | None = None
@@ -52,8 +68,8 @@ def documented(method: Literal["get", "post"], path: str, **details: Any) -> Cal
 
 
 def _models(operation: Operation) -> list[tuple[type[BaseModel], str]]:
-    models = [(m, "serialization") for _, m in operation.responses.values() if m is not None]
-    models += [(m, "serialization") for _, m in COMMON_RESPONSES.values() if m is not None]
+    answers = [*operation.responses.values(), *COMMON_RESPONSES.values()]
+    models = [(answer[1], "serialization") for answer in answers if answer[1] is not None]
     if operation.body_model is not None:
         models.append((operation.body_model, "validation"))
     return models
@@ -86,10 +102,12 @@ def _parameters(model: type[BaseModel] | None, where: str) -> list[dict[str, Any
     return parameters
 
 
-def _response(description: str, ref: dict[str, Any] | None) -> dict[str, Any]:
-    if ref is None:
+def _response(answer: Answer, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    description, model, *media_type = answer
+    if model is None:
         return {"description": description}
-    return {"description": description, "content": {"application/json": {"schema": ref}}}
+    content = {(media_type or [JSON])[0]: {"schema": refs[(model, "serialization")]}}
+    return {"description": description, "content": content}
 
 
 @cache
@@ -107,10 +125,7 @@ def openapi_document() -> dict[str, Any]:
             "summary": op.summary,
             "operationId": op.operation_id,
             "responses": {
-                str(status): _response(
-                    description, None if model is None else refs[(model, "serialization")]
-                )
-                for status, (description, model) in sorted(responses.items())
+                str(status): _response(answer, refs) for status, answer in sorted(responses.items())
             },
             **op.extra,
         }
@@ -120,7 +135,7 @@ def openapi_document() -> dict[str, Any]:
         if op.body_model is not None:
             spec["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": refs[(op.body_model, "validation")]}},
+                "content": {JSON: {"schema": refs[(op.body_model, "validation")]}},
             }
         paths.setdefault(op.path, {})[op.method] = spec
     return {

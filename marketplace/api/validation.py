@@ -54,11 +54,9 @@ def parse_body(model: type[M]) -> M:
         raise invalid(error, model) from error
 
 
-def respond(body: BaseModel, status: int = 200) -> Response:
+def respond(body: BaseModel, status: int = 200, mimetype: str = "application/json") -> Response:
     """``body`` as JSON (its model is in the document, so the answer matches it)."""
-    return current_app.response_class(
-        body.model_dump_json(), status=status, mimetype="application/json"
-    )
+    return current_app.response_class(body.model_dump_json(), status=status, mimetype=mimetype)
 
 
 @cache
