@@ -1,0 +1,699 @@
+"""Handling Stripe's webhook events: a plain function over a small repository protocol.
+
+The marketplace's webhook view verifies the signature, stores the event id (so a repeat is
+skipped before it gets here) and calls `handle_stripe_event(event, repo, gateway)`. The
+handler is idempotent and order-independent on its own as well: events arrive twice and out
+of order, so
+
+- with a gateway, the object is re-fetched from Stripe and Stripe's current answer is
+  applied, not the payload's (which may be stale);
+- without one, the payload is applied only when it is newer than what we know
+  (`memberships.apply_snapshot`), paid beats failed, a succeeded payment stays succeeded,
+  and ledger entries are keyed by their Stripe object id so none is written twice.
+
+Unknown event types and events about objects we do not know are logged and acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import stripe
+
+from payments.gateway import BillingGateway, PaymentIntentSnapshot, RefundResult
+from payments.ledger import EntryKind, EntrySource, Ledger, LedgerEntry
+from payments.memberships import (
+    InvoiceStatus,
+    Membership,
+    MembershipInvoice,
+    MembershipStatus,
+    SubscriptionSnapshot,
+    apply_snapshot,
+    snapshot_from_stripe,
+)
+
+__all__ = [
+    "HANDLED_EVENT_TYPES",
+    "SIGNATURE_TOLERANCE_SECONDS",
+    "InvalidWebhook",
+    "BillingRepository",
+    "CardPayment",
+    "CardPaymentStatus",
+    "EventOutcome",
+    "InMemoryBillingRepository",
+    "MembershipDraft",
+    "apply_payment_intent",
+    "handle_stripe_event",
+    "record_refunds",
+    "verify_stripe_event",
+]
+
+log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
+
+HANDLED_EVENT_TYPES = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.expired",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "charge.refunded",
+    }
+)
+
+
+# Stripe's own default: a signed event older than five minutes is refused (replay attacks).
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class InvalidWebhook(ValueError):
+    """A request that is not a genuine, readable Stripe event (answer 400)."""
+
+
+def verify_stripe_event(
+    payload: bytes,
+    signature_header: str | None,
+    secret: str,
+    *,
+    tolerance: int = SIGNATURE_TOLERANCE_SECONDS,
+) -> dict[str, Any]:
+    """Check the `Stripe-Signature` header against the raw body, then parse the event.
+
+    Raises `InvalidWebhook` for a missing, wrong or stale signature or a body that is not a
+    Stripe event, and ValueError when no webhook secret is configured."""
+    if not secret:
+        raise ValueError("STRIPE_WEBHOOK_SECRET is not set, so no webhook can be trusted")
+    try:
+        stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
+        raise InvalidWebhook("The Stripe signature is missing or does not match") from error
+    try:
+        event = json.loads(payload)
+    except ValueError as error:
+        raise InvalidWebhook("The body is not JSON") from error
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("id"), str)
+        or not event["id"]
+        or not isinstance(event.get("type"), str)
+    ):
+        raise InvalidWebhook("The body is not a Stripe event")
+    return event
+
+
+class CardPaymentStatus(StrEnum):
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+
+
+@dataclass(frozen=True, slots=True)
+class CardPayment:
+    """Our record of one attempt to pay a provider invoice from a budget by card. The
+    ledger entry is written when Stripe says the payment succeeded, and only then."""
+
+    id: int
+    budget_id: int
+    amount_pence: int
+    requested_at: datetime  # UTC; the entry is dated on its London day
+    description: str
+    status: CardPaymentStatus = CardPaymentStatus.PENDING
+    stripe_payment_intent_id: str | None = None
+    invoice_id: int | None = None
+    invoice_reference: str | None = None
+    category: str | None = None
+    recorded_by_user_id: int | None = None
+    supporter_user_id: int | None = None
+    failure_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipDraft:
+    """A membership about to be recorded for a subscription Stripe told us about."""
+
+    plan_id: int
+    arrangement_id: int | None
+    started_by_user_id: int | None
+    stripe_subscription_id: str
+    stripe_customer_id: str | None
+
+
+class BillingRepository(Protocol):
+    """Our records the handler reads and writes (the marketplace implements it over its
+    models, inside one database transaction per event)."""
+
+    def membership_for_subscription(self, subscription_id: str) -> Membership | None: ...
+
+    def add_membership(self, draft: MembershipDraft) -> Membership:
+        """Record a new membership (status incomplete, not yet observed) and return it."""
+        ...
+
+    def save_membership(self, membership: Membership) -> None: ...
+
+    def membership_invoice(self, stripe_invoice_id: str) -> MembershipInvoice | None: ...
+
+    def membership_invoice_for_payment_intent(
+        self, payment_intent_id: str
+    ) -> MembershipInvoice | None: ...
+
+    def save_membership_invoice(self, invoice: MembershipInvoice) -> None: ...
+
+    def refunded_total(self, payment_intent_id: str) -> int:
+        """The most Stripe has said was refunded on this payment intent (0 if nothing)."""
+        ...
+
+    def note_refunded_total(self, payment_intent_id: str, amount_pence: int) -> None:
+        """Remember a refunded total, keeping the largest seen."""
+        ...
+
+    def card_payment(self, payment_id: int) -> CardPayment | None: ...
+
+    def card_payment_for_intent(self, payment_intent_id: str) -> CardPayment | None: ...
+
+    def save_card_payment(self, payment: CardPayment) -> None: ...
+
+    def ledger(self, budget_id: int) -> Ledger: ...
+
+    def append_ledger_entry(self, entry: LedgerEntry) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventOutcome:
+    """What the handler did with an event, for the log and the tests."""
+
+    event_type: str
+    handled: bool
+    action: str
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def handle_stripe_event(
+    event: Mapping[str, Any],
+    repo: BillingRepository,
+    gateway: BillingGateway | None = None,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+) -> EventOutcome:
+    """Apply one Stripe event (a parsed, signature-checked event dict) to our records."""
+    event_type = str(event.get("type", ""))
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    if not isinstance(obj, Mapping):
+        return _ignored(event_type, "the event has no object")
+    created = int(event.get("created") or 0)
+    handler = _Handler(repo, gateway, now)
+    match event_type:
+        case "checkout.session.completed":
+            action = handler.checkout_completed(obj, created)
+        case "checkout.session.expired":
+            # Nothing was recorded when the session was created, so nothing is left behind.
+            action = "checkout expired: no membership was started"
+        case (
+            "customer.subscription.created"
+            | "customer.subscription.updated"
+            | "customer.subscription.deleted"
+        ):
+            action = handler.subscription_changed(obj, created)
+        case "invoice.paid":
+            action = handler.invoice(obj, created, InvoiceStatus.PAID)
+        case "invoice.payment_failed":
+            action = handler.invoice(obj, created, InvoiceStatus.PAYMENT_FAILED)
+        case "payment_intent.succeeded" | "payment_intent.payment_failed":
+            action = handler.payment_intent(obj, created)
+        case "charge.refunded":
+            action = handler.charge_refunded(obj)
+        case _:
+            return _ignored(event_type, "not an event type we handle")
+    if action.startswith("ignored"):
+        return _ignored(event_type, action.removeprefix("ignored: "))
+    log.info("Stripe event %s %s: %s", event.get("id"), event_type, action)
+    return EventOutcome(event_type, True, action)
+
+
+def _ignored(event_type: str, why: str) -> EventOutcome:
+    log.info("Stripe event %s ignored: %s", event_type or "(no type)", why)
+    return EventOutcome(event_type, False, f"ignored: {why}")
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _id_of(value: object) -> str | None:
+    """An id from a field that holds either the id or the expanded object."""
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    return str(value) if value else None
+
+
+def _london_day(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+class _Handler:
+    def __init__(
+        self, repo: BillingRepository, gateway: BillingGateway | None, now: Callable[[], datetime]
+    ) -> None:
+        self.repo = repo
+        self.gateway = gateway
+        self.now = now
+
+    # --- memberships -----------------------------------------------------------------
+
+    def _subscription(
+        self, subscription_id: str, payload: Mapping[str, Any] | None, created: int
+    ) -> SubscriptionSnapshot | None:
+        """Stripe's current answer when we can ask, else the payload's (dated by the event)."""
+        if self.gateway is not None:
+            return self.gateway.fetch_subscription(subscription_id)
+        if payload is None:
+            return None
+        return snapshot_from_stripe(payload, created)
+
+    def _membership(
+        self, subscription_id: str, metadata: Mapping[str, Any], customer_id: str | None
+    ) -> Membership | None:
+        """Our membership for the subscription: found, or recorded from the metadata we
+        tagged it with. Details another event left out are filled in (never overwritten),
+        so whichever event arrives first, the membership ends up the same."""
+        arrangement_id = _int_or_none(metadata.get("coopcare_arrangement_id"))
+        started_by_user_id = _int_or_none(metadata.get("coopcare_started_by_user_id"))
+        membership = self.repo.membership_for_subscription(subscription_id)
+        if membership is None:
+            plan_id = _int_or_none(metadata.get("coopcare_plan_id"))
+            if plan_id is None:
+                return None
+            return self.repo.add_membership(
+                MembershipDraft(
+                    plan_id=plan_id,
+                    arrangement_id=arrangement_id,
+                    started_by_user_id=started_by_user_id,
+                    stripe_subscription_id=subscription_id,
+                    stripe_customer_id=customer_id,
+                )
+            )
+        filled = replace(
+            membership,
+            arrangement_id=membership.arrangement_id
+            if membership.arrangement_id is not None
+            else arrangement_id,
+            started_by_user_id=membership.started_by_user_id
+            if membership.started_by_user_id is not None
+            else started_by_user_id,
+            stripe_customer_id=membership.stripe_customer_id or customer_id,
+        )
+        if filled != membership:
+            self.repo.save_membership(filled)
+        return filled
+
+    def _apply(self, membership: Membership, snapshot: SubscriptionSnapshot) -> str:
+        change = apply_snapshot(membership, snapshot)
+        if change.changed:
+            self.repo.save_membership(change.membership)
+        if not change.expected:
+            log.warning(
+                "Membership %s moved %s, which Stripe does not usually do",
+                membership.id,
+                change.reason,
+            )
+        return f"membership {membership.id}: {change.reason}"
+
+    def checkout_completed(self, session: Mapping[str, Any], created: int) -> str:
+        if session.get("object") != "checkout.session":
+            return "ignored: not a checkout session"
+        subscription_id = _id_of(session.get("subscription"))
+        if session.get("mode") != "subscription" or subscription_id is None:
+            return "ignored: not a subscription checkout"
+        metadata = session.get("metadata") or {}
+        existed = self.repo.membership_for_subscription(subscription_id) is not None
+        snapshot = self._subscription(subscription_id, None, created)
+        if snapshot is None:
+            # No gateway: record the membership now; its status follows from the
+            # subscription's own events.
+            membership = self._membership(
+                subscription_id, metadata, _id_of(session.get("customer"))
+            )
+            if membership is None:
+                return "ignored: the session names no plan of ours"
+            if existed:
+                return f"membership {membership.id} already recorded"
+            return f"membership {membership.id} recorded from checkout"
+        found = self._membership(
+            subscription_id, {**snapshot.metadata, **metadata}, snapshot.customer_id
+        )
+        if found is None:
+            return "ignored: the subscription names no plan of ours"
+        return self._apply(found, snapshot)
+
+    def subscription_changed(self, payload: Mapping[str, Any], created: int) -> str:
+        if payload.get("object") != "subscription" or not payload.get("id"):
+            return "ignored: not a subscription"
+        try:
+            snapshot = self._subscription(str(payload["id"]), payload, created)
+        except ValueError as error:
+            return f"ignored: {error}"
+        assert snapshot is not None  # there is a payload
+        membership = self._membership(
+            snapshot.subscription_id, snapshot.metadata, snapshot.customer_id
+        )
+        if membership is None:
+            return "ignored: a subscription that is not one of our memberships"
+        return self._apply(membership, snapshot)
+
+    def invoice(self, invoice: Mapping[str, Any], created: int, status: InvoiceStatus) -> str:
+        if invoice.get("object") != "invoice" or not invoice.get("id"):
+            return "ignored: not an invoice"
+        subscription_id = _invoice_subscription(invoice)
+        if subscription_id is None:
+            return "ignored: not a subscription invoice"
+        membership = self.repo.membership_for_subscription(subscription_id)
+        if membership is None:
+            return "ignored: an invoice for a subscription that is not ours"
+        lines = (invoice.get("lines") or {}).get("data") or []
+        period = (lines[0].get("period") or {}) if lines else {}
+        observed = MembershipInvoice(
+            stripe_invoice_id=str(invoice["id"]),
+            membership_id=membership.id,
+            status=status,
+            amount_due_pence=int(invoice.get("amount_due") or 0),
+            amount_paid_pence=int(invoice.get("amount_paid") or 0),
+            amount_refunded_pence=0,
+            payment_intent_id=_invoice_payment_intent(invoice),
+            period_start=_int_or_none(period.get("start")),
+            period_end=_int_or_none(period.get("end")),
+            observed_at=created,
+        )
+        if observed.payment_intent_id is not None:
+            noted = self.repo.refunded_total(observed.payment_intent_id)
+            observed = replace(observed, amount_refunded_pence=noted)
+        known = self.repo.membership_invoice(observed.stripe_invoice_id)
+        merged = known.merged(observed) if known else observed
+        if merged != known:
+            self.repo.save_membership_invoice(merged)
+        action = f"invoice {observed.stripe_invoice_id} {merged.status.value}"
+        if self.gateway is not None:
+            # Paying or failing an invoice moves the subscription: ask Stripe where it is.
+            action += "; " + self._apply(
+                membership, self.gateway.fetch_subscription(subscription_id)
+            )
+        return action
+
+    # --- card payments from budgets --------------------------------------------------
+
+    def _card_payment(
+        self,
+        intent: Mapping[str, Any] | PaymentIntentSnapshot,
+    ) -> CardPayment | None:
+        if isinstance(intent, PaymentIntentSnapshot):
+            intent_id, metadata = intent.intent_id, intent.metadata
+        else:
+            intent_id, metadata = str(intent.get("id")), intent.get("metadata") or {}
+        payment = self.repo.card_payment_for_intent(intent_id)
+        if payment is None:
+            payment_id = _int_or_none(metadata.get("coopcare_card_payment_id"))
+            payment = self.repo.card_payment(payment_id) if payment_id is not None else None
+        return payment
+
+    def payment_intent(self, payload: Mapping[str, Any], created: int) -> str:
+        if payload.get("object") != "payment_intent" or not payload.get("id"):
+            return "ignored: not a payment intent"
+        payment = self._card_payment(payload)
+        if payment is None:
+            return "ignored: not a budget payment of ours"
+        if self.gateway is not None:
+            snapshot = self.gateway.fetch_payment_intent(str(payload["id"]))
+        else:
+            snapshot = PaymentIntentSnapshot.from_stripe(payload, created)
+        return apply_payment_intent(payment, snapshot, self.repo, now=self.now)
+
+    def charge_refunded(self, charge: Mapping[str, Any]) -> str:
+        if charge.get("object") != "charge" or not charge.get("id"):
+            return "ignored: not a charge"
+        intent_id = _id_of(charge.get("payment_intent"))
+        if intent_id is None:
+            return "ignored: a charge without a payment intent"
+        refunded = int(charge.get("amount_refunded") or 0)
+        invoice = self.repo.membership_invoice_for_payment_intent(intent_id)
+        if invoice is not None:
+            self.repo.note_refunded_total(intent_id, refunded)
+            if refunded > invoice.amount_refunded_pence:
+                self.repo.save_membership_invoice(replace(invoice, amount_refunded_pence=refunded))
+            return f"invoice {invoice.stripe_invoice_id} refunded {refunded}p in all"
+        payment = self._card_payment({"id": intent_id, "metadata": charge.get("metadata") or {}})
+        if payment is None and self.gateway is not None:
+            # The charge does not carry our metadata; its payment intent does.
+            payment = self._card_payment(self.gateway.fetch_payment_intent(intent_id))
+        if payment is None:
+            # Perhaps a membership invoice whose own event has not arrived yet: keep the
+            # total, which the invoice picks up when it is recorded.
+            self.repo.note_refunded_total(intent_id, refunded)
+            log.warning("Refund of payment intent %s, which we cannot trace yet", intent_id)
+            return f"refund of an unknown payment {intent_id} noted ({refunded}p in all)"
+        if payment.status is not CardPaymentStatus.SUCCEEDED:
+            # A refunded charge was paid: record the payment first, so that the ledger
+            # reads payment-then-refund whichever event arrived first.
+            paid = PaymentIntentSnapshot(
+                intent_id=intent_id,
+                status="succeeded",
+                amount_pence=int(charge.get("amount") or payment.amount_pence),
+                observed_at=int(charge.get("created") or 0),
+                charge_id=str(charge["id"]),
+            )
+            apply_payment_intent(payment, paid, self.repo, now=self.now)
+            payment = self.repo.card_payment(payment.id) or payment
+        refunds = _refunds_in(charge)
+        if refunds is None:
+            if self.gateway is None:
+                return "ignored: the event does not list the refunds and Stripe cannot be asked"
+            refunds = self.gateway.list_refunds(intent_id)
+        written = record_refunds(payment, refunds, self.repo, now=self.now)
+        return f"card payment {payment.id}: {written} refund entries written"
+
+
+def _invoice_subscription(invoice: Mapping[str, Any]) -> str | None:
+    found = _id_of(invoice.get("subscription"))
+    if found is None:
+        # API versions from 2025-03-31 moved it under `parent`.
+        details = (invoice.get("parent") or {}).get("subscription_details") or {}
+        found = _id_of(details.get("subscription"))
+    return found
+
+
+def _invoice_payment_intent(invoice: Mapping[str, Any]) -> str | None:
+    found = _id_of(invoice.get("payment_intent"))
+    if found is None:
+        # API versions from 2025-03-31 list payments instead.
+        for item in (invoice.get("payments") or {}).get("data") or []:
+            found = _id_of((item.get("payment") or {}).get("payment_intent"))
+            if found:
+                break
+    return found
+
+
+def _refunds_in(charge: Mapping[str, Any]) -> list[RefundResult] | None:
+    listing = charge.get("refunds")
+    if not isinstance(listing, Mapping) or listing.get("has_more"):
+        return None
+    return [RefundResult.from_stripe(r) for r in listing.get("data") or []]
+
+
+def apply_payment_intent(
+    payment: CardPayment,
+    snapshot: PaymentIntentSnapshot,
+    repo: BillingRepository,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+) -> str:
+    """Bring a card payment in line with what Stripe said about its intent; on success,
+    write its ledger entry (once). Used for Stripe's answer and for webhooks alike."""
+    if payment.status is CardPaymentStatus.SUCCEEDED:
+        return f"card payment {payment.id} already succeeded"
+    match snapshot.status:
+        case "succeeded":
+            ledger = repo.ledger(payment.budget_id)
+            if ledger.entry_for_stripe_object(snapshot.intent_id) is None:
+                entry = ledger.post(
+                    EntryKind.PAYMENT,
+                    -payment.amount_pence,
+                    _london_day(payment.requested_at),
+                    payment.description,
+                    category=payment.category,
+                    source=EntrySource(
+                        invoice_id=payment.invoice_id,
+                        invoice_reference=payment.invoice_reference,
+                        stripe_object_id=snapshot.intent_id,
+                        recorded_by_user_id=payment.recorded_by_user_id,
+                        supporter_user_id=payment.supporter_user_id,
+                    ),
+                    recorded_at=now(),
+                )
+                repo.append_ledger_entry(entry)
+            new_status = CardPaymentStatus.SUCCEEDED
+        case "requires_action":
+            new_status = CardPaymentStatus.REQUIRES_ACTION
+        case "requires_payment_method" | "canceled":
+            new_status = CardPaymentStatus.FAILED
+        case _:
+            return f"card payment {payment.id} still {snapshot.status}"
+    updated = replace(
+        payment,
+        status=new_status,
+        stripe_payment_intent_id=snapshot.intent_id,
+        failure_message=snapshot.failure_message
+        if new_status is CardPaymentStatus.FAILED
+        else None,
+    )
+    if updated != payment:
+        repo.save_card_payment(updated)
+    return f"card payment {payment.id} {new_status.value}"
+
+
+def record_refunds(
+    payment: CardPayment,
+    refunds: Iterable[RefundResult],
+    repo: BillingRepository,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+) -> int:
+    """Write a ledger refund entry for each succeeded refund not yet in the ledger;
+    return how many were written."""
+    ledger = repo.ledger(payment.budget_id)
+    written = 0
+    for refund in sorted(refunds, key=lambda r: (r.created, r.refund_id)):
+        if refund.status != "succeeded" or refund.amount_pence <= 0:
+            continue
+        if ledger.entry_for_stripe_object(refund.refund_id) is not None:
+            continue
+        entry = ledger.post(
+            EntryKind.REFUND,
+            refund.amount_pence,
+            _london_day(datetime.fromtimestamp(refund.created, UTC)),
+            f"Refund: {payment.description}",
+            category=payment.category,
+            source=EntrySource(
+                invoice_id=payment.invoice_id,
+                invoice_reference=payment.invoice_reference,
+                stripe_object_id=refund.refund_id,
+            ),
+            recorded_at=now(),
+        )
+        repo.append_ledger_entry(entry)
+        written += 1
+    return written
+
+
+class InMemoryBillingRepository:
+    """`BillingRepository` in dicts, for tests."""
+
+    def __init__(self, card_payments: Sequence[CardPayment] = ()) -> None:
+        self.memberships: dict[int, Membership] = {}
+        self.invoices: dict[str, MembershipInvoice] = {}
+        self.card_payments: dict[int, CardPayment] = {p.id: p for p in card_payments}
+        self.entries: dict[int, list[LedgerEntry]] = {}
+        self.refunded_totals: dict[str, int] = {}
+
+    def membership_for_subscription(self, subscription_id: str) -> Membership | None:
+        return next(
+            (m for m in self.memberships.values() if m.stripe_subscription_id == subscription_id),
+            None,
+        )
+
+    def add_membership(self, draft: MembershipDraft) -> Membership:
+        membership = Membership(
+            id=len(self.memberships) + 1,
+            plan_id=draft.plan_id,
+            arrangement_id=draft.arrangement_id,
+            started_by_user_id=draft.started_by_user_id,
+            stripe_subscription_id=draft.stripe_subscription_id,
+            stripe_customer_id=draft.stripe_customer_id,
+            status=MembershipStatus.INCOMPLETE,
+            status_observed_at=None,
+        )
+        self.memberships[membership.id] = membership
+        return membership
+
+    def save_membership(self, membership: Membership) -> None:
+        if membership.id not in self.memberships:
+            raise KeyError(f"No membership {membership.id}")
+        self.memberships[membership.id] = membership
+
+    def membership_invoice(self, stripe_invoice_id: str) -> MembershipInvoice | None:
+        return self.invoices.get(stripe_invoice_id)
+
+    def membership_invoice_for_payment_intent(
+        self, payment_intent_id: str
+    ) -> MembershipInvoice | None:
+        return next(
+            (i for i in self.invoices.values() if i.payment_intent_id == payment_intent_id),
+            None,
+        )
+
+    def save_membership_invoice(self, invoice: MembershipInvoice) -> None:
+        self.invoices[invoice.stripe_invoice_id] = invoice
+
+    def refunded_total(self, payment_intent_id: str) -> int:
+        return self.refunded_totals.get(payment_intent_id, 0)
+
+    def note_refunded_total(self, payment_intent_id: str, amount_pence: int) -> None:
+        if amount_pence > self.refunded_totals.get(payment_intent_id, 0):
+            self.refunded_totals[payment_intent_id] = amount_pence
+
+    def card_payment(self, payment_id: int) -> CardPayment | None:
+        return self.card_payments.get(payment_id)
+
+    def card_payment_for_intent(self, payment_intent_id: str) -> CardPayment | None:
+        return next(
+            (
+                p
+                for p in self.card_payments.values()
+                if p.stripe_payment_intent_id == payment_intent_id
+            ),
+            None,
+        )
+
+    def save_card_payment(self, payment: CardPayment) -> None:
+        self.card_payments[payment.id] = payment
+
+    def ledger(self, budget_id: int) -> Ledger:
+        return Ledger(budget_id, self.entries.get(budget_id, ()))
+
+    def append_ledger_entry(self, entry: LedgerEntry) -> None:
+        stored = self.entries.setdefault(entry.budget_id, [])
+        if entry.sequence != len(stored) + 1:
+            raise ValueError(f"Entry {entry.sequence} of budget {entry.budget_id} is taken")
+        stored.append(entry)
+
+    def state(self) -> tuple[object, ...]:
+        """Everything, in a comparable form (for replay tests). Memberships are named by
+        their subscription, since the ids we hand out follow the order events arrived."""
+        subscription_of = {m.id: m.stripe_subscription_id for m in self.memberships.values()}
+        return (
+            sorted((m.stripe_subscription_id, replace(m, id=0)) for m in self.memberships.values()),
+            sorted(
+                (k, subscription_of[i.membership_id], replace(i, membership_id=0))
+                for k, i in self.invoices.items()
+            ),
+            sorted(self.card_payments.items()),
+            sorted((k, tuple(v)) for k, v in self.entries.items()),
+            sorted(self.refunded_totals.items()),
+        )
