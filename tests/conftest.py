@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import factories
 import pytest
@@ -18,6 +19,13 @@ from marketplace.config import TestConfig
 from marketplace.extensions import db
 
 PURE_TEST_DIRS = {"matching", "payments", "e2e"}
+TESTS_ROOT = Path(__file__).resolve().parent
+
+
+def is_pure_test(path: Path) -> bool:
+    """Is the test under tests/matching, tests/payments or tests/e2e? Only the part of the
+    path below tests/ counts: a checkout in a folder named `payments` is not one."""
+    return bool(PURE_TEST_DIRS.intersection(path.resolve().relative_to(TESTS_ROOT).parts[:1]))
 
 
 def reset_database(url: str) -> None:
@@ -68,9 +76,7 @@ def app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture(autouse=True)
 def db_session(request: pytest.FixtureRequest) -> Iterator[sa.orm.scoped_session | None]:
     """Each test runs inside a transaction that is rolled back at the end."""
-    if PURE_TEST_DIRS.intersection(request.path.parts) or request.node.get_closest_marker(
-        "own_database"
-    ):
+    if is_pure_test(request.path) or request.node.get_closest_marker("own_database"):
         # The pure cores and the browser tests (which use a live server) need no session.
         yield None
         return

@@ -5,6 +5,7 @@ the same tests run against Stripe's own test mode instead (see README, Payments)
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -85,3 +86,11 @@ def stripe_client(request: pytest.FixtureRequest) -> stripe.StripeClient:
 @pytest.fixture
 def gateway(stripe_client: stripe.StripeClient) -> StripeGateway:
     return StripeGateway(stripe_client, localstripe=not REAL_STRIPE)
+
+
+@pytest.fixture(autouse=True)
+def payments_logging_enabled() -> None:
+    """Migration tests run Alembic's logging.config.fileConfig, which disables every logger
+    that already exists; the payments tests read what the handler logs."""
+    for name in ("payments", "payments.webhooks"):
+        logging.getLogger(name).disabled = False
