@@ -1,11 +1,13 @@
 """The matching index, built from the database and cached per worker process.
 
 Every listed carer (active, with an approved provider, placed on the map) becomes a
-``matching.Candidate``. Building is one core SELECT of the needed columns (no ORM
-objects), so 100k carers build in a couple of seconds. The built catalog is cached
-per application (that is, per worker process) and rebuilt when the catalog version
-in the database changes, so every gunicorn worker serves the same data. The version
-is checked at most once per request (a single-row SELECT).
+``matching.Candidate`` placed at the carer's *public point* (the centroid of their
+postcode sector, see ``marketplace.geo.public_point``), never at their home.
+Building is one core SELECT of the needed columns (no ORM objects), so 100k carers
+build in a couple of seconds. The built catalog is cached per application (that is,
+per worker process) and rebuilt when the catalog version in the database changes, so
+every gunicorn worker serves the same data. The version is checked at most once per
+request (a single-row SELECT).
 """
 
 from __future__ import annotations
@@ -132,8 +134,10 @@ def _build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
             c.ref,
             c.display_name,
             c.district,
-            c.lat,
-            c.lon,
+            # The public point, never the home: every hard filter, score and distance
+            # the index gives is then about the postcode sector, not the address.
+            c.public_lat,
+            c.public_lon,
             c.travel_radius_km,
             c.gender,
             c.hourly_rate_pence,

@@ -40,6 +40,7 @@ from marketplace.models.providers import (
     MEMBER_KINDS,
     TEAM_MAX_MEMBERS,
     TEAM_ROLES,
+    public_coordinates,
 )
 from marketplace.search.services import describe_unknown, unknown_terms
 
@@ -121,7 +122,8 @@ CARER_DEFAULTS: dict[str, Any] = {
     "care_certificate": False,
     "right_to_work_checked": False,
 }
-PLACE_COLUMNS = ("postcode", "district", "lat", "lon")
+# The private place and the public point (these writes are Core, so they set both).
+PLACE_COLUMNS = ("postcode", "district", "lat", "lon", "public_lat", "public_lon")
 
 
 class CatalogImportError(Exception):
@@ -271,7 +273,8 @@ class _Row:
         return found
 
     def place(self, name: str = "postcode") -> dict[str, Any] | None:
-        """postcode -> stored postcode (full only), district (outcode), lat, lon, council."""
+        """postcode -> stored postcode (full only), district (outcode), lat, lon, the
+        public point and the council."""
         value = self.raw.get(name)
         if value is None:
             return None
@@ -283,11 +286,15 @@ class _Row:
         except geo.GeoError as error:
             self.fail(f"{name}: {error}")
             return None
+        postcode = None if where.is_outcode else where.postcode
+        public_lat, public_lon = public_coordinates(postcode, where.outcode, where.lat)
         return {
-            "postcode": None if where.is_outcode else where.postcode,
+            "postcode": postcode,
             "district": where.outcode,
             "lat": where.lat,
             "lon": where.lon,
+            "public_lat": public_lat,
+            "public_lon": public_lon,
             "care_council_code": where.care_council_code,
         }
 
@@ -341,7 +348,7 @@ def _check_provider(row: _Row) -> dict[str, Any]:
     values = _present(row, values)
     if "postcode" in row.raw:
         place = row.place()
-        values.update(place or {"postcode": None, "district": None, "lat": None, "lon": None})
+        values.update(place or dict.fromkeys(PLACE_COLUMNS))
     values["ref"] = row.ref
     return values
 

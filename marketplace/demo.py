@@ -424,6 +424,7 @@ def _scale_rows(rng: random.Random, count: int, provider_ids: list[int]) -> Iter
     for n in range(count):
         outcode, lat, lon = rng.choice(districts)
         jlat, jlon = _jitter(rng, lat, lon, 2.0)
+        public = geo.public_point(outcode)  # Core insert: no ORM hook sets it
         row = _carer_profile(rng, "")
         row.update(
             ref=f"scale-{n}",
@@ -432,6 +433,8 @@ def _scale_rows(rng: random.Random, count: int, provider_ids: list[int]) -> Iter
             district=outcode,
             lat=jlat,
             lon=jlon,
+            public_lat=public.lat,
+            public_lon=public.lon,
             bio="",
             active=True,
             insurance_expires_on=None,

@@ -1013,7 +1013,11 @@ def _main(argv: list[str]) -> int:
     """``python -m marketplace.geo build`` | ``python -m marketplace.geo LS6 1AA ...``"""
     if argv[:1] == ["build"]:
         g = default_geocoder().load()
-        print(f"cache: {g.build_dir} (built in {g.build_seconds:.1f}s, rows={g.rows:,})")
+        sectors = g._sector_table()["sector_keys"].size
+        print(
+            f"cache: {g.build_dir} (built in {g.build_seconds:.1f}s, rows={g.rows:,}, "
+            f"sectors={sectors:,} in {g.sector_seconds:.2f}s)"
+        )
         return 0
     status = 0
     for q in argv or ["LS6 1AA"]:

@@ -16,6 +16,7 @@ from marketplace.extensions import db, login_manager
 from marketplace.models import User
 from marketplace.money import format_pence
 from marketplace.workflow import MoveError
+from matching.wording import km as distance_text
 
 # C0 control characters except tab, line feed and carriage return (which forms send).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -85,6 +86,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["london_time"] = london_time
     app.jinja_env.filters["money"] = format_pence
+    app.jinja_env.filters["distance"] = distance_text
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 _DAYS = {
@@ -16,11 +17,25 @@ _DAYS = {
 _PARTS = {"am": "morning", "pm": "afternoon", "eve": "evening", "night": "night"}
 
 
+#: Every distance to a carer that anyone outside an arrangement sees is rounded to this.
+DISTANCE_STEP_KM = 0.5
+
+
+def rounded_km(distance: float) -> float:
+    """A distance as it may be shown: to the nearest 0.5 km (a half step rounds up).
+
+    Finer numbers would help someone work out where a carer lives from a few searches.
+    """
+    return math.floor(distance / DISTANCE_STEP_KM + 0.5) * DISTANCE_STEP_KM
+
+
 def km(distance: float) -> str:
-    """A distance for people: "3.2 km" under 10 km, "14 km" above."""
-    if distance < 10:
-        return f"{distance:.1f} km"
-    return f"{distance:.0f} km"
+    """A distance for people, rounded as :func:`rounded_km`: "under 1 km", "1.5 km",
+    "14 km". The only wording for a distance to someone (radii use :func:`radius`)."""
+    shown = rounded_km(distance)
+    if shown < 1:
+        return "under 1 km"
+    return f"{shown:g} km"
 
 
 def radius(distance: float) -> str:

@@ -95,8 +95,32 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite cannot add a constraint to a table, so batch migrations rebuild it
+        # (copy, drop the old table, rename). With foreign keys on, dropping the old
+        # table would cascade and delete every row that refers to it (carers of a
+        # rebuilt providers table, team places of a rebuilt carers table). So foreign
+        # keys are off while migrating, as Alembic's batch-mode docs advise, and
+        # checked before they are turned back on. The PRAGMAs only work outside a
+        # transaction, so they go straight to the driver (which is in autocommit mode).
+        driver = connection.connection.driver_connection
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite and driver.in_transaction:
+                # A failed migration left a transaction open, where the PRAGMA would do
+                # nothing: drop this connection, so the pool makes a fresh one (foreign
+                # keys on).
+                connection.invalidate()
+            elif sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

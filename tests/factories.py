@@ -86,6 +86,8 @@ class Factories:
             members=["workers"],
             principles="Owned by our workers.",
         )
+        if "district" in kw and "postcode" not in kw:
+            defaults["postcode"] = None  # placed by another district: not LS6 1AA
         defaults.update(kw)
         provider = Provider(
             qa_status=qa_status,

@@ -84,7 +84,7 @@ def match():
                     provider=s.ProviderRef(id=r.card.provider_id, name=r.card.provider_name),
                     team_id=r.card.team_id,
                     district=r.card.district,
-                    distance_km=round(r.distance_km, 2),
+                    distance_km=r.distance_km,  # public point, nearest 0.5 km
                     score=round(r.score, 4),
                     signals=r.signals,
                 )

@@ -41,22 +41,21 @@ def provider_summary(provider: Any, distance_km: float | None = None) -> dict[st
         "cqc": s.CQC(location_id=provider.cqc_location_id, rating=provider.cqc_rating),
         "quality_assured_since": provider.approved_at.date() if provider.approved_at else None,
         "hourly_rate_pence": provider.hourly_rate_pence,
-        "distance_km": None if distance_km is None else round(distance_km, 2),
+        "distance_km": services.shown_distance_km(distance_km),
         "url": url_for("search.provider", provider_id=provider.id, _external=True),
     }
 
 
 def carer_summary(carer: Any, place: geo.PostcodeLocation | None) -> s.CarerSummary:
-    """The only carer fields the API shows: never a full postcode."""
-    distance = None
-    if place is not None and carer.lat is not None and carer.lon is not None:
-        distance = round(geo.distance_km(place.point, (carer.lat, carer.lon)), 2)
+    """The only carer fields the API shows: never a full postcode, and a distance from
+    the carer's public point rounded to the nearest 0.5 km."""
+    distance = None if place is None else services.public_distance_km(place, carer)
     return s.CarerSummary(
         carer_id=carer.id,
         ref=carer.ref,
         display_name=carer.display_name,
         district=carer.district,
-        distance_km=distance,
+        distance_km=services.shown_distance_km(distance),
     )
 
 
@@ -132,9 +131,7 @@ def provider_detail(provider_id: int):
     if provider is None:
         raise APIError(404, "not_found", "No quality-assured provider has that id.")
     place = place_from(query.postcode)
-    distance = None
-    if place is not None and provider.lat is not None and provider.lon is not None:
-        distance = geo.distance_km(place.point, (provider.lat, provider.lon))
+    distance = None if place is None else services.public_distance_km(place, provider)
     return respond(
         s.ProviderDetail(
             **provider_summary(provider, distance),

@@ -233,7 +233,11 @@ class ProviderSummary(Response):
     cqc: CQC
     quality_assured_since: date | None
     hourly_rate_pence: int | None = Field(description="Integer pence")
-    distance_km: float | None
+    distance_km: float | None = Field(
+        multiple_of=0.5,
+        description="From the base's public point (the centre of its postcode sector, or "
+        "district), to the nearest 0.5 km; never from the base itself",
+    )
     url: str
 
 
@@ -252,7 +256,11 @@ class CarerSummary(Response):
     ref: str | None
     display_name: str
     district: str | None
-    distance_km: float | None
+    distance_km: float | None = Field(
+        multiple_of=0.5,
+        description="From the carer's public point (the centre of their postcode sector, "
+        "or district), to the nearest 0.5 km; never from their home",
+    )
 
 
 class Contact(Response):
@@ -323,7 +331,11 @@ class MatchResult(Response):
     provider: ProviderRef
     team_id: int | None
     district: str | None
-    distance_km: float
+    distance_km: float = Field(
+        multiple_of=0.5,
+        description="From the carer's public point (the centre of their postcode sector, "
+        "or district), to the nearest 0.5 km; never from their home",
+    )
     score: float
     signals: dict[str, SignalScore] = Field(description="Each signal's score and why, by name")
 

@@ -67,7 +67,8 @@ class AboutForm(FlaskForm):
         "Home postcode",
         description="We use it only to work out distances. It is private: people see only "
                     "the postcode district (the first half, for example LS6), never the full "
-                    "postcode.",
+                    "postcode, and distances are measured from the middle of your "
+                    "neighbourhood, not from your home, to the nearest half kilometre.",
     )
     bio = TextAreaField(
         "About you",
@@ -228,7 +229,9 @@ class AddCarerForm(FlaskForm):
     )
     postcode = StringField(
         "Carer's home postcode",
-        description="Private: people see only the postcode district, like LS6.",
+        description="Private: people see only the postcode district, like LS6, and "
+                    "distances measured from the middle of the neighbourhood, not from the "
+                    "carer's home.",
         validators=[DataRequired("Enter the carer's home postcode, like LS6 1AA")],
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from marketplace import geo
 from marketplace.choices import (
     CQCRating,
     DBSLevel,
@@ -39,6 +40,44 @@ CQC_LOCATION_ID = re.compile(r"^1-\d{9,11}$")
 COMPANIES_HOUSE_NUMBER = re.compile(r"^(\d{8}|[A-Z]{2}\d{6})$")
 # FCA Mutuals Public Register: a number, optionally followed by R (e.g. 31234R, IP12345R).
 FCA_MUTUALS_NUMBER = re.compile(r"^(IP)?\d{1,6}R?$")
+
+
+# A row placed on the map has a public point too, and only then (see place_publicly).
+PUBLIC_POINT_CHECK = (
+    "(lat IS NULL AND public_lat IS NULL AND public_lon IS NULL) OR "
+    "(lat IS NOT NULL AND public_lat IS NOT NULL AND public_lon IS NOT NULL)"
+)
+
+
+def public_coordinates(
+    postcode: str | None, district: str | None, lat: float | None
+) -> tuple[float | None, float | None]:
+    """The public point for a home or base: ``geo.public_point`` of the full postcode,
+    else of the district; ``(None, None)`` when the row is not on the map (``lat`` is
+    None). Raises ValueError for a placed row with neither a known postcode nor a known
+    district: it could only be shown at its own point, which nothing public may use."""
+    if lat is None:
+        return (None, None)
+    for where in (postcode, district):
+        if where:
+            try:
+                point = geo.public_point(where)
+            except geo.GeoError:
+                continue
+            return (point.lat, point.lon)
+    raise ValueError(
+        "A place on the map needs a postcode or postcode district we know, "
+        "so that it can be shown publicly by its postcode sector"
+    )
+
+
+def place_publicly(target: Provider | Carer) -> None:
+    """Keep ``public_lat`` / ``public_lon`` in step with the private place. Runs before
+    every ORM insert and update of a provider or carer (see the listeners below), so no
+    save path can forget it; bulk (Core) writes set the columns themselves."""
+    target.public_lat, target.public_lon = public_coordinates(
+        target.postcode, target.district, target.lat
+    )
 
 
 def _check_format(pattern: re.Pattern[str], value: str | None, what: str) -> str | None:
@@ -78,6 +117,7 @@ class Provider(TimestampMixin, Base):
         sa.CheckConstraint(
             "qa_status <> 'approved' OR approved_at IS NOT NULL", name="approved_at"
         ),
+        sa.CheckConstraint(PUBLIC_POINT_CHECK, name="public_point"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,11 +133,17 @@ class Provider(TimestampMixin, Base):
     principles: Mapped[str] = mapped_column(sa.Text, default="")
     members: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     description: Mapped[str] = mapped_column(sa.Text, default="")
-    # Base of operations: public as a district; the full postcode is an office address.
+    # Base of operations: public as a district; the full postcode is an office address
+    # (or, for a self-employed PA, their home). lat/lon are the postcode's own point and
+    # are never shown or used for anything public: public_lat/public_lon are.
     postcode: Mapped[str | None] = mapped_column(sa.String(8))
     district: Mapped[str | None] = mapped_column(sa.String(4), index=True)
     lat: Mapped[float | None]
     lon: Mapped[float | None]
+    # The public point: the centroid of the postcode sector (or district); set by
+    # place_publicly() on every save.
+    public_lat: Mapped[float | None]
+    public_lon: Mapped[float | None]
     care_council_code: Mapped[str | None] = mapped_column(sa.String(9), index=True)
     service_radius_km: Mapped[float | None]
     service_districts: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -222,6 +268,7 @@ class Carer(TimestampMixin, Base):
         sa.CheckConstraint("dbs_level IS NULL OR " + in_list("dbs_level", DBS_LEVELS), name="dbs"),
         sa.CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),
         sa.CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon_range"),
+        sa.CheckConstraint(PUBLIC_POINT_CHECK, name="public_point"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -233,11 +280,16 @@ class Carer(TimestampMixin, Base):
         sa.ForeignKey("providers.id", ondelete="CASCADE"), index=True
     )
     display_name: Mapped[str] = mapped_column(sa.String(80))
-    # Private: used only to place the carer; the public sees the district.
+    # Private: the home. postcode, lat and lon are never shown or used for anything
+    # public (not even a distance); the public sees the district, and every public
+    # distance is measured from public_lat/public_lon, the centroid of the postcode
+    # sector (or district), set by place_publicly() on every save.
     postcode: Mapped[str | None] = mapped_column(sa.String(8))
     district: Mapped[str | None] = mapped_column(sa.String(4), index=True)
     lat: Mapped[float | None]
     lon: Mapped[float | None]
+    public_lat: Mapped[float | None]
+    public_lon: Mapped[float | None]
     bio: Mapped[str] = mapped_column(sa.Text, default="")
     skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     interests: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -265,3 +317,11 @@ class Carer(TimestampMixin, Base):
     def is_listed(self) -> bool:
         """Public and matchable: active, with an approved provider."""
         return self.active and self.provider is not None and self.provider.is_approved
+
+
+@sa.event.listens_for(Provider, "before_insert")
+@sa.event.listens_for(Provider, "before_update")
+@sa.event.listens_for(Carer, "before_insert")
+@sa.event.listens_for(Carer, "before_update")
+def _place_publicly_before_saving(_mapper: Any, _connection: Any, target: Any) -> None:
+    place_publicly(target)

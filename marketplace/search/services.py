@@ -1,7 +1,10 @@
 """The public directory: who covers a place, ranked carers, and public profiles.
 
 Only approved providers and their active carers are ever returned. Carers are shown
-by postcode district (outcode), never by full postcode. No ``request`` in here.
+by postcode district (outcode), never by full postcode. Every distance is measured from
+a *public point* (the centroid of the postcode sector, ``geo.public_point``) and rounded
+to the nearest 0.5 km (``matching.wording.rounded_km``), so no answer narrows a home
+down below its postcode sector. No ``request`` in here.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from marketplace.models.providers import (
 from marketplace.vocabulary import label as vocabulary_label
 from matching import Seeker, rank
 from matching.vocabulary import DEFAULT_VOCABULARY, suggest
-from matching.wording import km
+from matching.wording import radius, rounded_km
 
 PER_PAGE = 10
 MAX_RESULTS = 200
@@ -78,13 +81,20 @@ def describe_unknown(value: str, kind: str, suggestions: list[str]) -> str:
 @dataclass
 class ProviderHit:
     provider: Provider
-    distance_km: float | None
+    distance_km: float | None  # rounded (see public_distance_km)
 
 
-def _distance(place: geo.PostcodeLocation, lat: float | None, lon: float | None) -> float | None:
-    if lat is None or lon is None:
+def public_distance_km(place: geo.PostcodeLocation, row: Carer | Provider) -> float | None:
+    """The exact distance from ``place`` to the row's public point (never its own
+    point), or None when it is not on the map. Round it before showing it."""
+    if row.public_lat is None or row.public_lon is None:
         return None
-    return geo.distance_km(place.point, (lat, lon))
+    return geo.distance_km(place.point, (row.public_lat, row.public_lon))
+
+
+def shown_distance_km(distance: float | None) -> float | None:
+    """The distance as pages and the API give it: to the nearest 0.5 km."""
+    return None if distance is None else rounded_km(distance)
 
 
 def provider_covers(
@@ -111,9 +121,12 @@ def providers_near(
     skill: str | None = None,
     q: str | None = None,
 ) -> list[ProviderHit]:
-    """Approved providers whose service area covers ``place`` (or whose base is within
-    ``radius_km`` of it), nearest first; with no place, all of them by name."""
+    """Approved providers whose service area covers ``place`` (or whose base's public
+    point is within ``radius_km`` of it), nearest first; with no place, all of them by
+    name. Distances are from public points, so a sweep of ``radius_km`` finds no more
+    than the postcode sector of a base (which may be a self-employed PA's home)."""
     statement = approved_providers().order_by(Provider.name, Provider.id)
+    exact: list[tuple[float, int]] = []  # (distance to the public point, position)
     if q:
         statement = statement.where(sa.func.lower(Provider.name).contains(q.lower().strip()))
     hits: list[ProviderHit] = []
@@ -123,12 +136,13 @@ def providers_near(
         if place is None:
             hits.append(ProviderHit(provider, None))
             continue
-        distance = _distance(place, provider.lat, provider.lon)
+        distance = public_distance_km(place, provider)
         near = radius_km is not None and distance is not None and distance <= radius_km
         if near or provider_covers(provider, place, distance):
-            hits.append(ProviderHit(provider, distance))
+            exact.append((math.inf if distance is None else distance, len(hits)))
+            hits.append(ProviderHit(provider, shown_distance_km(distance)))
     if place is not None:
-        hits.sort(key=lambda h: math.inf if h.distance_km is None else h.distance_km)
+        hits = [hits[i] for _, i in sorted(exact)]
     return hits
 
 
@@ -178,7 +192,7 @@ def map_points(
 @dataclass
 class CarerResult:
     card: CarerCard
-    distance_km: float
+    distance_km: float  # from the public point, rounded to the nearest 0.5 km
     score: float
     reasons: list[str]
     signals: dict[str, Any]
@@ -249,7 +263,7 @@ def search_carers(place: geo.PostcodeLocation, filters: SearchFilters) -> CarerS
         results.append(
             CarerResult(
                 card=card,
-                distance_km=match.distance_km,
+                distance_km=rounded_km(match.distance_km),
                 score=match.score,
                 reasons=[s["explanation"] for s in signals.values()],
                 signals=signals,
@@ -272,7 +286,7 @@ def excluded_sentences(excluded: dict[str, int], filters: SearchFilters) -> list
     texts = {
         "outside_travel_radius": lambda n: (
             f"{_plural(n, 'carer', 'carers')} within "
-            f"{km(filters.radius_km)} {'does' if n == 1 else 'do'} not travel as far as you."
+            f"{radius(filters.radius_km)} {'does' if n == 1 else 'do'} not travel as far as you."
         ),
         "missing_must_have": lambda n: (
             f"{_plural(n, 'carer', 'carers')} nearby "

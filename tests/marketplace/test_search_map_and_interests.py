@@ -47,7 +47,7 @@ def test_no_map_when_tiles_are_not_configured(client, make):
 
 def test_map_points_skip_unknown_districts(app, make):
     place = geo.lookup("LS6 1AA")
-    provider = make.provider(district="ZZ99")
+    provider = make.provider(district="ZZ99", postcode="LS6 1AA")
     hit = services.ProviderHit(provider, 1.0)
     points = services.map_points(place, [], [hit])
     assert [p["kind"] for p in points] == ["place"]

@@ -101,7 +101,8 @@ def test_first_failing_reason_counts_once() -> None:
 def test_locality_explanation_names_distance_and_travel_area() -> None:
     index = build_index([carer("ana", km_north=3.2, travel_radius_km=8)])
     match = rank(seeker(), index).matches[0]
-    assert match.signals["locality"].explanation == "3.2 km away, inside Ana's 8 km travel area"
+    # Explanations are public: they round to the nearest 0.5 km, never "3.2 km".
+    assert match.signals["locality"].explanation == "3 km away, inside Ana's 8 km travel area"
     assert match.distance_km == pytest.approx(3.2, abs=0.01)
     assert match.signals["locality"].score == pytest.approx(2 ** (-3.2 / 5), abs=1e-3)
 
@@ -466,7 +467,7 @@ def test_team_ranking_uses_union_and_best_member() -> None:
     assert team.signals["skills"].explanation.startswith("between them the team covers all 2")
     assert team.signals["interests"].explanation == "you and Ana both enjoy gardening"
     assert team.signals["locality"].explanation == (
-        "2 members can reach you; the nearest, Ana, is 1.0 km away"
+        "2 members can reach you; the nearest, Ana, is 1 km away"
     )
     assert team.signals["languages"].explanation == "the team speaks Urdu but not English"
     assert team.signals["availability"].explanation.startswith("the team is free at all")

@@ -5,7 +5,17 @@ import pytest
 from matching import DEFAULT_VOCABULARY, normalise_interest, normalise_language, normalise_skill
 from matching import suggest as suggest_terms
 from matching.vocabulary import Term, Vocabulary, stem
-from matching.wording import carers, join_and, km, possessive, pounds, radius, slot, who
+from matching.wording import (
+    carers,
+    join_and,
+    km,
+    possessive,
+    pounds,
+    radius,
+    rounded_km,
+    slot,
+    who,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,8 +93,23 @@ def test_custom_vocabulary_and_stemmer() -> None:
 
 
 def test_wording_helpers() -> None:
-    assert km(3.21) == "3.2 km"
-    assert km(14.4) == "14 km"
+    # Distances to people are rounded to the nearest 0.5 km, "under 1 km" below 1 km.
+    assert km(3.21) == "3 km"
+    assert km(3.25) == "3.5 km"
+    assert km(3.74) == "3.5 km"
+    assert km(14.4) == "14.5 km"
+    assert km(0.0) == "under 1 km"
+    assert km(0.74) == "under 1 km"
+    assert km(0.75) == "1 km"
+    assert km(99.9) == "100 km"
+    assert [rounded_km(d) for d in (0.0, 0.24, 0.25, 2.37, 2.75, 10.01)] == [
+        0.0,
+        0.0,
+        0.5,
+        2.5,
+        3.0,
+        10.0,
+    ]
     assert radius(8.0) == "8 km"
     assert radius(150.4) == "150 km"
     assert join_and([]) == ""
