@@ -82,6 +82,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.admin import councils_bp
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
+    from marketplace.billing import bp as billing_bp
     from marketplace.carers import bp as carers_bp
     from marketplace.inbox import bp as inbox_bp
     from marketplace.openreferral import bp as openreferral_bp
@@ -100,6 +101,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         teams_bp,
         carers_bp,
         inbox_bp,
+        billing_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

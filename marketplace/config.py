@@ -86,6 +86,8 @@ class Config:
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    # The local test server's dialect (Plans, not Prices): set with STRIPE_API_BASE=localstripe.
+    STRIPE_LOCALSTRIPE = _bool("STRIPE_LOCALSTRIPE")
 
     # Email: console in development (the message is printed), SMTP in production.
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp" if PRODUCTION else "console")

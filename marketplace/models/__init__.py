@@ -4,6 +4,16 @@ from marketplace.models.audit import AuditLog, CatalogVersion
 from marketplace.models.base import Base, utcnow
 from marketplace.models.budgets import Budget
 from marketplace.models.councils import CouncilLinks
+from marketplace.models.payments import (
+    CardPayment,
+    LedgerEntry,
+    Membership,
+    MembershipInvoice,
+    MembershipPlan,
+    ProviderInvoice,
+    StripeRefundTotal,
+    WebhookEvent,
+)
 from marketplace.models.people import ConsentGrant, Person
 from marketplace.models.providers import Carer, Provider, ProviderAdmin, Team, TeamMember
 from marketplace.models.quality import (  # noqa: F401
@@ -22,18 +32,26 @@ __all__ = [
     "AuditLog",
     "Base",
     "Budget",
+    "CardPayment",
     "Carer",
     "CatalogVersion",
     "ConsentGrant",
     "CouncilLinks",
+    "LedgerEntry",
+    "Membership",
+    "MembershipInvoice",
+    "MembershipPlan",
     "Person",
     "Provider",
     "ProviderAdmin",
+    "ProviderInvoice",
+    "StripeRefundTotal",
     "Team",
     "TeamMember",
     "User",
     "UserRole",
     "VocabularyTerm",
+    "WebhookEvent",
     "WorkflowEvent",
     "utcnow",
 ]

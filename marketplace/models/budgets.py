@@ -1,4 +1,7 @@
-"""A person's personal budget (the ledger arrives with the payments module)."""
+"""A person's personal budget. Its ledger is in `ledger_entries` (models/payments.py).
+
+A budget and its ledger outlive the person's account: deleting the account leaves the
+budget with no person (anonymised), never deleted, since the council may audit it."""
 
 from __future__ import annotations
 
@@ -41,8 +44,8 @@ class Budget(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
     care_council_code: Mapped[str] = mapped_column(sa.String(9))
     funding_route: Mapped[str] = mapped_column(sa.String(32))
@@ -54,7 +57,7 @@ class Budget(Base):
     review_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    person: Mapped[Person] = relationship(back_populates="budgets")
+    person: Mapped[Person | None] = relationship(back_populates="budgets")
 
     @property
     def period_label(self) -> str:

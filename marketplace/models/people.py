@@ -50,8 +50,9 @@ class Person(TimestampMixin, Base):
     consent_grants: Mapped[list[ConsentGrant]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
     )
+    # No delete cascade: deleting the person leaves their budgets (and ledgers) anonymised.
     budgets: Mapped[list[Budget]] = relationship(
-        back_populates="person", cascade="all, delete-orphan", order_by="Budget.starts_on"
+        back_populates="person", cascade="save-update, merge", order_by="Budget.starts_on"
     )
 
 
