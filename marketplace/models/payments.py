@@ -2,7 +2,7 @@
 memberships and their Stripe invoices, and the Stripe webhook events received.
 
 The rules live in the pure `payments` package; these tables only store what it decides.
-`ledger_entries` is append-only: database triggers (migration 0008) refuse UPDATE and
+`ledger_entries` is append-only: database triggers (migration 0009) refuse UPDATE and
 DELETE on SQLite and PostgreSQL, and TRUNCATE on PostgreSQL. Entries keep user ids as plain
 numbers, not foreign keys, so that deleting an account never has to rewrite the ledger
 (which the triggers would refuse); the ids then point at nobody.

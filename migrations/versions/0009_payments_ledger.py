@@ -5,8 +5,8 @@ webhook events; budgets outlive their person (ON DELETE SET NULL instead of CASC
 SQLite note: a later `batch_alter_table('ledger_entries')` recreates the table and with it
 drops these triggers; such a migration must create them again (APPEND_ONLY_SQLITE).
 
-Revision ID: 0008_payments_ledger
-Revises: 0007_notification_outbox
+Revision ID: 0009_payments_ledger
+Revises: 0008_public_points
 Create Date: 2026-12-01 20:13:17.635391
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_payments_ledger'
-down_revision = '0007_notification_outbox'
+revision = '0009_payments_ledger'
+down_revision = '0008_public_points'
 branch_labels = None
 depends_on = None
 
