@@ -18,7 +18,7 @@ endif
 export RATELIMIT_STORAGE_URI
 export FLASK_APP := wsgi.py
 
-.PHONY: run serve install install-test test test-fast bench lint typecheck geo-cache clean
+.PHONY: run serve install install-test test test-fast bench bench-load lint typecheck geo-cache clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: install-test
 	$(BIN)/python benchmarks/geo.py
 	$(BIN)/python benchmarks/matching.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/catalog.py  # needs PostgreSQL (BENCH_DATABASE_URL)
+
+## bench-load: the web tier against hello world under gunicorn (PostgreSQL, wrk)
+bench-load: install-test
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python benchmarks/load.py $(BENCH_ARGS)  # BENCH_DATABASE_URL: a scratch database
 
 lint: install-test
 	$(BIN)/ruff check marketplace matching payments tests benchmarks
