@@ -89,6 +89,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.pages import bp as pages_bp
     from marketplace.providers import bp as providers_bp
     from marketplace.search import bp as search_bp
+    from marketplace.seo import bp as seo_bp
     from marketplace.teams import bp as teams_bp
 
     for blueprint in (
@@ -102,6 +103,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         carers_bp,
         inbox_bp,
         billing_bp,
+        seo_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

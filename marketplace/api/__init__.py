@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from marketplace.api import match, providers, views  # noqa: E402,F401
+from marketplace.api import geojson, match, providers, views  # noqa: E402,F401

@@ -7,6 +7,7 @@ from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import NumberRange, Optional, StopValidation
 
 from marketplace import geo
+from marketplace.models.providers import LEGAL_FORMS
 from marketplace.search.services import (
     DEFAULT_RADIUS_KM,
     GENDER_LABELS,
@@ -88,4 +89,27 @@ class SearchForm(FlaskForm):
             self.page.errors = []
             self.page.data = 1
             valid = not any(f.errors for f in self)
+        return valid
+
+
+class MapFilterForm(FlaskForm):
+    """The national map's filters (GET, so a filtered map can be shared)."""
+
+    class Meta:
+        csrf = False
+
+    legal_form = SelectField("Type of organisation", validators=[Optional()])
+    skill = SelectField("Help offered", validators=[Optional()])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.legal_form.choices = [("", "Any type"), *LEGAL_FORMS.items()]
+        self.skill.choices = [("", "Any help"), *choices("skill")]
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
+        valid = super().validate(extra_validators)
+        if self.legal_form.errors:
+            self.legal_form.errors = ["Choose a type of organisation from the list"]
+        if self.skill.errors:
+            self.skill.errors = ["Choose the help offered from the list"]
         return valid

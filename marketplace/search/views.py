@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from marketplace import geo
-from marketplace.search import bp, council_export, services
-from marketplace.search.forms import SearchForm
+from marketplace.search import bp, council_export, national_map, services
+from marketplace.search.forms import MapFilterForm, SearchForm
+from marketplace.seo import services as seo_services
 
 
 @bp.get("/search")
@@ -51,6 +52,8 @@ def provider(provider_id: int):
         provider=found,
         facts=services.provider_facts(found),
         carers=services.listed_carers(found.id),
+        # No review model yet: when reviews arrive, pass the published ratings here.
+        json_ld=seo_services.provider_json_ld(found),
     )
 
 
@@ -116,4 +119,22 @@ def council_csv(code: str):
         text,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/map")
+def map_page():
+    form = MapFilterForm(formdata=request.args)
+    if request.args and not form.validate():
+        items = national_map.map_providers()
+    else:
+        items = national_map.map_providers(form.legal_form.data or None, form.skill.data or None)
+    groups = national_map.by_council(items)
+    return render_template(
+        "search/map.html",
+        form=form,
+        groups=groups,
+        total=len(items),
+        councils=sum(1 for g in groups if g.council is not None),
+        map_points=national_map.map_points(items),
     )

@@ -153,6 +153,9 @@ PAGES: list[Visit] = [
     Visit("anonymous", "/teams/{headingley_team}"),
     Visit("anonymous", "/councils"),
     Visit("anonymous", "/councils/{leeds}"),
+    Visit("anonymous", "/map"),
+    Visit("anonymous", "/map?legal_form=worker_coop&skill=peg_feeding", note="filtered"),
+    Visit("anonymous", "/map?legal_form=pirate_ship", note="bad-filter"),
     Visit("person", "/search?postcode=LS6+1AA", note="results"),
     # Provider admins: carers and teams
     Visit("provider_admin", "/provider/carers/"),

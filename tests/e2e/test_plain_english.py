@@ -32,6 +32,7 @@ PUBLIC_PAGES = [
     "/teams/{headingley_team}",
     "/councils",
     "/councils/{leeds}",
+    "/map",
 ]
 
 

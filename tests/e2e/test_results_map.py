@@ -41,3 +41,33 @@ def test_map_at_320_px_does_not_scroll_sideways(open_page: Callable[..., Page]) 
     page.goto(RESULTS)
     page.locator("#results-map.leaflet-container").wait_for()
     assert reflow_problems(page) == []
+
+
+def test_national_map_with_javascript_draws_every_listed_provider(
+    open_page: Callable[..., Page],
+) -> None:
+    page = open_page(js=True)
+    page.goto("/map")
+    page.locator('[data-module="results-map"]').wait_for(state="visible")
+    page.locator("#results-map.leaflet-container").wait_for()
+    listed = page.locator("#list-heading ~ section a[href^='/providers/']").count()
+    assert listed >= 20
+    assert page.locator("#results-map path.leaflet-interactive").count() == listed
+    assert axe_violations(page) == []
+    assert keyboard_walk(page) == []
+
+
+def test_national_map_without_javascript_is_a_list_by_council(
+    open_page: Callable[..., Page],
+) -> None:
+    page = open_page(js=False)
+    page.goto("/map")
+    assert not page.locator('[data-module="results-map"]').is_visible()
+    councils = page.locator("#list-heading ~ section h3 a[href^='/councils/']")
+    assert councils.count() >= 5
+    assert page.locator("#list-heading ~ section a[href^='/providers/']").count() >= 20
+    page.select_option("#legal_form", "worker_coop")
+    page.get_by_role("button", name="Show providers").click()
+    page.wait_for_load_state()
+    assert "legal_form=worker_coop" in page.url
+    assert page.locator("#list-heading ~ section a[href^='/providers/']").count() >= 1
