@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from flask import Response, current_app
+from flask import Response, current_app, has_request_context, request
 
+from marketplace import links
 from marketplace.seo import bp, services
 
 
@@ -40,11 +41,9 @@ def favicon():
 @bp.app_context_processor
 def page_links() -> dict[str, object]:
     """``canonical_url``: this page's address on PUBLIC_BASE_URL (never the Host header),
-    without the query string; None on error pages (no route matched)."""
-    from flask import request
-
-    from marketplace import links
-
+    without the query string; None on error pages (no route matched) and in emails."""
+    if not has_request_context():
+        return {}
     canonical = links.absolute(request.path) if request.url_rule is not None else None
     return {
         "canonical_url": canonical,
