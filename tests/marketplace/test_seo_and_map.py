@@ -265,7 +265,7 @@ def test_aggregate_rating_only_from_real_ratings(app, catalogue):
 
 def test_map_lists_every_listed_provider_by_council_with_counts(client, catalogue):
     page = client.get("/map").get_data(as_text=True)
-    assert "3 quality-assured providers in 2 council areas" in page
+    assert "3 providers in 2 council areas have passed our checks" in page
     leeds = page.split('id="council-E08000035"')[1].split("</section>")[0]
     assert "Leeds</a>" in leeds and "(2 providers)" in leeds
     assert "Headingley Care Co-op" in leeds and "Sam Okafor, personal assistant" in leeds
