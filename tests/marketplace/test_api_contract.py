@@ -3,11 +3,12 @@ with openapi-core; every status the document lists for every operation is exerci
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 
 from marketplace.api.openapi import openapi_document
@@ -49,6 +50,16 @@ CASES: list[tuple[str, str, int, dict[str, Any]]] = [
     ("/providers/{provider_id}", "get", 404, {"url": "/api/v1/providers/{hidden}"}),
     ("/providers/{provider_id}", "get", 404, {"url": "/api/v1/providers/2147483647"}),
     ("/providers/{provider_id}", "get", 422, {"url": "/api/v1/providers/{provider}?postcode=x"}),
+    ("/providers.geojson", "get", 200, {"url": "/api/v1/providers.geojson"}),
+    (
+        "/providers.geojson",
+        "get",
+        200,
+        {"url": "/api/v1/providers.geojson?legal_form=worker_coop&skill=personal_care"},
+    ),
+    ("/providers.geojson", "get", 400, {"url": "/api/v1/providers.geojson?skill=a%00b"}),
+    ("/providers.geojson", "get", 422, {"url": "/api/v1/providers.geojson?legal_form=pirate"}),
+    ("/providers.geojson", "get", 422, {"url": "/api/v1/providers.geojson?skill=peg+feed"}),
     ("/match", "post", 200, {"url": "/api/v1/match", "json": MATCH}),
     ("/match", "post", 200, {"url": "/api/v1/match", "json": {"postcode": "BS1"}}),
     (
@@ -67,7 +78,9 @@ CASES: list[tuple[str, str, int, dict[str, Any]]] = [
 
 @pytest.fixture(scope="module")
 def spec() -> OpenAPI:
-    return OpenAPI.from_dict(openapi_document())
+    # openapi-core reads only application/json as JSON; GeoJSON is JSON too (RFC 7946).
+    config = Config(extra_media_type_deserializers={"application/geo+json": json.loads})
+    return OpenAPI.from_dict(openapi_document(), config=config)
 
 
 @pytest.fixture
