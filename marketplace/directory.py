@@ -61,21 +61,26 @@ def listed_carers_by_provider(provider_ids: list[int]) -> dict[int, list[Carer]]
 def public_point(provider: Provider) -> geo.PublicPoint | None:
     """Where the provider may be shown on a map: never its own postcode's point.
 
-    ``geo.public_point``: the centre of the provider's postcode sector, or of its
-    district when the sector is small or only the district is known (a self-employed
-    PA's base is their home).
+    The stored ``public_lat``/``public_lon`` (``geo.public_point``: the centre of the
+    provider's postcode sector, or of its district when the sector is small or only the
+    district is known; a self-employed PA's base is their home), with the name of the
+    area it stands for. None for a provider that is not placed.
     """
+    if provider.public_lat is None or provider.public_lon is None:
+        return None
+    label = provider.district or ""
     for place in (provider.postcode, provider.district):
-        if not place:
-            continue
-        try:
-            point = geo.public_point(place)
-        except geo.GeoError:
-            continue
-        return geo.PublicPoint(
-            round(point.lat, POINT_DECIMALS), round(point.lon, POINT_DECIMALS), point.label
-        )
-    return None
+        if place:
+            try:
+                label = geo.public_point(place).label
+            except geo.GeoError:
+                continue
+            break
+    return geo.PublicPoint(
+        round(provider.public_lat, POINT_DECIMALS),
+        round(provider.public_lon, POINT_DECIMALS),
+        label,
+    )
 
 
 # ---------------------------------------------------------------------------

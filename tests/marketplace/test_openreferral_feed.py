@@ -230,6 +230,10 @@ def test_location_is_the_public_point_never_the_provider_postcode(client, catalo
         round(public.lat, 4),
         round(public.lon, 4),
     )
+    assert (location["latitude"], location["longitude"]) == (
+        round(leeds.public_lat, 4),
+        round(leeds.public_lon, 4),
+    )
     assert (location["latitude"], location["longitude"]) != (leeds.lat, leeds.lon)
     address = location["addresses"][0]
     assert address["postal_code"] == "LS6 3"
