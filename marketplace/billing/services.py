@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from marketplace.billing.repository import SqlBillingRepository
 from marketplace.extensions import db
 from marketplace.models import WebhookEvent
 from payments.gateway import BillingGateway, StripeGateway, make_stripe_client
+from payments.ledger import EntryKind, EntrySource, LedgerEntry
 from payments.webhooks import handle_stripe_event
 
 log = logging.getLogger(__name__)
@@ -62,3 +65,26 @@ def receive_event(event: dict[str, Any], gateway: BillingGateway | None) -> Rece
         raise
     db.session.commit()
     return Received(False, outcome.action)
+
+
+def record_budget_payment(
+    session: Session,
+    budget_id: int,
+    amount_pence: int,
+    on: date,
+    description: str,
+    *,
+    kind: EntryKind = EntryKind.PAYMENT,
+    category: str | None = None,
+    source: EntrySource | None = None,
+) -> LedgerEntry:
+    """Pay `amount_pence` out of a budget (a bank transfer, or an ISF provider drawing on
+    the fund), refusing with `WouldOverdraw` when the budget cannot cover it. The budget row
+    stays locked until the caller commits, so two payments racing on one budget are decided
+    one after the other and cannot both pass."""
+    repo = SqlBillingRepository(session)
+    ledger = repo.ledger(budget_id)  # locks the budget row (PostgreSQL)
+    ledger.ensure_affordable(amount_pence, on)
+    entry = ledger.post(kind, -amount_pence, on, description, category=category, source=source)
+    repo.append(entry)
+    return entry

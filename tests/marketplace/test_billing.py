@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from datetime import UTC, date, datetime
 
@@ -24,10 +25,12 @@ from marketplace.models import (
     LedgerEntry,
     Membership,
     MembershipPlan,
+    Person,
+    User,
     WebhookEvent,
 )
 from payments.gateway import BillingUnavailable
-from payments.ledger import EntryKind, EntrySource, LedgerError
+from payments.ledger import EntryKind, EntrySource, LedgerError, WouldOverdraw
 from payments.webhooks import handle_stripe_event
 
 T0 = 1_772_000_000
@@ -396,3 +399,111 @@ def test_the_webhook_is_exempt_from_csrf(database_url) -> None:
     assert response.json["error"]["code"] == "invalid_webhook"
     with app.app_context():
         db.engine.dispose()
+
+
+# --- paying from a budget --------------------------------------------------------------
+
+
+def test_a_payment_the_budget_cannot_cover_is_refused(make) -> None:
+    budget = make_budget(make)
+    post_allocation(budget)  # £700 left
+    entry = services.record_budget_payment(
+        db.session,
+        budget.id,
+        20_000,
+        date(2026, 1, 25),
+        "INV-2 by bank transfer",
+        category="agency_care",
+        source=EntrySource(invoice_reference="INV-2"),
+    )
+    assert (entry.sequence, entry.amount_pence) == (3, -20_000)
+    with pytest.raises(WouldOverdraw, match="more than the £500.00 left"):
+        services.record_budget_payment(db.session, budget.id, 50_001, date(2026, 1, 26), "x")
+    assert SqlBillingRepository(db.session).ledger(budget.id).balance() == 50_000
+
+
+@pytest.mark.own_database
+def test_twenty_payments_racing_on_one_budget_cannot_overdraw_it(database_url) -> None:
+    """Twenty real connections at once, each paying £10 from a budget holding £100."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the row lock is PostgreSQL's (SQLite writers queue on the file lock)")
+    engine = sa.create_engine(database_url, pool_size=21, max_overflow=0)
+    Session = sa.orm.sessionmaker(engine)
+    with Session() as session:
+        user = User(
+            email=f"race{time.time_ns()}@example.org", password_hash="x", display_name="Race"
+        )
+        user.add_role("person")
+        session.add(user)
+        session.flush()
+        person = Person(
+            user_id=user.id,
+            display_name="Race",
+            postcode="LS6 1AA",
+            district="LS6",
+            lat=53.8,
+            lon=-1.57,
+            care_council_code="E08000035",
+        )
+        session.add(person)
+        session.flush()
+        budget = Budget(
+            person_id=person.id,
+            care_council_code="E08000035",
+            funding_route="direct_payment",
+            amount_pence=10_000,
+            period="monthly",
+            account_type="prepaid_card",
+            allowed_categories=[],
+            starts_on=date(2026, 1, 5),
+        )
+        session.add(budget)
+        session.flush()
+        repo = SqlBillingRepository(session)
+        repo.append(
+            repo.ledger(budget.id).post(EntryKind.ALLOCATION, 10_000, date(2026, 1, 5), "January")
+        )
+        session.commit()
+        budget_id, user_id, person_id = budget.id, user.id, person.id
+
+    start = threading.Barrier(20)
+    outcomes: list[str] = []
+
+    def pay(n: int) -> None:
+        with Session() as session:
+            start.wait()
+            try:
+                services.record_budget_payment(
+                    session, budget_id, 1_000, date(2026, 1, 6), f"Payment {n}"
+                )
+                session.commit()
+                outcomes.append("paid")
+            except WouldOverdraw:
+                session.rollback()
+                outcomes.append("refused")
+            except sa.exc.IntegrityError:
+                session.rollback()
+                outcomes.append("collided")
+
+    threads = [threading.Thread(target=pay, args=(n,)) for n in range(20)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with Session() as session:
+            balance = SqlBillingRepository(session).ledger(budget_id).balance()
+        assert sorted(outcomes) == ["paid"] * 10 + ["refused"] * 10
+        assert balance == 0
+    finally:
+        with engine.begin() as conn:
+            # Only a superuser can step round the triggers (the app's role must not be one).
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            conn.execute(
+                sa.text("DELETE FROM ledger_entries WHERE budget_id = :b"), {"b": budget_id}
+            )
+            conn.execute(sa.text("DELETE FROM budgets WHERE id = :b"), {"b": budget_id})
+            conn.execute(sa.text("DELETE FROM people WHERE id = :p"), {"p": person_id})
+            conn.execute(sa.text("DELETE FROM user_roles WHERE user_id = :u"), {"u": user_id})
+            conn.execute(sa.text("DELETE FROM users WHERE id = :u"), {"u": user_id})
+        engine.dispose()
