@@ -622,21 +622,40 @@ def _ids(table: sa.Table, refs: Iterable[str]) -> dict[str, int]:
     }
 
 
+# File field -> column, where the file keeps the England-only names.
+_EXPORT_COLUMNS = {"cqc_location_id": "regulator_number", "cqc_rating": "regulator_rating"}
+
+
+def _regulator_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """The file's CQC fields as the table's regulator columns (the format is England's)."""
+    values = dict(values)
+    if "cqc_location_id" in values:
+        values["regulator_number"] = values.pop("cqc_location_id")
+    if "cqc_rating" in values:
+        values["regulator_rating"] = values.pop("cqc_rating")
+    if values.get("regulator_number") or values.get("regulator_rating"):
+        values["regulator"] = "cqc"
+    if values.get("regulator_number"):
+        values["regulated"] = True
+    return values
+
+
 def _write_providers(valid: ValidCatalog, approve: bool, report: ImportReport) -> dict[str, int]:
     table = Provider.__table__
 
     def new_row_defaults(values: dict[str, Any]) -> dict[str, Any]:
         return {
-            **PROVIDER_DEFAULTS,
+            **_regulator_columns(PROVIDER_DEFAULTS),
             **dict.fromkeys((*PLACE_COLUMNS, "care_council_code")),
             "qa_status": "draft",
             "approved_at": None,
-            "cqc_regulated": bool(values.get("cqc_location_id")),
+            "regulated": bool(values.get("regulator_number")),
+            "regulator": None,
             "extra": {},
         }
 
     report.providers_created, report.providers_updated = _upsert(
-        Provider, valid.providers, new_row_defaults, None
+        Provider, [_regulator_columns(v) for v in valid.providers], new_row_defaults, None
     )
     ids = _ids(table, [p["ref"] for p in valid.providers])
     if approve:
@@ -806,7 +825,10 @@ def export_catalog() -> dict[str, Any]:
             "legal_form": p.legal_form,
             "postcode": p.postcode or p.district,
         }
-        row.update({name: _plain(getattr(p, name)) for name in PROVIDER_DEFAULTS})
+        row.update({name: _plain(getattr(p, _EXPORT_COLUMNS.get(name, name), None))
+                    for name in PROVIDER_DEFAULTS})
+        if p.regulator != "cqc":  # the format carries CQC registrations only
+            row["cqc_location_id"] = row["cqc_rating"] = None
         row["teams"] = sorted(
             (
                 {

@@ -141,8 +141,59 @@ class MemberKind(Choice):
     COMMUNITY = "community", "The local community"
 
 
+class Nation(Choice):
+    ENGLAND = "england", "England"
+    SCOTLAND = "scotland", "Scotland"
+    WALES = "wales", "Wales"
+    NORTHERN_IRELAND = "northern_ireland", "Northern Ireland"
+
+
+class Regulator(Choice):
+    """The care regulator of each nation (details in marketplace/regulators.py)."""
+
+    CQC = "cqc", "Care Quality Commission (CQC)"
+    CARE_INSPECTORATE = "care_inspectorate", "Care Inspectorate"
+    CIW = "ciw", "Care Inspectorate Wales (CIW)"
+    RQIA = "rqia", "Regulation and Quality Improvement Authority (RQIA)"
+
+
 class CQCRating(Choice):
+    """England: CQC's overall rating."""
+
     OUTSTANDING = "outstanding", "Outstanding"
     GOOD = "good", "Good"
     REQUIRES_IMPROVEMENT = "requires_improvement", "Requires improvement"
     INADEQUATE = "inadequate", "Inadequate"
+    NOT_YET_RATED = "not_yet_rated", "Not yet rated"
+
+
+class CareInspectorateGrade(Choice):
+    """Scotland: the Care Inspectorate grades key questions from 6 down to 1."""
+
+    EXCELLENT = "excellent", "6 – Excellent"
+    VERY_GOOD = "very_good", "5 – Very good"
+    GOOD = "good", "4 – Good"
+    ADEQUATE = "adequate", "3 – Adequate"
+    WEAK = "weak", "2 – Weak"
+    UNSATISFACTORY = "unsatisfactory", "1 – Unsatisfactory"
+    NOT_YET_GRADED = "not_yet_graded", "Not yet graded"
+
+
+class CIWRating(Choice):
+    """Wales: CIW's ratings."""
+
+    EXCELLENT = "excellent", "Excellent"
+    GOOD = "good", "Good"
+    REQUIRES_IMPROVEMENT = "requires_improvement", "Requires improvement"
+    REQUIRES_SIGNIFICANT_IMPROVEMENT = (
+        "requires_significant_improvement",
+        "Requires significant improvement",
+    )
+    NOT_YET_RATED = "not_yet_rated", "Not yet rated"
+
+
+class RQIAInspection(Choice):
+    """Northern Ireland: RQIA inspects and reports but gives no rating."""
+
+    INSPECTED = "inspected", "Inspected (RQIA does not give ratings)"
+    NOT_INSPECTED = "not_inspected", "Not inspected yet"

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from marketplace import choices, geo
+from marketplace import choices, geo, regulators
 from marketplace.auth.services import create_user
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
@@ -238,6 +238,31 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAME_INITIALS)}."
 
 
+_DEMO_RATINGS = {
+    "cqc": ["outstanding", "good", "good", "good"],
+    "care_inspectorate": ["very_good", "good", "good", "excellent"],
+    "ciw": ["excellent", "good", "good", "good"],
+    "rqia": ["inspected", "inspected", "inspected", "not_inspected"],
+}
+
+
+def _demo_registration(place: geo.PostcodeLocation, rng: random.Random) -> dict[str, str]:
+    """A regulator registration for a demo co-op: its nation's regulator, a number in that
+    regulator's format, a rating in its words (two draws from rng, as before)."""
+    nation = regulators.nation_of(place.postcode, place.care_council_code)
+    regulator = regulators.BY_NATION[nation or choices.Nation.ENGLAND]
+    n = rng.randrange(10**9, 10**10)
+    letters = "".join(chr(65 + (n // 26**i) % 26) for i in range(4))
+    number = {
+        "cqc": f"1-{n}",
+        "care_inspectorate": f"CS{n:010d}",
+        "ciw": f"SIN-{n % 10**8:08d}-{letters}",
+        "rqia": str(10000 + n % 90000),
+    }[regulator.code]
+    rating = rng.choice(_DEMO_RATINGS[regulator.code])
+    return {"regulator": regulator.code, "regulator_number": number, "regulator_rating": rating}
+
+
 def database_is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
@@ -283,9 +308,10 @@ def seed_demo(
                 care_council_code=here.care_council_code,
                 service_radius_km=float(rng.choice([8, 10, 12, 15])),
                 service_districts=sorted({district, *rng.sample(districts, k=3)}),
-                cqc_regulated=True,
-                cqc_location_id=f"1-{rng.randrange(10**9, 10**10)}",
-                cqc_rating=rng.choice(["outstanding", "good", "good", "good"]),
+                # The regulator of the nation the co-op is in (Cardiff: CIW, Glasgow: the
+                # Care Inspectorate), with a made-up number in that regulator's format.
+                regulated=True,
+                **_demo_registration(here, rng),
                 fca_number=f"{rng.randrange(10000, 40000)}R" if "CIC" not in name else None,
                 companies_house_number=f"{rng.randrange(10**7, 10**8 - 1):08d}"
                 if "CIC" in name

@@ -19,7 +19,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from marketplace import audit, clock, notifications, workflow
+from marketplace import audit, clock, notifications, regulators, workflow
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.choices import QAStatus
 from marketplace.extensions import db
@@ -34,8 +34,6 @@ from marketplace.models import (
     utcnow,
 )
 from marketplace.models.providers import (
-    CQC_LOCATION_ID,
-    CQC_RATING_LABELS,
     LEGAL_FORMS,
     MEMBER_KINDS,
 )
@@ -67,10 +65,11 @@ STEPS = (
     "name",
     "legal-form",
     "registration",
-    "cqc",
     "principles",
     "members",
     "service-area",
+    # After the service area: the regulator follows the nation the service is in.
+    "regulator",
     "services",
     "languages",
     "rate",
@@ -80,7 +79,7 @@ STEP_TITLES = {
     "name": "Organisation name",
     "legal-form": "Legal form",
     "registration": "Registration numbers",
-    "cqc": "Care Quality Commission (CQC)",
+    "regulator": "Care regulator",
     "principles": "Co-operative principles",
     "members": "Members",
     "service-area": "Where you work",
@@ -225,21 +224,8 @@ def _answer_checks(provider: Provider, unanswered: set[str]) -> list[CheckItem]:
     else:
         add("registration", True, ", ".join(given) or "None needed for your legal form")
 
-    if provider.cqc_regulated:
-        cqc_ok = bool(
-            provider.cqc_location_id
-            and CQC_LOCATION_ID.match(provider.cqc_location_id)
-            and provider.cqc_rating in CQC_RATING_LABELS
-        )
-        detail = (
-            f"Location ID {provider.cqc_location_id}, rated "
-            f"{CQC_RATING_LABELS[provider.cqc_rating]}"  # type: ignore[index]
-            if cqc_ok
-            else "Enter your CQC location ID and rating"
-        )
-        add("cqc", cqc_ok, detail)
-    else:
-        add("cqc", True, "Not regulated by CQC")
+    regulator_ok, regulator_detail = regulator_check(provider)
+    add("regulator", regulator_ok, regulator_detail)
 
     add(
         "principles",
@@ -287,10 +273,33 @@ def _answer_checks(provider: Provider, unanswered: set[str]) -> list[CheckItem]:
     return items
 
 
+def regulator_check(provider: Provider) -> tuple[bool, str]:
+    """Whether the care regulator answer fits the nation of the service address, and why."""
+    expected = regulators.regulator_for(provider)
+    if expected is None:
+        return False, "Say where you work first: the regulator depends on the nation"
+    if not provider.regulated:
+        return True, f"Not registered with the {expected.name} ({expected.short_name})"
+    given = regulators.get(provider.regulator)
+    if given is None or given.code != expected.code:
+        where = expected.nation.label
+        return False, (
+            f"You work in {where}, so your regulator is the {expected.name}: "
+            "answer the care regulator question again"
+        )
+    problem = expected.number_problem(provider.regulator_number)
+    rating = expected.rating_label(provider.regulator_rating)
+    if problem or rating is None:
+        return False, f"Enter your {expected.number_label} and {expected.rating_name}"
+    number = provider.regulator_number
+    return True, f"{expected.number_label} {number}, {expected.rating_name}: {rating}"
+
+
 def required_evidence_kinds(provider: Provider) -> list[str]:
-    """Insurance, safeguarding and DBS policies always; CQC registration when regulated."""
+    """Insurance, safeguarding and DBS policies always; the regulator's certificate when
+    registered with one."""
     kinds = ["insurance", "safeguarding_policy", "dbs_policy"]
-    if provider.cqc_regulated:
+    if provider.regulated:
         kinds.append("cqc_registration")
     return kinds
 

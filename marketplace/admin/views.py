@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marketplace import clock, qa
+from marketplace import clock, qa, regulators
 from marketplace.admin import bp, services
 from marketplace.admin.forms import DecisionForm
 from marketplace.extensions import db
@@ -63,6 +63,7 @@ def _page(provider: Provider, form: DecisionForm, status: int = 200, **extra: An
             archived=[d for d in documents if not d.is_current],
             kinds=EVIDENCE_KINDS,
             history=qa.history(provider),
+            register_links=regulators.register_links(provider),
             actions=[(a, ACTION_BUTTONS[a]) for a in actions],
             own_provider=qa.is_provider_admin(current_user._get_current_object(), provider),
             today=today,

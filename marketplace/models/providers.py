@@ -11,12 +11,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace import geo
 from marketplace.choices import (
+    CareInspectorateGrade,
+    CIWRating,
     CQCRating,
     DBSLevel,
     Gender,
     LegalForm,
     MemberKind,
     QAStatus,
+    Regulator,
+    RQIAInspection,
     TeamRole,
 )
 from marketplace.models.base import Base, TimestampMixin, in_list
@@ -80,6 +84,29 @@ def place_publicly(target: Provider | Carer) -> None:
     )
 
 
+# Each regulator's rating words (marketplace/regulators.py has the rest of each one).
+REGULATOR_RATINGS: dict[str, tuple[str, ...]] = {
+    Regulator.CQC: CQCRating.values(),
+    Regulator.CARE_INSPECTORATE: CareInspectorateGrade.values(),
+    Regulator.CIW: CIWRating.values(),
+    Regulator.RQIA: RQIAInspection.values(),
+}
+# The shape of each regulator's number; the full pattern is checked in Python.
+REGULATOR_NUMBER_SHAPES = {
+    Regulator.CQC: "regulator_number LIKE '1-%' AND length(regulator_number) BETWEEN 11 AND 13",
+    Regulator.CARE_INSPECTORATE: "regulator_number LIKE 'CS%' AND length(regulator_number) = 12",
+    Regulator.CIW: "regulator_number LIKE 'SIN-%' AND length(regulator_number) = 17",
+    Regulator.RQIA: "length(regulator_number) BETWEEN 4 AND 6",
+}
+REGULATOR_RATING_CHECK = "regulator_rating IS NULL OR " + " OR ".join(
+    f"(regulator = '{code}' AND {in_list('regulator_rating', ratings)})"
+    for code, ratings in REGULATOR_RATINGS.items()
+)
+REGULATOR_NUMBER_CHECK = "regulator_number IS NULL OR " + " OR ".join(
+    f"(regulator = '{code}' AND {shape})" for code, shape in REGULATOR_NUMBER_SHAPES.items()
+)
+
+
 def _check_format(pattern: re.Pattern[str], value: str | None, what: str) -> str | None:
     if value is None or value == "":
         return None
@@ -95,14 +122,12 @@ class Provider(TimestampMixin, Base):
         sa.CheckConstraint(in_list("legal_form", list(LEGAL_FORMS)), name="legal_form"),
         sa.CheckConstraint(in_list("qa_status", QA_STATUSES), name="qa_status"),
         sa.CheckConstraint(
-            "cqc_rating IS NULL OR " + in_list("cqc_rating", CQC_RATINGS), name="cqc_rating"
+            "regulator IS NULL OR " + in_list("regulator", Regulator.values()), name="regulator"
         ),
-        # The full pattern is checked in Python; the database keeps the shape honest.
-        sa.CheckConstraint(
-            "cqc_location_id IS NULL OR (cqc_location_id LIKE '1-%' "
-            "AND length(cqc_location_id) BETWEEN 11 AND 13)",
-            name="cqc_location_id_format",
-        ),
+        sa.CheckConstraint("NOT regulated OR regulator IS NOT NULL", name="regulated_by_whom"),
+        # A rating in the regulator's own words, a number in its own shape.
+        sa.CheckConstraint(REGULATOR_RATING_CHECK, name="regulator_rating"),
+        sa.CheckConstraint(REGULATOR_NUMBER_CHECK, name="regulator_number_format"),
         sa.CheckConstraint(
             "companies_house_number IS NULL OR length(companies_house_number) = 8",
             name="companies_house_number_length",
@@ -127,9 +152,12 @@ class Provider(TimestampMixin, Base):
     fca_number: Mapped[str | None] = mapped_column(sa.String(12))
     companies_house_number: Mapped[str | None] = mapped_column(sa.String(8))
     charity_number: Mapped[str | None] = mapped_column(sa.String(12))
-    cqc_regulated: Mapped[bool] = mapped_column(default=False)
-    cqc_location_id: Mapped[str | None] = mapped_column(sa.String(13))
-    cqc_rating: Mapped[str | None] = mapped_column(sa.String(24))
+    # Registered with the care regulator of the nation its service address is in
+    # (CQC, Care Inspectorate, CIW or RQIA: marketplace/regulators.py).
+    regulated: Mapped[bool] = mapped_column(default=False)
+    regulator: Mapped[str | None] = mapped_column(sa.String(24))
+    regulator_number: Mapped[str | None] = mapped_column(sa.String(20))
+    regulator_rating: Mapped[str | None] = mapped_column(sa.String(40))
     principles: Mapped[str] = mapped_column(sa.Text, default="")
     members: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     description: Mapped[str] = mapped_column(sa.Text, default="")
@@ -179,9 +207,45 @@ class Provider(TimestampMixin, Base):
     def qa_status_label(self) -> str:
         return QA_STATUS_LABELS[self.qa_status]
 
-    @validates("cqc_location_id")
-    def _validate_cqc(self, _key: str, value: str | None) -> str | None:
-        return _check_format(CQC_LOCATION_ID, value, "CQC location ID")
+    @validates("regulator_number")
+    def _normalise_regulator_number(self, _key: str, value: str | None) -> str | None:
+        return (value or "").strip().upper() or None
+
+    # The England-only names from before the UK-wide regulators. Reading them gives the
+    # CQC registration (nothing for a provider another regulator covers); writing them
+    # records a CQC registration.
+    @property
+    def cqc_regulated(self) -> bool:
+        return bool(self.regulated) and self.regulator == Regulator.CQC
+
+    @cqc_regulated.setter
+    def cqc_regulated(self, value: bool) -> None:
+        self.regulated = bool(value)
+        if value and self.regulator is None:
+            self.regulator = Regulator.CQC.value
+
+    @property
+    def cqc_location_id(self) -> str | None:
+        return self.regulator_number if self.regulator == Regulator.CQC else None
+
+    @cqc_location_id.setter
+    def cqc_location_id(self, value: str | None) -> None:
+        value = _check_format(CQC_LOCATION_ID, value, "CQC location ID")
+        if value is not None:
+            self.regulated = True  # a CQC location ID is a CQC registration
+            if self.regulator is None:
+                self.regulator = Regulator.CQC.value
+        self.regulator_number = value
+
+    @property
+    def cqc_rating(self) -> str | None:
+        return self.regulator_rating if self.regulator == Regulator.CQC else None
+
+    @cqc_rating.setter
+    def cqc_rating(self, value: str | None) -> None:
+        if value is not None and self.regulator is None:
+            self.regulator = Regulator.CQC.value
+        self.regulator_rating = value
 
     @validates("companies_house_number")
     def _validate_companies_house(self, _key: str, value: str | None) -> str | None:

@@ -15,14 +15,16 @@ EVIDENCE_KINDS = {
     "insurance": "Insurance (employer's and public liability)",
     "safeguarding_policy": "Safeguarding policy",
     "dbs_policy": "DBS checks policy",
-    "cqc_registration": "CQC registration certificate",
+    # The slug is from when CQC was the only regulator; any of the four's certificate.
+    "cqc_registration": "Care regulator registration certificate (CQC, Care Inspectorate, "
+    "CIW or RQIA)",
 }
 # Short names for sentences: "Insurance expired on 3 March 2026".
 EVIDENCE_SHORT_NAMES = {
     "insurance": "Insurance",
     "safeguarding_policy": "Safeguarding policy",
     "dbs_policy": "DBS policy",
-    "cqc_registration": "CQC registration",
+    "cqc_registration": "Care regulator registration",
 }
 # Detected content type -> file extension. Checked from the file's bytes, never its name.
 EVIDENCE_CONTENT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}

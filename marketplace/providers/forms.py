@@ -19,8 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from marketplace import geo, qa, vocabulary
-from marketplace.models.providers import CQC_RATING_LABELS, LEGAL_FORMS, MEMBER_KINDS
+from marketplace import geo, qa, regulators, vocabulary
+from marketplace.models.providers import LEGAL_FORMS, MEMBER_KINDS
 from marketplace.models.quality import EVIDENCE_KINDS
 from marketplace.money import parse_pounds
 
@@ -85,46 +85,73 @@ class RegistrationForm(StepForm):
         return valid and not problems
 
 
-class CQCForm(StepForm):
-    cqc_regulated = RadioField(
-        "Is your organisation regulated by the Care Quality Commission (CQC)?",
-        description="Providers of personal care in England must register with CQC. A "
-        "self-employed personal assistant employed directly by the person they support is "
-        "exempt: answer no.",
+class RegulatorForm(StepForm):
+    """Registration with the care regulator of the nation the service is in.
+
+    The questions' words, the number's format and the rating words are the regulator's
+    own: the view calls :meth:`for_regulator` before the form is shown or checked.
+    """
+
+    # Checked in validate(), where the message can name the regulator.
+    regulated = RadioField(
+        "Is your organisation registered with the care regulator?",
         choices=[("yes", "Yes"), ("no", "No")],
-        validators=[DataRequired("Say whether CQC regulates your organisation")],
-    )
-    cqc_location_id = StringField(
-        "CQC location ID",
-        description="Only if you answered yes. It starts with 1- and then has 9 to 11 digits, "
-        "for example 1-1234567890.",
-        validators=[Optional(), Length(max=13, message="A CQC location ID is 11 to 13 characters")],
-    )
-    cqc_rating = RadioField(
-        "Your latest CQC rating",
-        description="Only if you answered yes.",
-        choices=list(CQC_RATING_LABELS.items()),
         validators=[Optional()],
     )
+    regulator_number = StringField(
+        "Registration number",
+        validators=[Optional(), Length(max=20, message="The number must be 20 characters or less")],
+    )
+    regulator_rating = RadioField("Your latest rating", choices=[], validators=[Optional()])
+    regulator: regulators.Regulator | None = None
+
+    def for_regulator(self, regulator: regulators.Regulator) -> RegulatorForm:
+        self.regulator = regulator
+        self.regulated.label.text = f"Is your organisation registered with the {regulator.name}?"
+        self.regulated.description = (
+            f"{regulator.who_must_register} A self-employed personal assistant employed "
+            "directly by the person they support does not register: answer no."
+        )
+        self.regulator_number.label.text = regulator.number_label
+        self.regulator_number.description = (
+            f"Only if you answered yes. {upper_first(regulator.number_hint)}."
+        )
+        self.regulator_rating.label.text = regulator.rating_question
+        self.regulator_rating.description = f"Only if you answered yes. {regulator.rating_hint}"
+        self.regulator_rating.choices = list(regulator.ratings.items())
+        return self
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        if self.cqc_regulated.data != "yes":
+        if self.regulator is None:
             return valid
-        location = (self.cqc_location_id.data or "").strip()
-        if not location:
-            self.cqc_location_id.errors = ["Enter your CQC location ID, like 1-1234567890"]
-            valid = False
-        elif not self.cqc_location_id.errors:
-            try:
-                qa.normalise_registration("cqc_location_id", location)
-            except ValueError as error:
-                self.cqc_location_id.errors = [f"{error}: it looks like 1-1234567890"]
+        if not self.regulated.data:
+            self.regulated.errors = [
+                f"Say whether you are registered with the {self.regulator.name}"
+            ]
+            return False
+        if self.regulated.data != "yes":
+            return valid
+        number = (self.regulator_number.data or "").strip().upper()
+        self.regulator_number.data = number
+        if not self.regulator_number.errors:
+            problem = self.regulator.number_problem(number)
+            if problem:
+                self.regulator_number.errors = [problem]
                 valid = False
-        if not self.cqc_rating.data:
-            self.cqc_rating.errors = ["Choose your latest CQC rating"]
+        if not self.regulator_rating.data:
+            question = self.regulator.rating_question
+            self.regulator_rating.errors = [
+                f"Say whether {self.regulator.short_name} has inspected your service"
+                if question.endswith("?")
+                else f"Choose {question[:1].lower()}{question[1:]}"
+            ]
             valid = False
         return valid
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class PrinciplesForm(StepForm):
@@ -333,10 +360,10 @@ STEP_FORMS: dict[str, type[StepForm]] = {
     "name": NameForm,
     "legal-form": LegalFormForm,
     "registration": RegistrationForm,
-    "cqc": CQCForm,
     "principles": PrinciplesForm,
     "members": MembersForm,
     "service-area": ServiceAreaForm,
+    "regulator": RegulatorForm,
     "services": ServicesForm,
     "languages": LanguagesForm,
     "rate": RateForm,

@@ -7,11 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from marketplace import audit, qa, vocabulary
+from marketplace import audit, qa, regulators, vocabulary
 from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
 from marketplace.models import OnboardingProgress, Provider, ProviderAdmin, User
-from marketplace.models.providers import CQC_RATING_LABELS, LEGAL_FORMS, MEMBER_KINDS
+from marketplace.models.providers import LEGAL_FORMS, MEMBER_KINDS
 from marketplace.money import format_pence
 from marketplace.providers.forms import StepForm
 
@@ -91,10 +91,10 @@ def form_data(provider: Provider, step: str) -> dict[str, Any]:
             "companies_house_number": p.companies_house_number,
             "charity_number": p.charity_number,
         },
-        "cqc": lambda: {
-            "cqc_regulated": "yes" if p.cqc_regulated else "no",
-            "cqc_location_id": p.cqc_location_id,
-            "cqc_rating": p.cqc_rating,
+        "regulator": lambda: {
+            "regulated": "yes" if p.regulated else "no",
+            "regulator_number": p.regulator_number,
+            "regulator_rating": p.regulator_rating,
         },
         "principles": lambda: {"principles": p.principles},
         "members": lambda: {"members": list(p.members or [])},
@@ -125,14 +125,16 @@ def _save_registration(p: Provider, form: Any) -> None:
         setattr(p, attribute, qa.normalise_registration(attribute, getattr(form, attribute).data))
 
 
-def _save_cqc(p: Provider, form: Any) -> None:
-    p.cqc_regulated = form.cqc_regulated.data == "yes"
-    if p.cqc_regulated:
-        p.cqc_location_id = form.cqc_location_id.data
-        p.cqc_rating = form.cqc_rating.data
+def _save_regulator(p: Provider, form: Any) -> None:
+    # The regulator is the one for the nation of the service address, never typed in.
+    p.regulator = form.regulator.code
+    p.regulated = form.regulated.data == "yes"
+    if p.regulated:
+        p.regulator_number = form.regulator_number.data
+        p.regulator_rating = form.regulator_rating.data
     else:
-        p.cqc_location_id = None
-        p.cqc_rating = None
+        p.regulator_number = None
+        p.regulator_rating = None
 
 
 def _save_service_area(p: Provider, form: Any) -> None:
@@ -155,7 +157,7 @@ SAVERS: dict[str, Callable[[Provider, Any], None]] = {
     "name": lambda p, f: setattr(p, "name", f.name.data.strip()),
     "legal-form": lambda p, f: setattr(p, "legal_form", f.legal_form.data),
     "registration": _save_registration,
-    "cqc": _save_cqc,
+    "regulator": _save_regulator,
     "principles": lambda p, f: setattr(p, "principles", f.principles.data.strip()),
     "members": lambda p, f: setattr(p, "members", list(f.members.data)),
     "service-area": _save_service_area,
@@ -243,12 +245,17 @@ def _lines(p: Provider, step: str) -> list[str]:
             if getattr(p, attr)
         ]
         return lines or ["None given"]
-    if step == "cqc":
-        if not p.cqc_regulated:
-            return ["Not regulated by CQC"]
+    if step == "regulator":
+        regulator = regulators.get(p.regulator) or regulators.regulator_for(p)
+        if regulator is None:
+            return ["Not answered yet"]
+        if not p.regulated:
+            return [f"Not registered with the {regulator.name}"]
         return [
-            f"Location ID: {p.cqc_location_id or 'not given'}",
-            f"Rating: {CQC_RATING_LABELS.get(p.cqc_rating or '', 'not given')}",
+            f"Registered with the {regulator.name}",
+            f"{regulator.number_label}: {p.regulator_number or 'not given'}",
+            f"{qa.upper_first(regulator.rating_name)}: "
+            f"{regulator.rating_label(p.regulator_rating) or 'not given'}",
         ]
     if step == "principles":
         return [p.principles or "Not given"]

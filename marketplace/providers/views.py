@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from marketplace import clock, qa
+from marketplace import clock, qa, regulators
 from marketplace.extensions import db
 from marketplace.models import Evidence, Provider
 from marketplace.models.quality import EVIDENCE_KINDS
@@ -164,6 +164,10 @@ def _step_redirect(provider: Provider | None, step: str) -> Any:
     if step == "registration" and "legal-form" in qa.unanswered_steps(provider):
         flash("Tell us your legal form first: the numbers we need depend on it.", "info")
         return redirect(url_for(".onboarding_step", step="legal-form"))
+    where_unknown = "service-area" in qa.unanswered_steps(provider)
+    if step == "regulator" and (where_unknown or regulators.regulator_for(provider) is None):
+        flash("Tell us where you work first: the care regulator depends on the nation.", "info")
+        return redirect(url_for(".onboarding_step", step="service-area"))
     return None
 
 
@@ -201,6 +205,9 @@ def onboarding_step(step: str):
     form = STEP_FORMS[step](data=None if request.method == "POST" else saved)
     if provider is not None and step == "registration":
         form.legal_form = provider.legal_form  # type: ignore[attr-defined]
+    regulator = regulators.regulator_for(provider) if provider is not None else None
+    if step == "regulator" and regulator is not None:
+        form.for_regulator(regulator)  # type: ignore[attr-defined]
     if form.validate_on_submit():
         if provider is None:
             provider = services.start_provider(_user(), form.name.data)  # type: ignore[attr-defined]
@@ -222,6 +229,7 @@ def onboarding_step(step: str):
         back_url=_back_url(provider, step, return_to),
         return_to=return_to,
         registration_needed=[qa.REGISTRATION_FIELDS[a] for a in needed],
+        regulator=regulator,
     )
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import selectinload
 
-from marketplace import directory, geo
+from marketplace import directory, geo, regulators
 from marketplace.catalog import CarerCard, get_catalog
 from marketplace.choices import SLOTS, Day, DayPart, DBSLevel, Gender, TeamRole
 from marketplace.extensions import db
@@ -400,6 +400,7 @@ def provider_facts(provider: Provider) -> dict[str, Any]:
         "legal_form": LEGAL_FORMS.get(provider.legal_form, provider.legal_form),
         "members": [MEMBER_KINDS.get(m, m) for m in provider.members or []],
         "cqc_rating": CQC_RATING_LABELS.get(provider.cqc_rating or ""),
+        "regulator": regulators.public_summary(provider),
         "skills": labels("skill", provider.skills),
         "languages": labels("language", provider.languages),
         "council": council,

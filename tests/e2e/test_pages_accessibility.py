@@ -188,6 +188,12 @@ PAGES: list[Visit] = [
     Visit("provider_admin", "/provider"),
     Visit("provider_admin", "/provider/onboarding"),
     Visit("provider_admin", "/provider/onboarding/check"),
+    Visit("provider_admin", "/provider/onboarding/registration"),
+    Visit("provider_admin", "/provider/onboarding/regulator"),
+    Visit(
+        "provider_admin", "/provider/onboarding/regulator",
+        fill_and_submit(regulated="check", regulator_number="CS123"), note="bad-answers",
+    ),
     Visit("provider_admin", "/provider/evidence"),
     Visit("provider_admin", "/provider/evidence", press_button("Upload document")),
     # Reviewers: the queue and a provider in each state, with a decision left unexplained

@@ -153,7 +153,8 @@ def test_provider_page(client, listed):
     page = text(response)
     assert "Worker co-operative" in page
     assert "Quality assured since" in page
-    assert "1-123456789" in page and "rated Good" in page
+    assert "Care Quality Commission (CQC)" in page
+    assert "CQC location ID 1-123456789, CQC rating: Good" in page
     assert "£24.00" in page and "Personal care" in page and "English" in page
     assert "Workers" in page and "Owned by our workers." in page
     assert "hello@example.org" in page

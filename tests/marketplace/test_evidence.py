@@ -251,7 +251,8 @@ def test_only_one_current_document_per_kind_in_the_database(provider):
 def test_evidence_page_lists_kinds_and_what_is_required(login, admin, provider, uploads):
     page = login(admin).get("/provider/evidence").get_data(as_text=True)
     assert "Safeguarding policy" in page and "DBS checks policy" in page
-    assert "Only if CQC regulates you" in page  # CQC registration, for a provider not regulated
+    # The regulator's certificate, for a provider not registered with one:
+    assert "Only if you are registered with a care regulator" in page
     assert 'enctype="multipart/form-data"' in page
 
 

@@ -160,14 +160,22 @@ def test_cqc_location_id_refuses_other_formats(make, bad):
         provider.cqc_location_id = bad
 
 
-def test_cqc_location_id_shape_is_checked_in_the_database(make):
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"regulator": "cqc", "regulated": True, "regulator_number": "9-999999999"},
+        {"regulator": "care_inspectorate", "regulated": True, "regulator_number": "1-123456789"},
+        {"regulator": "ciw", "regulated": True, "regulator_number": "SIN-1"},
+        {"regulator": "cqc", "regulated": True, "regulator_rating": "very_good"},
+        {"regulator": "rqia", "regulated": True, "regulator_rating": "good"},
+        {"regulator": None, "regulated": True},
+        {"regulator": "ofsted"},
+    ],
+)
+def test_regulator_number_and_rating_are_checked_in_the_database(make, values):
     provider = make.provider(qa_status="draft")
     with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
-        db.session.execute(
-            sa.update(Provider)
-            .where(Provider.id == provider.id)
-            .values(cqc_location_id="9-999999999")
-        )
+        db.session.execute(sa.update(Provider).where(Provider.id == provider.id).values(**values))
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,14 @@ ANSWERS = {
     "name": {"name": "Kirkstall Care Co-op"},
     "legal-form": {"legal_form": "cooperative_society"},
     "registration": {"fca_number": "31234r", "companies_house_number": "", "charity_number": ""},
-    "cqc": {"cqc_regulated": "yes", "cqc_location_id": "1-1234567890", "cqc_rating": "good"},
     "principles": {"principles": "We are owned by our workers and the people we support."},
     "members": {"members": ["workers", "people_supported"]},
     "service-area": {"postcode": "ls6 1aa", "radius_km": "12", "districts": "LS5, ls4 LS6"},
+    "regulator": {
+        "regulated": "yes",
+        "regulator_number": "1-1234567890",
+        "regulator_rating": "good",
+    },
     "services": {"skills": ["personal_care", "cooking"]},
     "languages": {"languages": ["en", "ur"]},
     "rate": {"hourly_rate": "£21.50"},
@@ -88,8 +92,9 @@ def test_full_walk_through_saves_every_answer(admin_client, admin_user):
     db.session.refresh(provider)
     assert provider.legal_form == "cooperative_society"
     assert provider.fca_number == "31234R"
-    assert provider.cqc_regulated and provider.cqc_location_id == "1-1234567890"
-    assert provider.cqc_rating == "good"
+    assert provider.regulated and provider.regulator == "cqc"
+    assert provider.regulator_number == "1-1234567890" and provider.regulator_rating == "good"
+    assert provider.cqc_location_id == "1-1234567890"  # the England-only name still reads
     assert provider.members == ["workers", "people_supported"]
     assert provider.postcode == "LS6 1AA" and provider.district == "LS6"
     assert provider.care_council_code == "E08000035"
@@ -120,7 +125,7 @@ def test_leave_and_come_back_resumes_at_first_unanswered(admin_client, admin_use
     _walk(admin_client, ["name", "legal-form", "registration"])
     page = admin_client.get("/provider/onboarding").get_data(as_text=True)
     assert "Continue where you left off" in page
-    assert "/provider/onboarding/cqc" in page
+    assert "/provider/onboarding/principles" in page
     # The saved answer is shown again when the page is revisited.
     page = admin_client.get("/provider/onboarding/registration").get_data(as_text=True)
     assert 'value="31234R"' in page
@@ -138,8 +143,8 @@ def test_unanswered_questions_show_empty_and_block_the_checklist(admin_client, a
 
 def test_back_links_and_change_links_return_to_check_page(admin_client):
     _walk(admin_client)
-    page = admin_client.get("/provider/onboarding/principles").get_data(as_text=True)
-    assert 'href="/provider/onboarding/cqc" class="back-link"' in page
+    page = admin_client.get("/provider/onboarding/services").get_data(as_text=True)
+    assert 'href="/provider/onboarding/regulator" class="back-link"' in page
     page = admin_client.get("/provider/onboarding/rate?return_to=check").get_data(as_text=True)
     assert 'href="/provider/onboarding/check" class="back-link"' in page
     response = admin_client.post(
@@ -182,17 +187,27 @@ def test_other_steps_need_a_provider_first(admin_client):
             {"fca_number": "1234R", "charity_number": "12"},
             "Charity number is not in the right format",
         ),
-        ("cqc", {}, "Say whether CQC regulates your organisation"),
-        ("cqc", {"cqc_regulated": "yes"}, "Enter your CQC location ID"),
+        ("regulator", {}, "Say whether you are registered with the Care Quality Commission"),
+        ("regulator", {"regulated": "yes"}, "Enter your CQC location ID, like 1-1234567890"),
         (
-            "cqc",
-            {"cqc_regulated": "yes", "cqc_location_id": "1-123", "cqc_rating": "good"},
-            "CQC location ID is not in the right format",
+            "regulator",
+            {"regulated": "yes", "regulator_number": "1-123", "regulator_rating": "good"},
+            "Enter your CQC location ID in the right format",
         ),
         (
-            "cqc",
-            {"cqc_regulated": "yes", "cqc_location_id": "1-1234567890"},
+            "regulator",
+            {"regulated": "yes", "regulator_number": "CS2003001025", "regulator_rating": "good"},
+            "Enter your CQC location ID in the right format",  # a Scottish number in Leeds
+        ),
+        (
+            "regulator",
+            {"regulated": "yes", "regulator_number": "1-1234567890"},
             "Choose your latest CQC rating",
+        ),
+        (
+            "regulator",
+            {"regulated": "yes", "regulator_number": "1-1234567890", "regulator_rating": "weak"},
+            "Not a valid choice",  # a Care Inspectorate grade is not a CQC rating
         ),
         ("principles", {"principles": ""}, "Describe how you put co-operative principles"),
         ("principles", {"principles": "Co-op."}, "at least a sentence"),
@@ -283,7 +298,7 @@ def test_registration_numbers_needed_depend_on_legal_form(make, login, legal_for
     assert (response.status_code == 302) is ok
 
 
-def test_answering_not_regulated_clears_cqc_details(make, login):
+def test_answering_not_regulated_clears_the_regulator_details(make, login):
     admin = make.user(roles=["provider_admin"])
     provider = make.provider(
         qa_status="draft",
@@ -293,11 +308,11 @@ def test_answering_not_regulated_clears_cqc_details(make, login):
         cqc_rating="good",
     )
     login(admin).post(
-        "/provider/onboarding/cqc",
-        data={"cqc_regulated": "no", "cqc_location_id": "rubbish", "cqc_rating": "good"},
+        "/provider/onboarding/regulator",
+        data={"regulated": "no", "regulator_number": "rubbish", "regulator_rating": "good"},
     )
     db.session.refresh(provider)
-    assert (provider.cqc_regulated, provider.cqc_location_id, provider.cqc_rating) == (
+    assert (provider.regulated, provider.regulator_number, provider.regulator_rating) == (
         False,
         None,
         None,
@@ -324,18 +339,22 @@ def test_self_employed_pa_uses_the_same_flow_and_skips_members(admin_client, adm
         "name": {"name": "Sam Patel"},
         "legal-form": {"legal_form": "self_employed_pa"},
         "registration": {},
-        "cqc": {"cqc_regulated": "no"},
+        "regulator": {"regulated": "no"},
     }
-    _walk(admin_client, ["name", "legal-form", "registration", "cqc"], answers)
+    _walk(admin_client, ["name", "legal-form", "registration"], answers)
     response = admin_client.post("/provider/onboarding/principles", data=ANSWERS["principles"])
     assert response.location.endswith("/provider/onboarding/service-area")  # no members page
     assert admin_client.get("/provider/onboarding/members").status_code == 404
-    _walk(admin_client, ["service-area", "services", "languages", "rate", "contact"])
+    _walk(
+        admin_client,
+        ["service-area", "regulator", "services", "languages", "rate", "contact"],
+        answers,
+    )
     provider = _provider_of(admin_user)
     assert provider.legal_form == "self_employed_pa"
     missing = qa.missing_items(provider)
     assert all(m.startswith(("Insurance", "Safeguarding", "DBS")) for m in missing), missing
-    page = admin_client.get("/provider/onboarding/cqc").get_data(as_text=True)
+    page = admin_client.get("/provider/onboarding/regulator").get_data(as_text=True)
     assert "self-employed personal assistant employed directly" in page
 
 

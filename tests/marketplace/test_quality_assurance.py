@@ -122,10 +122,12 @@ def test_submit_is_blocked_and_lists_what_is_missing(make, admin):
     missing = "\n".join(caught.value.missing)
     assert "Typical hourly rate" in missing
     assert "Members: Not answered yet" in missing
-    assert "Enter your CQC location ID and rating" in missing
+    assert "Care regulator: Enter your CQC location ID and CQC rating" in missing
     assert "Insurance (employer's and public liability): Expired on" in missing
     assert "Safeguarding policy: Not uploaded yet" in missing
-    assert "CQC registration certificate: Not uploaded yet" in missing
+    assert "Care regulator registration certificate (CQC, Care Inspectorate, CIW or RQIA): " + (
+        "Not uploaded yet"
+    ) in missing
     assert provider.qa_status == "draft"
 
 
@@ -465,7 +467,7 @@ def test_checklist_items_come_from_the_data(make):
         make, cqc_regulated=True, cqc_location_id="1-123456789", cqc_rating="good", evidence=False
     )
     items = {item.key: item for item in qa.checklist(provider)}
-    assert items["cqc"].ok and "1-123456789" in items["cqc"].detail
+    assert items["regulator"].ok and "1-123456789" in items["regulator"].detail
     assert items["registration"].ok and "12345R" in items["registration"].detail
     assert not items["evidence:cqc_registration"].ok
     assert {
