@@ -142,7 +142,7 @@ def test_cqc_not_yet_rated_is_a_rating_now(make, login):
 
 def test_the_regulator_question_waits_for_the_service_area(make, login):
     admin = make.user(roles=["provider_admin"])
-    _draft(make, admin, None, None, None)
+    _draft(make, admin, None, None, None, lat=None, lon=None)
     response = login(admin).get("/provider/onboarding/regulator")
     assert response.status_code == 302
     assert response.location.endswith("/provider/onboarding/service-area")
