@@ -1,7 +1,7 @@
 """UK-wide care regulators: CQC, Care Inspectorate, CIW or RQIA by the nation of the service
 
-Revision ID: 0009_uk_regulators
-Revises: 0008_public_points
+Revision ID: 0010_uk_regulators
+Revises: 0009_payments_ledger
 Create Date: 2026-12-01 20:10:00
 
 The CQC-only columns become the registration with "the regulator": cqc_regulated ->
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_uk_regulators'
-down_revision = '0008_public_points'
+revision = '0010_uk_regulators'
+down_revision = '0009_payments_ledger'
 branch_labels = None
 depends_on = None
 
