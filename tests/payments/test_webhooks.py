@@ -872,3 +872,17 @@ def test_events_sent_by_localstripe_verify_and_apply(
     assert (membership.plan_id, membership.started_by_user_id) == (5, user_id)
     with pytest.raises(InvalidWebhook):
         verify_stripe_event(body, header, "whsec_someone_else")
+
+
+def test_expanded_payment_intents_on_charges_and_incomplete_refund_lists() -> None:
+    repo = InMemoryBillingRepository([card_payment(status=CardPaymentStatus.SUCCEEDED)])
+    expanded = charge(
+        [refund("re_1", 100, T0)],
+        payment_intent={"id": "pi_budget", "object": "payment_intent"},
+    )
+    assert handle(repo, event("charge.refunded", expanded, T0)).handled
+    assert [e.source.stripe_object_id for e in repo.entries[3]] == ["re_1"]
+    partial = charge([refund("re_2", 50, T0)])
+    partial["refunds"]["has_more"] = True  # a truncated list is not trusted
+    outcome = handle(repo, event("charge.refunded", partial, T0))
+    assert not outcome.handled and "cannot be asked" in outcome.action
