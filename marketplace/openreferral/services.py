@@ -16,9 +16,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import current_app
 
 from marketplace import directory, geo, links
+from marketplace.extensions import db
 from marketplace.models import Carer, Provider
 from marketplace.models.providers import CQC_RATING_LABELS, LEGAL_FORMS
 from matching.vocabulary import DEFAULT_VOCABULARY
@@ -273,9 +275,20 @@ def matching(filters: Filters) -> list[Listing]:
 
 def find_listing(service_or_sal_id: str) -> Listing | None:
     """The listing whose service (or service-at-location) has this id."""
-    for listing in listings():
-        if service_or_sal_id in (listing.service_id, listing.service_at_location_id):
-            return listing
+    # Ids are one-way (uuid5), so compare against every listed provider's ids: one
+    # query of integers, then only the match is loaded.
+    ids = db.session.scalars(sa.select(Provider.id).where(directory.listed_clause()))
+    for provider_id in ids:
+        if service_or_sal_id in (
+            stable_id("service", provider_id),
+            stable_id("service_at_location", provider_id),
+        ):
+            provider = directory.listed_provider(provider_id)
+            if provider is None:
+                return None
+            return Listing(
+                provider, directory.listed_carers_by_provider([provider_id])[provider_id]
+            )
     return None
 
 

@@ -8,8 +8,11 @@ from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree
 
+import sqlalchemy as sa
+
 from marketplace import directory, geo, links
-from marketplace.models import Provider
+from marketplace.extensions import db
+from marketplace.models import Provider, Team
 from marketplace.models.providers import LEGAL_FORMS
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -40,11 +43,16 @@ def sitemap_entries() -> list[SitemapEntry]:
     entries = [SitemapEntry(p) for p in ("/", "/about", "/accessibility", "/councils", "/map")]
     providers = directory.listed_providers()
     carers = directory.listed_carers_by_provider([p.id for p in providers])
+    teams: dict[int, list[Team]] = {}
+    for team in db.session.scalars(
+        sa.select(Team).where(Team.provider_id.in_([p.id for p in providers])).order_by(Team.id)
+    ):
+        teams.setdefault(team.provider_id, []).append(team)
     councils: set[str] = set()
     for provider in providers:
         modified = directory.last_modified(provider, carers[provider.id])
         entries.append(SitemapEntry(f"/providers/{provider.id}", modified))
-        for team in provider.teams:
+        for team in teams.get(provider.id, []):
             entries.append(SitemapEntry(f"/teams/{team.id}", directory.as_utc(team.updated_at)))
         councils.update(area.council.code for area in directory.covered_councils(provider))
     entries.extend(SitemapEntry(f"/councils/{code}") for code in sorted(councils))
