@@ -71,7 +71,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     # rather than an overflow in the database driver.
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    from marketplace import extensions, jobs, notifications, web
+    from marketplace import catalog_version, extensions, jobs, notifications, web  # noqa: F401
 
     extensions.init_app(app)
     web.init_app(app)

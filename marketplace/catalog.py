@@ -1,6 +1,7 @@
 """The matching index, built from the database and cached per worker process.
 
-Every listed carer (active, with an approved provider, placed on the map) becomes a
+Every listed carer (``Carer.is_listed``: active, approved provider, verified checks;
+placed on the map) becomes a
 ``matching.Candidate`` placed at the carer's *public point* (the centroid of their
 postcode sector, see ``marketplace.geo.public_point``), never at their home.
 Building is one core SELECT of the needed columns (no ORM objects), so 100k carers
@@ -152,8 +153,7 @@ def _build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
         .join(Provider, Provider.id == c.provider_id)
         .outerjoin(team, team.c.carer_id == c.id)
         .where(
-            Provider.qa_status == "approved",
-            c.active.is_(True),
+            Carer.is_listed,
             c.lat.is_not(None),
             c.lon.is_not(None),
         )

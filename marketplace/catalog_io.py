@@ -17,6 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,24 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from tqdm import tqdm
 
-from marketplace import geo
-from marketplace.audit import record
-from marketplace.catalog_version import bump_catalog_version
+from marketplace import geo, notifications, qa
+from marketplace.carers import checks
+from marketplace.carers.checks import normalise_certificate_number
 from marketplace.choices import SLOTS
 from marketplace.extensions import db
-from marketplace.models import Carer, Provider, QAEvent, Team, TeamMember, utcnow
+from marketplace.models import (
+    AuditLog,
+    Carer,
+    CarerCheck,
+    Provider,
+    Team,
+    TeamMember,
+    User,
+    UserRole,
+    utcnow,
+)
 from marketplace.models.providers import (
+    CHECK_SCHEMES,
     CQC_LOCATION_ID,
     CQC_RATINGS,
     DBS_LEVELS,
@@ -42,6 +54,7 @@ from marketplace.models.providers import (
     TEAM_ROLES,
     public_coordinates,
 )
+from marketplace.qa import today_in_london
 from marketplace.search.services import describe_unknown, unknown_terms
 
 CHUNK = 5000
@@ -86,10 +99,17 @@ CARER_FIELDS = {
     "availability",
     "bio",
     "active",
-    "dbs_level",
-    "dbs_update_service",
     "care_certificate",
-    "right_to_work_checked",
+    "checks",
+}
+CHECKS_FIELDS = {
+    "scheme",
+    "level",
+    "certificate_number",
+    "issued_on",
+    "update_service",
+    "right_to_work",
+    "insurance_expires_on",
 }
 # Optional fields in the order they are exported, with the value a new row gets.
 PROVIDER_DEFAULTS: dict[str, Any] = {
@@ -117,10 +137,7 @@ CARER_DEFAULTS: dict[str, Any] = {
     "availability": None,
     "bio": "",
     "active": True,
-    "dbs_level": None,
-    "dbs_update_service": False,
     "care_certificate": False,
-    "right_to_work_checked": False,
 }
 # The private place and the public point (these writes are Core, so they set both).
 PLACE_COLUMNS = ("postcode", "district", "lat", "lon", "public_lat", "public_lon")
@@ -134,6 +151,15 @@ class CatalogImportError(Exception):
         self.errors = errors
 
 
+@dataclass(frozen=True)
+class Approval:
+    """Who approves an import, and which file: named on the QA checklist waiver."""
+
+    admin: User
+    source: str
+    today: date
+
+
 @dataclass
 class ImportReport:
     providers_created: int = 0
@@ -144,6 +170,10 @@ class ImportReport:
     carers_created: int = 0
     carers_updated: int = 0
     memberships_changed: int = 0
+    providers_left_suspended: int = 0
+    checks_changed: int = 0
+    carers_verified: int = 0
+    checks_left_unverified: int = 0
 
     @property
     def changed(self) -> bool:
@@ -154,7 +184,21 @@ class ImportReport:
             f"Providers: {self.providers_created} added, {self.providers_updated} updated, "
             f"{self.providers_approved} approved. Teams: {self.teams_created} added, "
             f"{self.teams_updated} updated. Carers: {self.carers_created} added, "
-            f"{self.carers_updated} updated. Team places changed: {self.memberships_changed}."
+            f"{self.carers_updated} updated. Team places changed: {self.memberships_changed}. "
+            f"Checks changed: {self.checks_changed}; carers with checks verified: "
+            f"{self.carers_verified}"
+            + (
+                f"; {self.checks_left_unverified} check(s) left unverified (incomplete or "
+                "out of date)"
+                if self.checks_left_unverified
+                else ""
+            )
+            + "."
+            + (
+                f" {self.providers_left_suspended} suspended provider(s) left suspended."
+                if self.providers_left_suspended
+                else ""
+            )
         )
 
 
@@ -298,6 +342,69 @@ class _Row:
             "care_council_code": where.care_council_code,
         }
 
+    def checks(self) -> dict[str, Any] | None:
+        """The "checks" object: a criminal record check, right to work, insurance."""
+        raw = self.raw.get("checks")
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            self.fail("checks must be an object with scheme, level, certificate_number, ...")
+            return None
+        for name in sorted(set(raw) - CHECKS_FIELDS):
+            self.fail(f"checks: unknown field {name!r}")
+        found: dict[str, Any] = {}
+        scheme = raw.get("scheme")
+        if scheme not in CHECK_SCHEMES:
+            self.fail(f"checks.scheme {scheme!r} is not one of: {', '.join(CHECK_SCHEMES)}")
+            scheme = None
+        level = raw.get("level")
+        if level not in DBS_LEVELS:
+            self.fail(f"checks.level {level!r} is not one of: {', '.join(DBS_LEVELS)}")
+        number = raw.get("certificate_number")
+        if scheme is not None:
+            try:
+                number = normalise_certificate_number(
+                    scheme, number if isinstance(number, str) else None
+                )
+            except ValueError as error:
+                self.fail(f"checks.certificate_number: {error}")
+        found["criminal_record"] = {
+            "scheme": scheme,
+            "level": level,
+            "certificate_number": number,
+            "issued_on": self._iso_date(raw, "issued_on", required=True, past=True),
+            "update_service": self._flag_in(raw, "update_service"),
+        }
+        found["right_to_work"] = self._flag_in(raw, "right_to_work")
+        found["insurance_expires_on"] = self._iso_date(raw, "insurance_expires_on")
+        return found
+
+    def _flag_in(self, raw: dict[str, Any], name: str) -> bool:
+        value = raw.get(name, False)
+        if not isinstance(value, bool):
+            self.fail(f"checks.{name} must be true or false")
+            return False
+        return value
+
+    def _iso_date(
+        self, raw: dict[str, Any], name: str, required: bool = False, past: bool = False
+    ) -> date | None:
+        value = raw.get(name)
+        if value is None:
+            if required:
+                self.fail(f"checks.{name} is required (YYYY-MM-DD)")
+            return None
+        try:
+            found = date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            found = None
+        if found is None or len(value) != 10:
+            self.fail(f"checks.{name} {value!r} is not a date like 2024-03-27")
+            return None
+        if past and found > today_in_london():
+            self.fail(f"checks.{name} {value} is in the future")
+        return found
+
     def unknown_fields(self, allowed: set[str]) -> None:
         for name in sorted(set(self.raw) - allowed):
             self.fail(f"unknown field {name!r}")
@@ -379,10 +486,7 @@ def _check_carer(row: _Row) -> dict[str, Any]:
         "hourly_rate_pence": row.pence("hourly_rate_pence"),
         "bio": row.text("bio", 5000),
         "active": row.flag("active"),
-        "dbs_level": row.choice("dbs_level", DBS_LEVELS),
-        "dbs_update_service": row.flag("dbs_update_service"),
         "care_certificate": row.flag("care_certificate"),
-        "right_to_work_checked": row.flag("right_to_work_checked"),
     }
     availability = row.strings("availability", 8)
     for slot in availability or []:
@@ -392,12 +496,12 @@ def _check_carer(row: _Row) -> dict[str, Any]:
     for name in ("bio",):
         if name in row.raw and values[name] is None:
             values[name] = ""
-    for name in ("travel_radius_km", "active", "dbs_update_service", "care_certificate"):
+    for name in ("travel_radius_km", "active", "care_certificate"):
         if name in row.raw and values[name] is None:
             values[name] = CARER_DEFAULTS[name]
-    if values["right_to_work_checked"] is None and "right_to_work_checked" in row.raw:
-        values["right_to_work_checked"] = False
     values = _present(row, values)
+    if "checks" in row.raw:
+        values["checks"] = row.checks()
     if "postcode" in row.raw:
         place = row.place()
         if place:
@@ -640,7 +744,9 @@ def _regulator_columns(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _write_providers(valid: ValidCatalog, approve: bool, report: ImportReport) -> dict[str, int]:
+def _write_providers(
+    valid: ValidCatalog, approval: Approval | None, report: ImportReport
+) -> dict[str, int]:
     table = Provider.__table__
 
     def new_row_defaults(values: dict[str, Any]) -> dict[str, Any]:
@@ -658,34 +764,47 @@ def _write_providers(valid: ValidCatalog, approve: bool, report: ImportReport) -
         Provider, [_regulator_columns(v) for v in valid.providers], new_row_defaults, None
     )
     ids = _ids(table, [p["ref"] for p in valid.providers])
-    if approve:
-        now = utcnow()
-        for provider_id in sorted(ids.values()):
-            provider = db.session.get(Provider, provider_id)
-            if provider is not None and provider.qa_status != "approved":
-                previous = provider.qa_status
-                provider.qa_status = "approved"
-                provider.approved_at = now
-                record(
-                    "provider.approved",
-                    actor_id=None,
-                    target=provider,
-                    source="catalog import",
-                    previous_status=previous,
-                )
-                # The provider's QA history shows the approval too, and why.
-                db.session.add(
-                    QAEvent(
-                        provider_id=provider.id,
-                        from_status=previous,
-                        to_status="approved",
-                        actor_user_id=None,
-                        reason="Approved by an administrator's catalog import (--approve).",
-                    )
-                )
-                report.providers_approved += 1
-        db.session.flush()
+    if approval is not None:
+        _approve_providers(sorted(ids.values()), approval, report)
     return ids
+
+
+def _approve_providers(provider_ids: list[int], approval: Approval, report: ImportReport) -> None:
+    """Each provider goes through the QA state machine (send for review, then approve)
+    with the system acting for the administrator; the checklist waiver names them and
+    the file. Suspended providers stay suspended: a reviewer must reinstate them."""
+    actor = qa.SystemActor(admin=approval.admin, source=approval.source)
+    approved = []
+    for provider_id in provider_ids:
+        provider = db.session.get(Provider, provider_id)
+        if provider is None or provider.qa_status in {"approved", "suspended"}:
+            if provider is not None and provider.qa_status == "suspended":
+                report.providers_left_suspended += 1
+            continue
+        if provider.qa_status in {"draft", "changes_requested"}:
+            qa.transition(provider, "submit", actor, today=approval.today)
+        qa.transition(provider, "approve", actor, today=approval.today)
+        approved.append(provider.name)
+        report.providers_approved += 1
+    if approved:
+        reviewers = db.session.scalars(
+            sa.select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == "reviewer", User.is_active_account.is_(True))
+            .order_by(User.id)
+        ).all()
+        names = ", ".join(approved[:10]) + (
+            f" and {len(approved) - 10} more" if len(approved) > 10 else ""
+        )
+        notifications.notify(
+            reviewers,
+            f"{approval.admin.display_name} approved {len(approved)} provider(s) from the "
+            f"{approval.source}, with the checklist waived: {names}. Check their answers and "
+            "documents when you can.",
+            None,
+            "Providers approved by a catalog import",
+        )
+    db.session.flush()
 
 
 def _write_teams(
@@ -714,26 +833,142 @@ def _write_carers(
             **{
                 k: v
                 for k, v in carer.items()
-                if k not in {"provider", "team", "team_role", "_label"}
+                if k not in {"provider", "team", "team_role", "_label", "checks"}
             },
             "provider_id": provider_ids.get(carer["provider"])
             or db_provider_ids[carer["provider"]],
         }
         for carer in valid.carers
     ]
-    new_row_defaults = {
-        **CARER_DEFAULTS,
-        **dict.fromkeys(PLACE_COLUMNS),
-        "user_id": None,
-        "dbs_number": None,
-        "dbs_issue_date": None,
-        "insurance_expires_on": None,
-    }
+    new_row_defaults = {**CARER_DEFAULTS, **dict.fromkeys(PLACE_COLUMNS), "user_id": None}
     created, updated = _upsert(Carer, rows, new_row_defaults, progress)
     if progress:
         progress(len(valid.carers) - created - updated)
     report.carers_created, report.carers_updated = created, updated
     return _ids(table, [c["ref"] for c in valid.carers])
+
+
+def _write_checks(
+    valid: ValidCatalog, carer_ids: dict[str, int], approval: Approval | None, report: ImportReport
+) -> None:
+    """Declare the checks each row carries; with --approve, the importing administrator
+    verifies them (unless out of date), each carer's verification audited.
+
+    A row without "checks" leaves the carer's checks as they are (a new carer has none,
+    so is imported unlisted). A changed check goes back to declared.
+    """
+    table = CarerCheck.__table__
+    wanted: dict[tuple[int, str], dict[str, Any] | None] = {}
+    for carer in valid.carers:
+        given = carer.get("checks")
+        if not given:
+            continue
+        carer_id = carer_ids[carer["ref"]]
+        wanted[(carer_id, "criminal_record")] = given["criminal_record"]
+        wanted[(carer_id, "right_to_work")] = {} if given["right_to_work"] else None
+        if given["insurance_expires_on"] is not None:
+            wanted[(carer_id, "insurance")] = {"expires_on": given["insurance_expires_on"]}
+    if not wanted:
+        return
+    existing: dict[tuple[int, str], Any] = {}
+    wanted_carers = {carer_id for carer_id, _ in wanted}
+    for chunk in _chunks(sorted(wanted_carers)):
+        for row in db.session.execute(sa.select(*table.c).where(table.c.carer_id.in_(chunk))):
+            existing[(row.carer_id, row.kind)] = row
+    now = utcnow()
+    unverified = {
+        "status": "declared",
+        "verified_by_user_id": None,
+        "verified_at": None,
+        "verified_by_organisation": None,
+        "lapsed_reason": None,
+    }
+    inserts, updates, deletes = [], [], []
+    for (carer_id, kind), values in wanted.items():
+        row = existing.get((carer_id, kind))
+        if values is None:
+            if row is not None:
+                deletes.append(row.id)
+            continue
+        if row is None:
+            inserts.append(
+                {
+                    "carer_id": carer_id,
+                    "kind": kind,
+                    "status": "declared",
+                    "scheme": None,
+                    "level": None,
+                    "certificate_number": None,
+                    "issued_on": None,
+                    "update_service": False,
+                    "expires_on": None,
+                    "declared_at": now,
+                    **unverified,
+                    **values,
+                }
+            )
+        elif changed := _changes(row, values):
+            updates.append({"_id": row.id, **changed, **unverified, "declared_at": now})
+    for chunk in _chunks(deletes):
+        db.session.execute(sa.delete(table).where(table.c.id.in_(chunk)))
+    _insert(table, inserts, None)
+    _bulk_update(table, updates, None)
+    report.checks_changed = len(inserts) + len(updates) + len(deletes)
+    if approval is not None:
+        _verify_imported_checks(sorted(wanted_carers), approval, report)
+
+
+def _verify_imported_checks(carer_ids: list[int], approval: Approval, report: ImportReport) -> None:
+    table = CarerCheck.__table__
+    now = utcnow()
+    verified: dict[int, list[str]] = defaultdict(list)
+    updates = []
+    for chunk in _chunks(carer_ids):
+        for row in db.session.execute(
+            sa.select(*table.c).where(table.c.carer_id.in_(chunk), table.c.status != "verified")
+        ):
+            if not _complete(row) or checks.out_of_date_reason(row, approval.today):
+                report.checks_left_unverified += 1
+                continue
+            updates.append(
+                {
+                    "_id": row.id,
+                    "status": "verified",
+                    "verified_at": now,
+                    "verified_by_user_id": approval.admin.id,
+                    "lapsed_reason": None,
+                    "verified_by_organisation": checks.IMPORT_VERIFIER,
+                }
+            )
+            verified[row.carer_id].append(row.kind)
+    _bulk_update(table, updates, None)
+    audits = [
+        {
+            "created_at": now,
+            "actor_user_id": approval.admin.id,
+            "action": "carer.checks_verified",
+            "target_type": "Carer",
+            "target_id": carer_id,
+            "on_behalf_of_person_id": None,
+            "detail": {
+                "kinds": sorted(kinds),
+                "organisation": checks.IMPORT_VERIFIER,
+                "source": approval.source,
+            },
+        }
+        for carer_id, kinds in sorted(verified.items())
+    ]
+    for chunk in _chunks(audits):
+        db.session.execute(sa.insert(AuditLog.__table__), chunk)
+    report.carers_verified = len(verified)
+
+
+def _complete(row: Any) -> bool:
+    if row.kind == "criminal_record":
+        return bool(row.scheme and row.level and row.certificate_number and row.issued_on)
+    if row.kind == "insurance":
+        return row.expires_on is not None
+    return True
 
 
 def _write_memberships(
@@ -775,19 +1010,32 @@ def _write_memberships(
     report.memberships_changed = len(deletes) + len(role_updates) + len(inserts)
 
 
-def import_catalog(data: Any, *, approve: bool = False, progress: Progress = None) -> ImportReport:
+def import_catalog(
+    data: Any,
+    *,
+    approve: bool = False,
+    admin: User | None = None,
+    source: str = "catalog import",
+    progress: Progress = None,
+) -> ImportReport:
     """Validate ``data`` whole, then create or update its rows. The caller commits.
 
+    With ``approve``, ``admin`` (a user with the admin role) is named on the QA checklist
+    waiver and verifies the checks the rows carry; ``source`` names the file.
     Raises CatalogImportError (and writes nothing) if any row is bad.
     """
+    approval = None
+    if approve:
+        if admin is None or "admin" not in admin.roles:
+            raise ValueError("--approve needs an administrator (--admin EMAIL)")
+        approval = Approval(admin=admin, source=source, today=today_in_london())
     valid = validate_catalog(data, progress)
     report = ImportReport()
-    provider_ids = _write_providers(valid, approve, report)
+    provider_ids = _write_providers(valid, approval, report)
     team_ids = _write_teams(valid, provider_ids, report)
     carer_ids = _write_carers(valid, provider_ids, report, progress)
     _write_memberships(valid, carer_ids, team_ids, report)
-    if report.changed:
-        bump_catalog_version()
+    _write_checks(valid, carer_ids, approval, report)
     db.session.flush()
     return report
 
@@ -842,6 +1090,9 @@ def export_catalog() -> dict[str, Any]:
             key=lambda t: t["ref"],
         )
         out_providers.append(row)
+    checks_of: dict[int, dict[str, Any]] = defaultdict(dict)
+    for check in db.session.execute(sa.select(*CarerCheck.__table__.c)):
+        checks_of[check.carer_id][check.kind] = check
     out_carers = []
     for c in db.session.execute(sa.select(*Carer.__table__.c)):
         if c.provider_id is None:
@@ -856,10 +1107,32 @@ def export_catalog() -> dict[str, Any]:
             "postcode": c.postcode or c.district,
         }
         row.update({name: _plain(getattr(c, name)) for name in CARER_DEFAULTS})
+        row["checks"] = _export_checks(checks_of.get(c.id, {}))
         out_carers.append(row)
     return {
         "providers": sorted(out_providers, key=lambda r: r["ref"]),
         "carers": sorted(out_carers, key=lambda r: r["ref"]),
+    }
+
+
+def _export_checks(found: dict[str, Any]) -> dict[str, Any] | None:
+    """The "checks" object (what was declared; whether it was verified is not exported)."""
+    record = found.get("criminal_record")
+    if record is None or not _complete(record):
+        return None
+    insurance = found.get("insurance")
+    return {
+        "scheme": record.scheme,
+        "level": record.level,
+        "certificate_number": record.certificate_number,
+        "issued_on": record.issued_on.isoformat(),
+        "update_service": bool(record.update_service),
+        "right_to_work": "right_to_work" in found,
+        **(
+            {"insurance_expires_on": insurance.expires_on.isoformat()}
+            if insurance is not None and insurance.expires_on
+            else {}
+        ),
     }
 
 
@@ -876,9 +1149,29 @@ catalog_cli = AppGroup("catalog", help="Import and export providers, teams and c
 
 @catalog_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--approve", is_flag=True, help="Mark the imported providers quality assured.")
-def import_command(path: Path, approve: bool) -> None:
+@click.option(
+    "--approve",
+    is_flag=True,
+    help="Approve the imported providers through quality review (checklist waived, naming "
+    "--admin and the file) and verify the checks the carer rows carry.",
+)
+@click.option(
+    "--admin",
+    "admin_email",
+    metavar="EMAIL",
+    help="The administrator who vouches for the file (required with --approve).",
+)
+def import_command(path: Path, approve: bool, admin_email: str | None) -> None:
     """Add or update the providers, teams and carers in a catalog JSON file."""
+    admin = None
+    if approve:
+        if not admin_email:
+            raise click.UsageError("--approve needs --admin EMAIL: the administrator who vouches")
+        admin = db.session.scalar(
+            sa.select(User).where(sa.func.lower(User.email) == admin_email.strip().lower())
+        )
+        if admin is None or "admin" not in admin.roles or not admin.is_active_account:
+            raise click.ClickException(f"{admin_email} is not an administrator's account.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -890,7 +1183,13 @@ def import_command(path: Path, approve: bool) -> None:
     )
     try:
         with tqdm(total=total * 2, unit="carer", desc="Importing", disable=total < 1000) as bar:
-            report = import_catalog(data, approve=approve, progress=bar.update)
+            report = import_catalog(
+                data,
+                approve=approve,
+                admin=admin,
+                source=f"catalog import of {path.name}",
+                progress=bar.update,
+            )
     except CatalogImportError as error:
         db.session.rollback()
         for line in error.errors:

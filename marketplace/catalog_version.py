@@ -1,23 +1,90 @@
-"""The catalog version: one number that changes whenever matching data changes."""
+"""The catalog version: one number that changes whenever matching data changes.
+
+Nobody bumps it by hand. Two session listeners do it in the same transaction as the
+change: ``before_flush`` for ORM objects (a carer edited, a check verified, a team
+member added) and ``do_orm_execute`` for bulk statements run through the session
+(the QA compare-and-set update, the catalog import's chunked inserts). So every
+worker's cached matching index is rebuilt after any change that affects listing.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, UOWTransaction
 
 from marketplace.extensions import db
-from marketplace.models import CatalogVersion
+from marketplace.models import CatalogVersion, Provider
+
+# Tables whose rows decide who is listed and what matching sees.
+LISTING_TABLES = frozenset({"carers", "carer_checks", "providers", "teams", "team_members"})
 
 
 def current_catalog_version() -> int:
     return db.session.scalar(sa.select(CatalogVersion.version).where(CatalogVersion.id == 1)) or 0
 
 
-def bump_catalog_version() -> None:
-    """Mark the catalog changed, so every worker rebuilds its matching index."""
-    updated = db.session.execute(
-        sa.update(CatalogVersion)
-        .where(CatalogVersion.id == 1)
-        .values(version=CatalogVersion.version + 1)
+def bump_catalog_version(session: Session | None = None) -> None:
+    """Mark the catalog changed, so every worker rebuilds its matching index.
+
+    Runs on the session's connection (no ORM events, no autoflush), in the same
+    transaction as the change: both commit, or neither does.
+    """
+    session = session if session is not None else db.session()
+    table = CatalogVersion.__table__
+    connection = session.connection()
+    updated = connection.execute(
+        sa.update(table).where(table.c.id == 1).values(version=table.c.version + 1)
     )
     if updated.rowcount == 0:
-        db.session.add(CatalogVersion(id=1, version=1))
+        connection.execute(sa.insert(table).values(id=1, version=1))
+
+
+def _affects_listing(obj: Any, deleted: bool = False) -> bool:
+    table = getattr(type(obj), "__tablename__", None)
+    if table not in LISTING_TABLES:
+        return False
+    if isinstance(obj, Provider) and not deleted:
+        # Drafts change often during onboarding and are never listed: only a change of
+        # status, or any change to a listed provider, matters.
+        state = sa.inspect(obj)
+        history = state.attrs.qa_status.history
+        return state.pending or bool(history.deleted) or obj.qa_status == "approved"
+    return True
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _bump_on_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
+    changed = (
+        any(_affects_listing(obj) for obj in session.new)
+        or any(_affects_listing(obj, deleted=True) for obj in session.deleted)
+        or any(
+            session.is_modified(obj, include_collections=False) and _affects_listing(obj)
+            for obj in session.dirty
+        )
+    )
+    if changed:
+        bump_catalog_version(session)
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _bump_on_bulk_write(state: sa.orm.ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name not in LISTING_TABLES:
+        return
+    if name == "providers" and state.is_update and not _touches_approved(state.statement):
+        return
+    bump_catalog_version(state.session)
+
+
+def _touches_approved(statement: Any) -> bool:
+    """A QA status move (the compare-and-set in qa.transition) changes listing only when
+    it moves to or from "approved"; any other bulk update of providers may change what
+    a listed provider shows."""
+    params = statement.compile().params
+    statuses = {value for key, value in params.items() if key.startswith("qa_status")}
+    return "qa_status" not in params or "approved" in statuses

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,11 +11,11 @@ import sqlalchemy as sa
 
 from marketplace import choices, geo, regulators
 from marketplace.auth.services import create_user
-from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
 from marketplace.models import (
     Budget,
     Carer,
+    CarerCheck,
     ConsentGrant,
     Provider,
     ProviderAdmin,
@@ -39,127 +38,153 @@ DEMO_LOGINS = [
     ("admin@coopcare.example", "Tom Evans", ["admin"], "an administrator"),
 ]
 
-# Real postcode districts in each place. (place, districts, provider names)
-PLACES: list[tuple[str, list[str], list[str]]] = [
+# Real postcode districts in each place, and each provider with the district its name
+# is about (Headingley is in LS6, Peckham in SE15, Dennistoun in G31, ...).
+PLACES: list[tuple[str, list[str], list[tuple[str, str]]]] = [
     (
         "Leeds",
         ["LS6", "LS7", "LS8", "LS4", "LS11", "LS12", "LS9", "LS17"],
         [
-            "Headingley Care Co-op",
-            "Chapeltown Home Support Co-operative",
-            "Aire Valley Care Workers' Co-op",
-            "Roundhay Circles CIC",
-            "Leeds Shared Care Mutual",
+            ("Headingley Care Co-op", "LS6"),
+            ("Chapeltown Home Support Co-operative", "LS7"),
+            ("Armley Care Workers' Co-op", "LS12"),
+            ("Roundhay Circles CIC", "LS8"),
+            ("Leeds Shared Care Mutual", "LS11"),
         ],
     ),
     (
         "Doncaster",
         ["DN1", "DN2", "DN4", "DN5", "DN12"],
         [
-            "Don Valley Care Co-operative",
-            "Doncaster Neighbourhood Carers CIC",
-            "Conisbrough Community Care Society",
+            ("Don Valley Care Co-operative", "DN1"),
+            ("Doncaster Neighbourhood Carers CIC", "DN2"),
+            ("Conisbrough Community Care Society", "DN12"),
         ],
     ),
     (
         "Bristol",
         ["BS1", "BS2", "BS3", "BS5", "BS6", "BS7", "BS16"],
         [
-            "Bristol Care Workers Co-operative",
-            "Easton Together Care CIC",
-            "Avon Home Care Mutual",
-            "Bedminster Circles Co-op",
-            "Severnside PA Collective",
+            ("Bristol Care Workers Co-operative", "BS1"),
+            ("Easton Together Care CIC", "BS5"),
+            ("Avon Home Care Mutual", "BS2"),
+            ("Bedminster Circles Co-op", "BS3"),
+            ("Fishponds PA Collective", "BS16"),
         ],
     ),
     (
         "Manchester",
-        ["M14", "M13", "M20", "M21", "M8", "M9", "M40"],
+        ["M14", "M13", "M19", "M20", "M21", "M4", "M8", "M9", "M40"],
         [
-            "Manchester Community Care Co-op",
-            "Levenshulme Care Collective",
-            "Moss Side Family Support Society",
-            "Northern Quarter Carers CIC",
+            ("Manchester Community Care Co-op", "M13"),
+            ("Levenshulme Care Collective", "M19"),
+            ("Moss Side Family Support Society", "M14"),
+            ("Northern Quarter Carers CIC", "M4"),
         ],
     ),
     (
         "London",
         ["E8", "N16", "SE15", "SE5", "SW9", "NW5", "E17", "N19"],
         [
-            "Hackney Care Co-operative",
-            "Peckham Home Support Co-op",
-            "Brixton Community Carers CIC",
-            "Walthamstow Wellbeing Team",
-            "Camden Care Mutual",
-            "Islington Carers' Collective",
+            ("Hackney Care Co-operative", "E8"),
+            ("Peckham Home Support Co-op", "SE15"),
+            ("Brixton Community Carers CIC", "SW9"),
+            ("Walthamstow Wellbeing Team", "E17"),
+            ("Camden Care Mutual", "NW5"),
+            ("Islington Carers' Collective", "N19"),
         ],
     ),
     (
         "Cardiff",
         ["CF10", "CF11", "CF14", "CF24", "CF5"],
         [
-            "Cwmni Gofal Caerdydd Co-op",
-            "Cardiff Care Workers Co-operative",
-            "Taff Community Care CIC",
+            ("Cwmni Gofal Caerdydd Co-op", "CF10"),
+            ("Cardiff Care Workers Co-operative", "CF24"),
+            ("Taff Community Care CIC", "CF11"),
         ],
     ),
     (
         "Glasgow",
         ["G11", "G12", "G20", "G31", "G41", "G42"],
         [
-            "Glasgow Care Co-operative",
-            "Southside Home Support Co-op",
-            "Dennistoun Community Carers",
-            "Clyde Carers Mutual",
+            ("Glasgow Care Co-operative", "G20"),
+            ("Southside Home Support Co-op", "G41"),
+            ("Dennistoun Community Carers", "G31"),
+            ("Clyde Carers Mutual", "G11"),
         ],
     ),
 ]
 
-FIRST_NAMES = [
-    "Ana",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Ellie",
-    "Farah",
-    "George",
-    "Hana",
-    "Isaac",
-    "Jade",
-    "Kwame",
-    "Leah",
-    "Mo",
-    "Nia",
-    "Oskar",
-    "Priya",
-    "Rhys",
-    "Sara",
-    "Tariq",
-    "Uma",
-    "Vicky",
-    "Wes",
-    "Yusuf",
-    "Zofia",
-    "Aled",
-    "Bronwen",
-    "Callum",
-    "Deepa",
-    "Eilidh",
-    "Fergus",
-    "Grace",
-    "Hamza",
-    "Iona",
-    "Jakub",
-    "Kerry",
-    "Lucy",
-    "Marek",
-    "Niamh",
-    "Olu",
-    "Paul",
-    "Rosa",
-    "Sian",
-    "Tom",
-]
+# Ofcom's numbers for drama (never assigned to anyone): 1,000 in each of these ranges.
+DRAMA_PHONE_RANGES = {
+    "Leeds": "0113 496 0{:03d}",
+    "Bristol": "0117 496 0{:03d}",
+    "London": "020 7946 0{:03d}",
+    "Cardiff": "029 2018 0{:03d}",
+    "Glasgow": "0141 496 0{:03d}",
+    "Manchester": "0161 496 0{:03d}",
+}
+OTHER_DRAMA_PHONE = "01632 960{:03d}"  # Ofcom's drama range for anywhere else
+
+
+def drama_phone(place: str, number: int) -> str:
+    """A phone number from Ofcom's drama ranges for the place (0 <= number < 1000)."""
+    return DRAMA_PHONE_RANGES.get(place, OTHER_DRAMA_PHONE).format(number % 1000)
+
+
+# First names by the gender a demo carer gives (None: prefers not to say).
+FIRST_NAMES: dict[str | None, list[str]] = {
+    "female": [
+        "Ana",
+        "Chloe",
+        "Ellie",
+        "Farah",
+        "Hana",
+        "Jade",
+        "Leah",
+        "Nia",
+        "Priya",
+        "Sara",
+        "Uma",
+        "Vicky",
+        "Zofia",
+        "Bronwen",
+        "Deepa",
+        "Eilidh",
+        "Grace",
+        "Iona",
+        "Lucy",
+        "Niamh",
+        "Rosa",
+        "Sian",
+        "Amina",
+        "Kerry",
+    ],
+    "male": [
+        "Ben",
+        "Dev",
+        "George",
+        "Isaac",
+        "Kwame",
+        "Mo",
+        "Oskar",
+        "Rhys",
+        "Tariq",
+        "Wes",
+        "Yusuf",
+        "Aled",
+        "Callum",
+        "Fergus",
+        "Hamza",
+        "Jakub",
+        "Marek",
+        "Paul",
+        "Tom",
+    ],
+    "non_binary": ["Alex", "Sam", "Robin", "Jo"],
+    None: ["Alex", "Sam", "Jordan", "Charlie", "Ali", "Kit"],
+}
+GENDER_WEIGHTS = (("female", 60), ("male", 32), ("non_binary", 3), (None, 5))
 SURNAME_INITIALS = "ABCDEFGHJKLMNOPRSTW"
 SLOTS = list(choices.SLOTS)
 LANGUAGE_BY_PLACE = {
@@ -199,15 +224,6 @@ class SeedReport:
     users: int
 
 
-def _jitter(rng: random.Random, lat: float, lon: float, km: float) -> tuple[float, float]:
-    """A point within about ``km`` of (lat, lon)."""
-    distance = km * math.sqrt(rng.random())
-    angle = rng.random() * 2 * math.pi
-    dlat = distance * math.cos(angle) / 111.0
-    dlon = distance * math.sin(angle) / (111.0 * math.cos(math.radians(lat)))
-    return round(lat + dlat, 5), round(lon + dlon, 5)
-
-
 def _carer_profile(rng: random.Random, place: str) -> dict[str, object]:
     skills = sorted(DEFAULT_VOCABULARY.skills)
     interests = sorted(DEFAULT_VOCABULARY.interests)
@@ -222,20 +238,93 @@ def _carer_profile(rng: random.Random, place: str) -> dict[str, object]:
             for i in sorted(rng.sample(interests, k=rng.randint(1, 4)))
         ],
         "languages": languages,
-        "gender": rng.choices(["female", "male", "non_binary", None], [60, 32, 3, 5])[0],
         "travel_radius_km": float(rng.choice([5, 8, 10, 12, 15, 20])),
         "availability": slots if rng.random() > 0.05 else None,
         "hourly_rate_pence": rng.randrange(1650, 2650, 25),
-        "dbs_level": "enhanced_barred",
-        "dbs_update_service": rng.random() < 0.7,
         "care_certificate": rng.random() < 0.85,
-        "right_to_work_checked": True,
-        "dbs_issue_date": date(2024, 1, 1) + timedelta(days=rng.randrange(0, 600)),
     }
 
 
-def _name(rng: random.Random) -> str:
-    return f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAME_INITIALS)}."
+def _demo_checks(
+    rng: random.Random, scheme: str, carer_id: int, organisation: str, verifier_id: int | None
+) -> list[dict[str, object]]:
+    """A criminal record check and right to work, both verified by the carer's provider."""
+    issued = date(2024, 1, 1) + timedelta(days=rng.randrange(0, 600))
+    update_service = rng.random() < 0.7
+    digits = 16 if scheme == "pvg" else 12
+    number = f"{rng.randrange(10 ** (digits - 1), 10**digits)}"
+    verified = {
+        "status": "verified",
+        "verified_by_user_id": verifier_id,
+        "verified_at": DEMO_EPOCH,
+        "verified_by_organisation": organisation,
+        "declared_at": DEMO_EPOCH,
+        "created_at": DEMO_EPOCH,
+        "updated_at": DEMO_EPOCH,
+        "carer_id": carer_id,
+        "declared_by_user_id": None,
+        "lapsed_reason": None,
+        "expires_on": None,
+    }
+    return [
+        {
+            **verified,
+            "kind": "criminal_record",
+            "scheme": scheme,
+            "level": "enhanced_barred",
+            "certificate_number": number,
+            "issued_on": issued,
+            "update_service": update_service,
+        },
+        {
+            **verified,
+            "kind": "right_to_work",
+            "scheme": None,
+            "level": None,
+            "certificate_number": None,
+            "issued_on": None,
+            "update_service": False,
+        },
+    ]
+
+
+class _Postcodes:
+    """Real live postcodes of each district (from the shipped table), looked up once."""
+
+    def __init__(self) -> None:
+        self._by_district: dict[str, list[tuple[str, float, float]]] = {}
+
+    def pick(self, rng: random.Random, district: str) -> tuple[str, float, float] | None:
+        found = self._by_district.get(district)
+        if found is None:
+            found = self._by_district[district] = geo.live_postcodes(district)
+        return rng.choice(found) if found else None
+
+
+def _gender_and_name(rng: random.Random) -> tuple[str | None, str]:
+    """A gender and a first name that goes with it, with a surname initial."""
+    genders, weights = zip(*GENDER_WEIGHTS, strict=True)
+    gender = rng.choices(genders, weights)[0]
+    return gender, f"{rng.choice(FIRST_NAMES[gender])} {rng.choice(SURNAME_INITIALS)}."
+
+
+def _scheme_of(provider: Provider) -> str:
+    return "pvg" if (provider.care_council_code or "").startswith("S") else "dbs"
+
+
+def _verify_demo_checks(
+    rng: random.Random, provider: Provider, members: list[Carer], users: dict[str, User]
+) -> None:
+    """Every demo carer's checks, verified by their provider (by Grace for Headingley)."""
+    admin = users["provider@coopcare.example"] if provider.name == "Headingley Care Co-op" else None
+    rows = [
+        row
+        for carer in members
+        for row in _demo_checks(
+            rng, _scheme_of(provider), carer.id, provider.name, admin.id if admin else None
+        )
+    ]
+    db.session.execute(sa.insert(CarerCheck.__table__), rows)
 
 
 _DEMO_RATINGS = {
@@ -281,9 +370,8 @@ def seed_demo(
 
     providers: list[tuple[Provider, str, list[str]]] = []
     forms = list(LEGAL_FORMS)
-    for place, districts, names in PLACES:
-        for i, name in enumerate(names):
-            district = districts[i % len(districts)]
+    for place, districts, named in PLACES:
+        for i, (name, district) in enumerate(named):
             here = geo.lookup(district)
             form = (
                 "cic"
@@ -318,7 +406,7 @@ def seed_demo(
                 else None,
                 hourly_rate_pence=rng.randrange(2100, 2900, 50),
                 contact_email=f"hello@{name.lower().split()[0].strip(chr(39))}.coop.invalid",
-                contact_phone=f"0{rng.randrange(1000, 9999)} {rng.randrange(100000, 999999)}",
+                contact_phone=drama_phone(place, 100 * i + rng.randrange(100)),
                 qa_status=status,
                 approved_at=DEMO_EPOCH if status in {"approved", "suspended"} else None,
                 skills=[],
@@ -332,37 +420,42 @@ def seed_demo(
         ProviderAdmin(provider_id=headingley.id, user_id=users["provider@coopcare.example"].id)
     )
 
+    postcodes = _Postcodes()
     made_carers = 0
     teams = 0
     per_provider = max(1, carers // len(providers)) if carers <= 3000 else 0
-    for index, (provider, place, districts) in enumerate(providers):
+    for index, (provider, place, _districts) in enumerate(providers):
         count = per_provider + (1 if index < carers - per_provider * len(providers) else 0)
         if carers > 3000:
             count = 10
         members: list[Carer] = []
         for _ in range(count):
-            district = rng.choice(districts)
-            here = geo.lookup(district)
-            lat, lon = _jitter(rng, here.lat, here.lon, 1.5)
+            district = rng.choice(provider.service_districts)  # where the co-op works
+            home = postcodes.pick(rng, district)
+            assert home is not None, district
             profile = _carer_profile(rng, place)
+            gender, name = _gender_and_name(rng)
             carer = Carer(
                 provider_id=provider.id,
-                display_name=_name(rng),
+                display_name=name,
+                gender=gender,
+                postcode=home[0],
                 district=district,
-                lat=lat,
-                lon=lon,
+                lat=home[1],
+                lon=home[2],
                 bio=f"I have worked in care in {place} for "
                 f"{rng.randint(1, 20)} years. I enjoy getting to know people.",
                 **profile,
             )
             if index == 0 and not members:
-                carer.display_name = "Ana S."
+                carer.display_name, carer.gender = "Ana S.", "female"
                 carer.user_id = users["carer@coopcare.example"].id
                 carer.interests = ["gardening", "football"]
             db.session.add(carer)
             members.append(carer)
             made_carers += 1
         db.session.flush()
+        _verify_demo_checks(rng, provider, members, users)
         provider.skills = sorted({s for c in members for s in c.skills})
         provider.languages = sorted({lang for c in members for lang in c.languages})
         for t, start in enumerate(range(0, len(members), TEAM_MAX_MEMBERS)):
@@ -425,7 +518,6 @@ def seed_demo(
             starts_at=DEMO_EPOCH,
         )
     )
-    bump_catalog_version()
     db.session.flush()
     from marketplace.providers.demo import seed_quality_assurance
 
@@ -433,39 +525,43 @@ def seed_demo(
     return SeedReport(providers=len(providers), teams=teams, carers=made_carers, users=len(users))
 
 
-def _districts_for_scale() -> list[tuple[str, float, float]]:
-    """All GB postcode districts with a centroid: (outcode, lat, lon)."""
+def _districts_for_scale() -> list[str]:
+    """All GB postcode districts with a centroid."""
     import csv
 
     with open(geo.DATA_DIR / geo.DISTRICTS_FILE, newline="", encoding="utf-8") as handle:
         return [
-            (row["outcode"], float(row["lat"]), float(row["lon"]))
+            row["outcode"]
             for row in csv.DictReader(handle)
             if row["lat"] and row["country"] in {"E", "W", "S"}
         ]
 
 
-def _scale_rows(rng: random.Random, count: int, provider_ids: list[int]) -> Iterator[dict]:
+def _scale_rows(
+    rng: random.Random, count: int, provider_ids: list[int], postcodes: _Postcodes
+) -> Iterator[dict]:
     districts = _districts_for_scale()
     for n in range(count):
-        outcode, lat, lon = rng.choice(districts)
-        jlat, jlon = _jitter(rng, lat, lon, 2.0)
-        public = geo.public_point(outcode)  # Core insert: no ORM hook sets it
+        home = None
+        while home is None:  # a few districts have no live postcode with a location
+            outcode = rng.choice(districts)
+            home = postcodes.pick(rng, outcode)
+        public = geo.public_point(home[0])  # Core insert: no ORM hook sets it
         row = _carer_profile(rng, "")
+        gender, name = _gender_and_name(rng)
         row.update(
             ref=f"scale-{n}",
             provider_id=rng.choice(provider_ids),
-            display_name=_name(rng),
+            display_name=name,
+            gender=gender,
             district=outcode,
-            lat=jlat,
-            lon=jlon,
+            postcode=home[0],
+            lat=home[1],
+            lon=home[2],
             public_lat=public.lat,
             public_lon=public.lon,
             bio="",
             active=True,
-            insurance_expires_on=None,
-            dbs_number=None,
-            postcode=None,
             user_id=None,
             created_at=DEMO_EPOCH,
             updated_at=DEMO_EPOCH,
@@ -476,25 +572,37 @@ def _scale_rows(rng: random.Random, count: int, provider_ids: list[int]) -> Iter
 def _bulk_scale_carers(
     rng: random.Random, count: int, progress: Callable[[int], None] | None
 ) -> int:
-    """Insert many carers fast (core executemany, in chunks) for scale testing."""
+    """Insert many carers fast (core executemany, in chunks) for scale testing, each
+    on a real postcode with checks verified by their provider."""
     if count <= 0:
         return 0
-    provider_ids = list(
-        db.session.scalars(
-            sa.select(Provider.id).where(Provider.qa_status == "approved").order_by(Provider.id)
-        )
-    )
-    batch: list[dict] = []
+    providers = db.session.execute(
+        sa.select(Provider.id, Provider.name, Provider.care_council_code)
+        .where(Provider.is_listed)
+        .order_by(Provider.id)
+    ).all()
+    by_id = {p.id: p for p in providers}
     table = Carer.__table__
-    for row in _scale_rows(rng, count, provider_ids):
-        batch.append(row)
-        if len(batch) == 5000:
-            db.session.execute(sa.insert(table), batch)
-            if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
-        db.session.execute(sa.insert(table), batch)
+    insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    postcodes = _Postcodes()
+
+    def write(batch: list[dict]) -> None:
+        ids = db.session.execute(insert, batch).scalars().all()
+        checks = []
+        for carer_id, row in zip(ids, batch, strict=True):
+            provider = by_id[row["provider_id"]]
+            scheme = "pvg" if (provider.care_council_code or "").startswith("S") else "dbs"
+            checks += _demo_checks(rng, scheme, carer_id, provider.name, None)
+        db.session.execute(sa.insert(CarerCheck.__table__), checks)
         if progress:
             progress(len(batch))
+
+    batch: list[dict] = []
+    for row in _scale_rows(rng, count, list(by_id), postcodes):
+        batch.append(row)
+        if len(batch) == 5000:
+            write(batch)
+            batch = []
+    if batch:
+        write(batch)
     return count

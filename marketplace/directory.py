@@ -26,8 +26,8 @@ POINT_DECIMALS = 4
 
 
 def listed_clause() -> sa.ColumnElement[bool]:
-    """SQL for "this provider is listed" (quality assured)."""
-    return Provider.qa_status == "approved"
+    """SQL for "this provider is listed" (quality assured): ``Provider.is_listed``."""
+    return Provider.is_listed
 
 
 def listed_providers() -> list[Provider]:
@@ -44,13 +44,13 @@ def listed_provider(provider_id: int) -> Provider | None:
 
 
 def listed_carers_by_provider(provider_ids: list[int]) -> dict[int, list[Carer]]:
-    """Active carers of the given (listed) providers."""
+    """Listed carers (``Carer.is_listed``: active, checks verified) of the given providers."""
     found: dict[int, list[Carer]] = {pid: [] for pid in provider_ids}
     if not provider_ids:
         return found
     rows = db.session.scalars(
         sa.select(Carer)
-        .where(Carer.provider_id.in_(provider_ids), Carer.active.is_(True))
+        .where(Carer.provider_id.in_(provider_ids), Carer.is_listed)
         .order_by(Carer.display_name, Carer.id)
     )
     for carer in rows:

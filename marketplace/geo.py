@@ -218,6 +218,7 @@ _LUT = np.zeros(256, dtype=np.int64)
 for _i, _c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", start=1):
     _LUT[ord(_c)] = _i
 _CHAR_VAL = {chr(i): int(v) for i, v in enumerate(_LUT) if v}
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _POW = _B37 ** np.arange(_OUT_W + _IN_W - 1, -1, -1, dtype=np.int64)
 
 
@@ -250,6 +251,15 @@ def _pack_many(postcodes: list[str]) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
+
+
+def plain_name(name: str | None) -> str | None:
+    """A council's name as the pages show it, once: ONS gives Welsh councils as
+    "Welsh - English" ("Caerdydd - Cardiff", "Gwynedd - Gwynedd"); we show "Cardiff"."""
+    if not name:
+        return name
+    welsh, dash, english = name.partition(" - ")
+    return english.strip() if dash and english.strip() else name
 
 
 class Council(NamedTuple):
@@ -710,9 +720,11 @@ class OfflineGeocoder:
                 lon=float(r["lon"]),
                 country=r["country"] or None,
                 lad_code=r["lad_code"] or None,
-                lad_name=r["lad_name"] or None,
+                lad_name=plain_name(r["lad_name"]) or None,
                 care_code=r["care_la_code"] or None,
-                care_name=self._council_name(r["care_la_code"]) or r["care_la_name"] or None,
+                care_name=self._council_name(r["care_la_code"])
+                or plain_name(r["care_la_name"])
+                or None,
                 others=tuple(c for c in r["other_care_la_codes"].split(";") if c),
             )
         self.load_seconds = time.perf_counter() - t1
@@ -720,7 +732,7 @@ class OfflineGeocoder:
 
     def _council_name(self, code: str | None) -> str | None:
         row = self._authorities.get(code or "")
-        return row["name"] if row else None
+        return plain_name(row["name"]) if row else None
 
     @property
     def rows(self) -> int:
@@ -762,6 +774,27 @@ class OfflineGeocoder:
             lad_code=lad,
             care_council_inferred=bool(flags & _INFERRED),
         )
+
+    def live_postcodes(self, outcode: str) -> list[tuple[str, float, float]]:
+        """Every live postcode of a district that has a location, in postcode order:
+        (postcode, lat, lon). Used to place demo carers on real addresses."""
+        self.load()
+        out = normalise_postcode(outcode)
+        start = _pack(out, "")
+        keys = self._keys
+        lo = int(keys.searchsorted(start))
+        hi = int(keys.searchsorted(start + _B37**_IN_W))
+        flags = np.asarray(self._flags[lo:hi])
+        lat = np.asarray(self._lat[lo:hi])
+        keep = ((flags & _LIVE) != 0) & (lat != NO_COORD)
+        codes = np.asarray(keys[lo:hi])[keep] % _B37**_IN_W
+        digits = [(codes // _B37 ** (_IN_W - 1 - n)) % _B37 for n in range(_IN_W)]
+        lats = lat[keep] / SCALE
+        lons = np.asarray(self._lon[lo:hi])[keep] / SCALE
+        return [
+            (f"{out} " + "".join(_ALPHABET[int(d[i]) - 1] for d in digits), float(y), float(x))
+            for i, (y, x) in enumerate(zip(lats, lons, strict=True))
+        ]
 
     def _outcode_location(self, outcode: str) -> PostcodeLocation:
         d = self._districts.get(outcode)
@@ -944,6 +977,10 @@ def default_geocoder() -> OfflineGeocoder:
 
 def lookup(query: str) -> PostcodeLocation:
     return default_geocoder().lookup(query)
+
+
+def live_postcodes(outcode: str) -> list[tuple[str, float, float]]:
+    return default_geocoder().live_postcodes(outcode)
 
 
 def district_centroid(outcode: str) -> tuple[float, float]:

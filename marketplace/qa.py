@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from marketplace import audit, clock, notifications, regulators, workflow
-from marketplace.catalog_version import bump_catalog_version
 from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import (
@@ -372,7 +371,35 @@ def is_provider_admin(user: User | None, provider: Provider) -> bool:
 # -- who may make each move -----------------------------------------------------------
 
 
-def _provider_side(actor: User | None, provider: Provider) -> str | None:
+@dataclass(frozen=True)
+class SystemActor:
+    """The system acting on an administrator's instruction (``flask catalog import
+    --approve``). It may only send for review and approve; the checklist is waived, and the
+    waiver, naming the administrator and the source file, is the event's reason and is
+    audited.
+    """
+
+    admin: User
+    source: str  # e.g. "catalog import of providers.json"
+    id: None = None  # the event's actor is the system, not a person
+
+    @property
+    def waiver(self) -> str:
+        return (
+            f"Checklist waived by {self.admin.display_name} ({self.admin.email}), an "
+            f"administrator, for the {self.source}."
+        )
+
+    @property
+    def refusal(self) -> str | None:
+        if "admin" not in self.admin.roles:
+            return "Only an administrator's import can approve this way."
+        return None
+
+
+def _provider_side(actor: User | SystemActor | None, provider: Provider) -> str | None:
+    if isinstance(actor, SystemActor):
+        return actor.refusal
     if actor is None:
         return "Only people can take this action."
     if is_provider_admin(actor, provider) or actor.has_role("admin"):
@@ -380,7 +407,9 @@ def _provider_side(actor: User | None, provider: Provider) -> str | None:
     return "Only the provider's own admins can send it for review."
 
 
-def _reviewer(actor: User | None, provider: Provider) -> str | None:
+def _reviewer(actor: User | SystemActor | None, provider: Provider) -> str | None:
+    if isinstance(actor, SystemActor):
+        return "Only an administrator's import can approve this way, not this."
     if actor is None:
         return "Only people can take this action."
     if not actor.has_role("reviewer"):
@@ -388,6 +417,13 @@ def _reviewer(actor: User | None, provider: Provider) -> str | None:
     if is_provider_admin(actor, provider):
         return "You cannot review an organisation you run. Ask another reviewer."
     return None
+
+
+def _reviewer_or_import(actor: User | SystemActor | None, provider: Provider) -> str | None:
+    """Reviewers approve; so does an administrator's catalog import (--approve)."""
+    if isinstance(actor, SystemActor):
+        return actor.refusal
+    return _reviewer(actor, provider)
 
 
 def _reviewer_or_system(actor: User | None, provider: Provider) -> str | None:
@@ -399,7 +435,10 @@ def _reviewer_or_system(actor: User | None, provider: Provider) -> str | None:
 
 
 def _checklist_complete(provider: Provider, context: dict[str, Any]) -> None:
-    # Nobody is sent for review or listed with missing or expired evidence.
+    # Nobody is sent for review or listed with missing or expired evidence, unless an
+    # administrator's import waives the checklist (the waiver is recorded).
+    if context.get("system_actor") is not None:
+        return
     missing = missing_items(provider, context.get("today"))
     if missing:
         raise NotReady(missing)
@@ -410,10 +449,6 @@ def _first_approval(moved: workflow.Moved) -> dict[str, Any]:
     if moved.move.name == "approve" or provider.approved_at is None:
         return {"approved_at": utcnow()}
     return {}
-
-
-def _listing_changed(moved: workflow.Moved) -> None:
-    bump_catalog_version()  # listed or not: every worker rebuilds its index
 
 
 def _tell_admins(subject: str, message: str) -> Callable[[workflow.Moved], list[workflow.Notice]]:
@@ -472,10 +507,9 @@ QA_WORKFLOW = workflow.Workflow(
             (SUBMITTED,),
             APPROVED,
             passive="approved",
-            may=_reviewer,
+            may=_reviewer_or_import,
             check=_checklist_complete,
             values=_first_approval,
-            after=_listing_changed,
             notices=_tell_admins(
                 "You are quality assured",
                 "{name} is now quality assured. People can find you on CoopCare.",
@@ -500,7 +534,6 @@ QA_WORKFLOW = workflow.Workflow(
             passive="suspended",
             may=_reviewer_or_system,
             reason_prompt="Enter why: the provider will see it.",
-            after=_listing_changed,
             notices=_tell_admins(
                 "Your listing is suspended",
                 "{name} has been suspended and is not listed on CoopCare. Reason: {reason}",
@@ -514,7 +547,6 @@ QA_WORKFLOW = workflow.Workflow(
             may=_reviewer,
             check=_checklist_complete,
             values=_first_approval,
-            after=_listing_changed,
             notices=_tell_admins(
                 "Your listing is back",
                 "{name} has been reinstated and is listed on CoopCare again.",
@@ -536,7 +568,7 @@ def allowed_actions(status: str) -> list[str]:
 def transition(
     provider: Provider,
     action: str,
-    actor: User | None,
+    actor: User | SystemActor | None,
     reason: str = "",
     today: date | None = None,
 ) -> QAEvent:
@@ -545,7 +577,25 @@ def transition(
     Raises IllegalTransition, ReasonRequired, NotReady or NotAllowed (all QAError).
     The caller commits.
     """
-    return QA_WORKFLOW.move(provider, action, actor, reason=reason, today=today)
+    context: dict[str, Any] = {"today": today}
+    waived: list[str] = []
+    if isinstance(actor, SystemActor):
+        # The import vouches for the file: the checklist is waived, and the waiver is the
+        # reason the QA history shows, naming the administrator and the file.
+        waived = missing_items(provider, today) if action in ("submit", "approve") else []
+        said = actor.waiver if waived else f"By {actor.admin.display_name} for the {actor.source}."
+        reason = " ".join(filter(None, [said, (reason or "").strip()]))
+        context["system_actor"] = actor
+    event = QA_WORKFLOW.move(provider, action, actor, reason=reason, **context)
+    if waived and isinstance(actor, SystemActor):
+        audit.record(
+            "provider.qa.checklist_waived",
+            actor_id=actor.admin.id,
+            target=provider,
+            source=actor.source,
+            missing=waived,
+        )
+    return event
 
 
 def latest_event(provider: Provider, to_status: str | None = None) -> QAEvent | None:
@@ -606,6 +656,8 @@ class ExpiryReport:
     today: date
     warned: list[tuple[str, str, date]] = field(default_factory=list)  # provider, kind, date
     suspended: list[tuple[str, str]] = field(default_factory=list)  # provider, reason
+    # provider, carer, reason: carers unlisted because a verified check went out of date
+    carers_unlisted: list[tuple[str, str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [f"Evidence expiry check for {long_date(self.today)}."]
@@ -623,12 +675,18 @@ class ExpiryReport:
             + (":" if self.suspended else ".")
         )
         lines += [f"  {p}: {reason}" for p, reason in self.suspended]
+        lines.append(
+            f"Unlisted {_count(len({(p, c) for p, c, _ in self.carers_unlisted}), 'carer')} "
+            "with a check out of date" + (":" if self.carers_unlisted else ".")
+        )
+        lines += [f"  {c} ({p}): {reason}" for p, c, reason in self.carers_unlisted]
         return "\n".join(lines)
 
 
 def run_expiry_check(today: date | None = None) -> ExpiryReport:
     """Suspend approved providers with expired required evidence; warn once per document
-    that expires within EXPIRY_WARNING_DAYS. Safe to run again: nothing happens twice."""
+    that expires within EXPIRY_WARNING_DAYS; unlist carers whose verified checks went out
+    of date, telling their provider. Safe to run again: nothing happens twice."""
     today = today or clock.today()
     report = ExpiryReport(today=today)
     now = utcnow()
@@ -685,8 +743,35 @@ def run_expiry_check(today: date | None = None) -> ExpiryReport:
             expires_on=document.expires_on.isoformat(),
         )
         report.warned.append((provider.name, document.kind, document.expires_on))
+    _lapse_carer_checks(today, report)
     db.session.flush()
     return report
+
+
+def _lapse_carer_checks(today: date, report: ExpiryReport) -> None:
+    """A DBS (PVG, AccessNI) certificate over three years old and not on the update
+    service, or expired insurance, unlists the carer; their provider is told once."""
+    from marketplace.carers import checks
+
+    lapses = checks.lapse_out_of_date(today)
+    for provider, found in checks.providers_of(lapses).values():
+        lines = [f"{lapse.carer.display_name}: {lapse.reason}." for lapse in found]
+        carers = sorted({lapse.carer.display_name for lapse in found})
+        message = (
+            f"{_count(len(carers), 'carer')} at {provider.name} "
+            f"{'is' if len(carers) == 1 else 'are'} no longer listed because a check is out "
+            "of date. " + " ".join(lines) + " Ask them for the new details, enter them under "
+            "Checks on their profile, then verify the checks again."
+        )
+        notifications.notify(
+            provider_admin_users(provider),
+            message,
+            notifications.path("carers.manage_list", provider=provider.id),
+            "A carer's check is out of date",
+        )
+    for lapse in lapses:
+        provider_name = lapse.carer.provider.name if lapse.carer.provider else ""
+        report.carers_unlisted.append((provider_name, lapse.carer.display_name, lapse.reason))
 
 
 qa_cli = AppGroup("qa", help="Quality assurance jobs.")
@@ -700,7 +785,9 @@ qa_cli = AppGroup("qa", help="Quality assurance jobs.")
     help="Pretend today is this date (YYYY-MM-DD), for testing.",
 )
 def expire_command(today: datetime | None) -> None:
-    """Flag evidence expiring within 30 days; suspend providers whose evidence expired.
+    """Flag evidence expiring within 30 days; suspend providers whose evidence expired;
+    unlist carers whose DBS is over three years old without the update service, or whose
+    insurance expired.
 
     Run daily from cron. Running it twice on one day changes nothing the second time.
     """

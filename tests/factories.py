@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from typing import Any
 
 from marketplace.extensions import db
 from marketplace.models import (
     Carer,
+    CarerCheck,
     ConsentGrant,
     Person,
     Provider,
@@ -101,7 +103,11 @@ class Factories:
             db.session.flush()
         return provider
 
-    def carer(self, provider: Provider | None = None, **kw: Any) -> Carer:
+    def carer(
+        self, provider: Provider | None = None, checks: str | None = "verified", **kw: Any
+    ) -> Carer:
+        """A carer; ``checks`` is "verified" (listable), "declared" (entered, not yet
+        verified) or None (nothing entered)."""
         n = next(_counter)
         if provider is None and "provider_id" not in kw:
             provider = self.provider()
@@ -122,7 +128,42 @@ class Factories:
         carer = Carer(provider_id=provider.id if provider else kw.get("provider_id"), **defaults)
         db.session.add(carer)
         db.session.flush()
+        if checks is not None:
+            self.carer_checks(carer, status=checks)
         return carer
+
+    def carer_checks(self, carer: Carer, status: str = "verified", **kw: Any) -> list[CarerCheck]:
+        """The checks the carer needs, all with ``status`` (verified by the provider)."""
+        db.session.refresh(carer)
+        verified = status != "declared"
+        organisation = carer.provider.name if carer.provider else "the CoopCare quality team"
+        rows = []
+        for kind in carer.required_check_kinds:
+            values: dict[str, Any] = {}
+            if kind == "criminal_record":
+                values = dict(
+                    scheme="dbs",
+                    level="enhanced_barred",
+                    certificate_number="001234567890",
+                    issued_on=kw.get("issued_on", date(2025, 3, 27)),
+                    update_service=kw.get("update_service", True),
+                )
+            elif kind == "insurance":
+                values = dict(expires_on=kw.get("insurance_expires_on", date(2030, 12, 31)))
+            row = CarerCheck(
+                carer_id=carer.id,
+                kind=kind,
+                status=status,
+                verified_at=utcnow() if verified else None,
+                verified_by_user_id=kw.get("verified_by_user_id"),
+                verified_by_organisation=organisation if verified else None,
+                **values,
+            )
+            db.session.add(row)
+            rows.append(row)
+        db.session.flush()
+        db.session.refresh(carer)
+        return rows
 
     def team(self, provider: Provider | None = None, members: int = 0, **kw: Any) -> Team:
         provider = provider or self.provider()

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from marketplace import clock, geo, vocabulary
 from marketplace.auth.forms import PASSWORD_HINT, StrongPassword
+from marketplace.carers.checks import SCHEME_LABELS, normalise_certificate_number
 from marketplace.choices import SLOT_LABELS, SLOTS, DBSLevel, Gender
 from marketplace.money import parse_pounds
 
@@ -159,23 +160,36 @@ class AvailabilityForm(FlaskForm):
 
 
 class ChecksForm(FlaskForm):
-    dbs_level = RadioField("DBS check level", choices=DBS_CHOICES, default="none",
-                           validators=[DataRequired("Choose the DBS check level")])
+    dbs_scheme = RadioField(
+        "Which criminal record check is it?",
+        description="The check follows the nation where the care is given.",
+        choices=list(SCHEME_LABELS.items()), default="dbs",
+        validators=[Optional()],
+    )
+    dbs_level = RadioField("Check level", choices=DBS_CHOICES, default="none",
+                           validators=[DataRequired("Choose the check level")])
     dbs_number = StringField(
-        "DBS certificate number",
-        description="12 digits, printed at the top right of the certificate.",
+        "Certificate number",
+        description="A DBS certificate number is 12 digits, printed at the top right of the "
+                    "certificate.",
     )
     dbs_issue_date = StringField(
-        "DBS certificate date of issue", description="For example, 27 3 2024."
+        "Certificate date of issue", description="For example, 27 3 2024."
     )
     dbs_update_service = RadioField(
-        "Is the certificate on the DBS Update Service?",
-        description="The Update Service lets employers check the certificate is still current.",
+        "Is the certificate on the update service?",
+        description="The DBS Update Service (or PVG scheme membership in Scotland) lets "
+                    "employers check the certificate is still current. Without it, a "
+                    "certificate counts for three years from its date of issue.",
         choices=YES_NO, default="no",
-        validators=[DataRequired("Say whether the certificate is on the DBS Update Service")],
+        validators=[DataRequired("Say whether the certificate is on the update service")],
     )
     care_certificate = BooleanField("Has completed the Care Certificate")
-    right_to_work_checked = BooleanField("Right to work in the UK has been checked")
+    right_to_work_checked = BooleanField(
+        "Has the right to work in the UK",
+        description="Tick it when you have seen their documents. It shows as verified only "
+                    "after you verify the checks.",
+    )
     insurance_expires_on = StringField(
         "Public liability insurance expiry date",
         description="Self-employed personal assistants need their own insurance. "
@@ -187,15 +201,19 @@ class ChecksForm(FlaskForm):
         self.issue_date: date | None = None
         self.insurance_date: date | None = None
 
+    def validate_dbs_scheme(self, field: RadioField) -> None:
+        if self.dbs_level.data not in (None, "", "none") and field.data not in SCHEME_LABELS:
+            raise ValidationError("Choose which criminal record check it is")
+
     def validate_dbs_number(self, field: StringField) -> None:
-        digits = re.sub(r"[\s-]", "", field.data or "")
-        field.data = digits
         if self.dbs_level.data in (None, "", "none"):
+            field.data = re.sub(r"[\s-]", "", field.data or "")
             return
-        if not digits:
-            raise ValidationError("Enter the DBS certificate number")
-        if not re.fullmatch(r"\d{12}", digits):
-            raise ValidationError("The DBS certificate number must be 12 digits")
+        scheme = self.dbs_scheme.data if self.dbs_scheme.data in SCHEME_LABELS else "dbs"
+        try:
+            field.data = normalise_certificate_number(scheme, field.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
 
     def validate_dbs_issue_date(self, field: StringField) -> None:
         try:
@@ -206,7 +224,7 @@ class ChecksForm(FlaskForm):
             ) from error
         if self.issue_date is None:
             if self.dbs_level.data not in (None, "", "none"):
-                raise ValidationError("Enter the DBS certificate date of issue")
+                raise ValidationError("Enter the certificate date of issue")
             return
         if self.issue_date > clock.today():
             raise ValidationError("The date of issue must be today or in the past")
@@ -284,4 +302,14 @@ class InvitationRegisterForm(FlaskForm):
         "Type the password again",
         validators=[DataRequired("Type the password again"),
                     EqualTo("password", message="The passwords do not match")],
+    )
+
+
+class VerifyChecksForm(FlaskForm):
+    confirm = BooleanField(
+        "I have seen the original documents and they match these details",
+        description="For a criminal record check, the certificate itself (or the update "
+                    "service result); for right to work, the carer's passport, share code "
+                    "or visa; for insurance, the policy schedule.",
+        validators=[DataRequired("Confirm that you have seen the original documents")],
     )

@@ -12,7 +12,7 @@ from flask_mailman import EmailMessage
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marketplace import audit, geo
-from marketplace.catalog_version import bump_catalog_version
+from marketplace.carers import checks
 from marketplace.choices import Day, DayPart
 from marketplace.extensions import db
 from marketplace.links import public_url
@@ -37,11 +37,10 @@ SECTION_FIELDS = {
     },
     "skills": {"skills", "interests", "languages"},
     "availability": {"availability"},
-    "checks": {
-        "dbs_level", "dbs_number", "dbs_issue_date", "dbs_update_service",
-        "care_certificate", "right_to_work_checked", "insurance_expires_on",
-    },
+    # Each check is declared through marketplace.carers.checks (None withdraws it).
+    "checks": {"care_certificate", "criminal_record", "right_to_work", "insurance"},
 }
+CHECK_KINDS_IN_SECTION = ("criminal_record", "right_to_work", "insurance")
 
 INVITE_SALT = "carer-invite"
 INVITE_MAX_AGE_DEFAULT = 7 * 24 * 3600
@@ -72,7 +71,7 @@ class Invitation:
 
 def needs_insurance(carer: Carer) -> bool:
     """Self-employed personal assistants hold their own public liability insurance."""
-    return carer.provider is None or carer.provider.legal_form == "self_employed_pa"
+    return carer.needs_insurance
 
 
 def location_changes(location: geo.PostcodeLocation) -> dict[str, Any]:
@@ -119,24 +118,28 @@ def update_profile(carer: Carer, section: str, changes: dict[str, Any], actor_id
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"fields not in the {section} section: {', '.join(sorted(unknown))}")
-    changed = sorted(name for name, value in changes.items() if getattr(carer, name) != value)
+    changed = []
+    for kind in CHECK_KINDS_IN_SECTION:
+        if kind in changes and checks.declare(carer, kind, changes.pop(kind), actor_id):
+            changed.append(kind)
+    changed += [name for name, value in changes.items() if getattr(carer, name) != value]
+    changed.sort()
     for name, value in changes.items():
         setattr(carer, name, value)
     # The audit trail names the fields, never their values (postcodes are private).
     audit.record("carer.profile_updated", actor_id=actor_id, target=carer,
                  section=section, fields=changed)
-    bump_catalog_version()
 
 
 def add_carer(provider: Provider, display_name: str, location: geo.PostcodeLocation,
               actor_id: int) -> Carer:
-    """Create an active carer profile for the provider."""
+    """Create an active carer profile for the provider: unlisted until its checks are
+    entered and verified (``checks.listing_gaps`` says what is missing)."""
     carer = Carer(provider_id=provider.id, display_name=display_name, active=True,
                   skills=[], interests=[], languages=["en"], **location_changes(location))
     db.session.add(carer)
     db.session.flush()
     audit.record("carer.added", actor_id=actor_id, target=carer, provider_id=provider.id)
-    bump_catalog_version()
     return carer
 
 
@@ -149,7 +152,21 @@ def set_active(carer: Carer, active: bool, actor_id: int) -> None:
     carer.active = active
     audit.record("carer.reactivated" if active else "carer.paused",
                  actor_id=actor_id, target=carer)
-    bump_catalog_version()
+
+
+def pa_carers_waiting_for_checks(reviewer: User) -> list[Carer]:
+    """Self-employed personal assistants with checks that are not all verified, which
+    this reviewer may verify (not their own, nor one they run)."""
+    rows = db.session.scalars(
+        sa.select(Carer)
+        .join(Provider, Provider.id == Carer.provider_id)
+        .where(Provider.legal_form == "self_employed_pa", Carer.active.is_(True))
+        .order_by(Carer.display_name, Carer.id)
+    ).all()
+    return [
+        c for c in rows
+        if not c.checks_verified and checks.verifier_organisation(reviewer, c) is not None
+    ]
 
 
 # --- invitations --------------------------------------------------------------

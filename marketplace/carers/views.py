@@ -17,9 +17,9 @@ from flask import (
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
-from marketplace import vocabulary
+from marketplace import geo, vocabulary
 from marketplace.auth.services import find_user_by_email
-from marketplace.carers import access, bp, services
+from marketplace.carers import access, bp, checks, services
 from marketplace.carers.forms import (
     AboutForm,
     AddCarerForm,
@@ -28,6 +28,7 @@ from marketplace.carers.forms import (
     InvitationRegisterForm,
     InviteForm,
     SkillsForm,
+    VerifyChecksForm,
 )
 from marketplace.choices import SLOT_LABELS, SLOTS, Gender
 from marketplace.extensions import db, limiter
@@ -116,8 +117,14 @@ def _set_active(carer_id: int, active: bool):
         flash(str(problem), "error")
         return redirect(url_for("carers.manage_profile", carer_id=carer.id))
     db.session.commit()
-    flash(f"{carer.display_name} is {'active and can be matched' if active else 'paused'}.",
-          "success")
+    if not active:
+        message = f"{carer.display_name} is paused and hidden from search and matching."
+    elif carer.is_listed:
+        message = f"{carer.display_name} is active and listed: people can find and match them."
+    else:
+        message = (f"{carer.display_name} is active, but not listed yet: see what is missing "
+                   "on their profile.")
+    flash(message, "success")
     return redirect(url_for("carers.manage_list", provider=carer.provider_id))
 
 
@@ -148,6 +155,54 @@ def manage_profile(carer_id: int):
 def manage_profile_edit(carer_id: int, section: str):
     carer = access.managed_carer_or_abort(current_user, carer_id)
     return _edit_section(carer, section, owner=False)
+
+
+@bp.route("/provider/carers/<int:carer_id>/checks/verify", methods=["GET", "POST"])
+@roles_required("provider_admin")
+def manage_verify_checks(carer_id: int):
+    carer = access.managed_carer_or_abort(current_user, carer_id)
+    return _verify_checks(carer, back=url_for("carers.manage_profile", carer_id=carer.id))
+
+
+@bp.route("/review/carer-checks")
+@roles_required("reviewer")
+def review_checks_list():
+    """Self-employed personal assistants whose checks wait for a reviewer."""
+    waiting = services.pa_carers_waiting_for_checks(current_user)
+    return render_template("carers/review_checks_list.html", carers=waiting)
+
+
+@bp.route("/review/carers/<int:carer_id>/checks", methods=["GET", "POST"])
+@roles_required("reviewer")
+def review_verify_checks(carer_id: int):
+    carer = db.session.get(Carer, carer_id)
+    if carer is None:
+        abort(404)
+    return _verify_checks(carer, back=url_for("carers.review_checks_list"))
+
+
+def _verify_checks(carer: Carer, back: str):
+    """Show a carer's declared checks to someone who may vouch for them, and verify."""
+    user = current_user._get_current_object()
+    organisation = checks.verifier_organisation(user, carer)
+    if organisation is None:
+        abort(403)
+    today = checks.today()
+    form = VerifyChecksForm()
+    problems = checks.verification_problems(carer, today)
+    if not problems and form.validate_on_submit():
+        checks.verify(carer, user, today)
+        db.session.commit()
+        listed = ("is now listed" if carer.is_listed
+                  else "will be listed once nothing else is missing")
+        flash(f"{carer.display_name}'s checks are verified by {organisation}. "
+              f"{carer.display_name} {listed}.", "success")
+        return redirect(back)
+    status = 400 if form.errors or (problems and request.method == "POST") else 200
+    return render_template(
+        "carers/verify_checks.html", carer=carer, form=form, problems=problems,
+        organisation=organisation, back=back, rows=checks.check_rows(carer),
+    ), status
 
 
 def _no_profile():
@@ -186,6 +241,9 @@ def _summary(carer: Carer, owner: bool):
         sections=services.SECTIONS, section_url=lambda s: _section_url(carer, owner, s),
         needs_insurance=services.needs_insurance(carer), slot_labels=SLOT_LABELS,
         interests=services.interests_for_form(carer.interests),
+        check_rows=checks.check_rows(carer), gaps=checks.listing_gaps(carer, checks.today()),
+        can_verify=checks.verifier_organisation(current_user._get_current_object(), carer)
+        is not None,
     )
 
 
@@ -225,15 +283,28 @@ def _initial_data(carer: Carer, section: str, owner: bool) -> dict[str, Any]:
                 "languages": carer.languages or []}
     if section == "availability":
         return {"availability": carer.availability or []}
+    record = carer.check("criminal_record")
+    insurance = carer.check("insurance")
     return {
-        "dbs_level": carer.dbs_level or "none",
-        "dbs_number": carer.dbs_number or "",
-        "dbs_issue_date": _date_text(carer.dbs_issue_date),
-        "dbs_update_service": "yes" if carer.dbs_update_service else "no",
+        "dbs_scheme": record.scheme if record and record.scheme else _default_scheme(carer),
+        "dbs_level": record.level if record and record.level else "none",
+        "dbs_number": (record.certificate_number or "") if record else "",
+        "dbs_issue_date": _date_text(record.issued_on) if record else "",
+        "dbs_update_service": "yes" if record and record.update_service else "no",
         "care_certificate": carer.care_certificate,
-        "right_to_work_checked": carer.right_to_work_checked,
-        "insurance_expires_on": _date_text(carer.insurance_expires_on),
+        "right_to_work_checked": carer.check("right_to_work") is not None,
+        "insurance_expires_on": _date_text(insurance.expires_on) if insurance else "",
     }
+
+
+def _default_scheme(carer: Carer) -> str:
+    """PVG in Scotland, AccessNI in Northern Ireland, DBS elsewhere (from the postcode)."""
+    if not carer.district:
+        return "dbs"
+    try:
+        return checks.scheme_for_country(geo.lookup(carer.district).country)
+    except geo.GeoError:
+        return "dbs"
 
 
 def _date_text(value) -> str:
@@ -263,18 +334,25 @@ def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, An
     if section == "availability":
         chosen = set(form.availability.data or [])
         return {"availability": [s for s in SLOTS if s in chosen] or None}
-    has_dbs = form.dbs_level.data != "none"
-    changes = {
-        "dbs_level": form.dbs_level.data if has_dbs else None,
-        "dbs_number": form.dbs_number.data if has_dbs else None,
-        "dbs_issue_date": form.issue_date if has_dbs else None,
-        "dbs_update_service": has_dbs and form.dbs_update_service.data == "yes",
+    has_record = form.dbs_level.data != "none"
+    changes: dict[str, Any] = {
         "care_certificate": bool(form.care_certificate.data),
+        "criminal_record": {
+            "scheme": form.dbs_scheme.data,
+            "level": form.dbs_level.data,
+            "certificate_number": form.dbs_number.data or None,
+            "issued_on": form.issue_date,
+            "update_service": form.dbs_update_service.data == "yes",
+        }
+        if has_record
+        else None,
     }
     if "right_to_work_checked" in form._fields:
-        changes["right_to_work_checked"] = bool(form.right_to_work_checked.data)
+        changes["right_to_work"] = {} if form.right_to_work_checked.data else None
     if "insurance_expires_on" in form._fields:
-        changes["insurance_expires_on"] = form.insurance_date
+        changes["insurance"] = (
+            {"expires_on": form.insurance_date} if form.insurance_date else None
+        )
     return changes
 
 

@@ -15,7 +15,14 @@ from marketplace.models.payments import (
     WebhookEvent,
 )
 from marketplace.models.people import ConsentGrant, Person
-from marketplace.models.providers import Carer, Provider, ProviderAdmin, Team, TeamMember
+from marketplace.models.providers import (
+    Carer,
+    CarerCheck,
+    Provider,
+    ProviderAdmin,
+    Team,
+    TeamMember,
+)
 from marketplace.models.quality import (  # noqa: F401
     Evidence,
     Notification,
@@ -34,6 +41,7 @@ __all__ = [
     "Budget",
     "CardPayment",
     "Carer",
+    "CarerCheck",
     "CatalogVersion",
     "ConsentGrant",
     "CouncilLinks",

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship, validates
 
 from marketplace import geo
 from marketplace.choices import (
@@ -23,7 +24,7 @@ from marketplace.choices import (
     RQIAInspection,
     TeamRole,
 )
-from marketplace.models.base import Base, TimestampMixin, in_list
+from marketplace.models.base import Base, TimestampMixin, in_list, utcnow
 from marketplace.models.users import User
 
 # The domain words live in marketplace.choices; these names are kept for the models' callers.
@@ -37,6 +38,14 @@ TEAM_ROLES = TeamRole.values()
 TEAM_MAX_MEMBERS = 12
 GENDERS = Gender.values()
 DBS_LEVELS = DBSLevel.values()
+# Criminal record check schemes follow the nation of the service: DBS (England and
+# Wales), PVG (Scotland, Disclosure Scotland), AccessNI (Northern Ireland).
+CHECK_SCHEMES = ("dbs", "pvg", "accessni")
+# One row per kind of check per carer. Insurance is needed only by self-employed PAs.
+CHECK_KINDS = ("criminal_record", "right_to_work", "insurance")
+# declared: what the carer (or an import) says; verified: someone who may vouch for it
+# has seen the documents; lapsed: was verified, but the daily job found it out of date.
+CHECK_STATUSES = ("declared", "verified", "lapsed")
 
 # Registration number formats.
 CQC_LOCATION_ID = re.compile(r"^1-\d{9,11}$")
@@ -199,6 +208,15 @@ class Provider(TimestampMixin, Base):
     def is_approved(self) -> bool:
         return self.qa_status == "approved"
 
+    @hybrid_property
+    def is_listed(self) -> bool:
+        """Public and matchable: quality assured. Works in Python and in SQL."""
+        return self.qa_status == "approved"
+
+    @property
+    def is_self_employed_pa(self) -> bool:
+        return self.legal_form == "self_employed_pa"
+
     @property
     def legal_form_label(self) -> str:
         return LEGAL_FORMS.get(self.legal_form, self.legal_form)
@@ -329,7 +347,6 @@ class Carer(TimestampMixin, Base):
         sa.CheckConstraint(
             "hourly_rate_pence IS NULL OR hourly_rate_pence >= 0", name="hourly_rate"
         ),
-        sa.CheckConstraint("dbs_level IS NULL OR " + in_list("dbs_level", DBS_LEVELS), name="dbs"),
         sa.CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat_range"),
         sa.CheckConstraint("lon IS NULL OR (lon BETWEEN -180 AND 180)", name="lon_range"),
         sa.CheckConstraint(PUBLIC_POINT_CHECK, name="public_point"),
@@ -362,13 +379,8 @@ class Carer(TimestampMixin, Base):
     travel_radius_km: Mapped[float] = mapped_column(default=8.0)
     availability: Mapped[list[str] | None] = mapped_column(sa.JSON)
     hourly_rate_pence: Mapped[int | None]
-    dbs_level: Mapped[str | None] = mapped_column(sa.String(20))
-    dbs_number: Mapped[str | None] = mapped_column(sa.String(12))
-    dbs_issue_date: Mapped[date | None]
-    dbs_update_service: Mapped[bool] = mapped_column(default=False)
+    # Training the carer says they have done: never shown publicly as a fact.
     care_certificate: Mapped[bool] = mapped_column(default=False)
-    right_to_work_checked: Mapped[bool] = mapped_column(default=False)
-    insurance_expires_on: Mapped[date | None]
     active: Mapped[bool] = mapped_column(default=True, index=True)
 
     provider: Mapped[Provider | None] = relationship(back_populates="carers")
@@ -377,10 +389,120 @@ class Carer(TimestampMixin, Base):
         back_populates="carer", cascade="all, delete-orphan"
     )
 
+    checks: Mapped[list[CarerCheck]] = relationship(
+        back_populates="carer", cascade="all, delete-orphan", order_by="CarerCheck.kind"
+    )
+
     @property
+    def needs_insurance(self) -> bool:
+        """Self-employed personal assistants hold their own public liability insurance."""
+        return self.provider is None or self.provider.is_self_employed_pa
+
+    @property
+    def required_check_kinds(self) -> tuple[str, ...]:
+        if self.needs_insurance:
+            return CHECK_KINDS
+        return ("criminal_record", "right_to_work")
+
+    def check(self, kind: str) -> CarerCheck | None:
+        return next((c for c in self.checks if c.kind == kind), None)
+
+    @property
+    def checks_verified(self) -> bool:
+        """Every check this carer needs is verified (not only declared, not lapsed)."""
+        return all(
+            (found := self.check(kind)) is not None and found.status == "verified"
+            for kind in self.required_check_kinds
+        )
+
+    @hybrid_property
     def is_listed(self) -> bool:
-        """Public and matchable: active, with an approved provider."""
-        return self.active and self.provider is not None and self.provider.is_approved
+        """Public and matchable: active, with a listed provider and verified checks."""
+        return (
+            self.active
+            and self.provider is not None
+            and self.provider.is_listed
+            and self.checks_verified
+        )
+
+    @is_listed.inplace.expression
+    @classmethod
+    def _is_listed_expression(cls) -> sa.ColumnElement[bool]:
+        def verified(kind: str) -> sa.Exists:
+            return sa.exists().where(
+                CarerCheck.carer_id == cls.id,
+                CarerCheck.kind == kind,
+                CarerCheck.status == "verified",
+            )
+
+        provider = aliased(Provider, name="listing_provider")
+        provider_listed = sa.exists().where(provider.id == cls.provider_id, provider.is_listed)
+        self_employed = sa.exists().where(
+            provider.id == cls.provider_id, provider.legal_form == "self_employed_pa"
+        )
+        return sa.and_(
+            cls.active.is_(True),
+            provider_listed,
+            verified("criminal_record"),
+            verified("right_to_work"),
+            sa.or_(~self_employed, verified("insurance")),
+        )
+
+
+class CarerCheck(TimestampMixin, Base):
+    """One check on a carer: a criminal record check (DBS, PVG or AccessNI), right to
+    work, or (for self-employed PAs) public liability insurance.
+
+    What the carer enters is ``declared``. It becomes ``verified`` only when someone who
+    may vouch for it (the carer's provider admin, or a reviewer for a self-employed PA)
+    has seen the documents; they and the time are recorded. Changing a verified check
+    makes it ``declared`` again.
+    """
+
+    __tablename__ = "carer_checks"
+    __table_args__ = (
+        sa.UniqueConstraint("carer_id", "kind", name="uq_carer_checks_carer_kind"),
+        sa.CheckConstraint(in_list("kind", CHECK_KINDS), name="kind"),
+        sa.CheckConstraint(in_list("status", CHECK_STATUSES), name="status"),
+        sa.CheckConstraint("scheme IS NULL OR " + in_list("scheme", CHECK_SCHEMES), name="scheme"),
+        sa.CheckConstraint("level IS NULL OR " + in_list("level", DBS_LEVELS), name="level"),
+        # A declaration may be partial; nothing incomplete can be verified.
+        sa.CheckConstraint(
+            "status = 'declared' OR kind <> 'criminal_record' OR (scheme IS NOT NULL "
+            "AND level IS NOT NULL AND certificate_number IS NOT NULL AND issued_on IS NOT NULL)",
+            name="criminal_record_complete",
+        ),
+        sa.CheckConstraint(
+            "status = 'declared' OR kind <> 'insurance' OR expires_on IS NOT NULL",
+            name="insurance_expiry",
+        ),
+        sa.CheckConstraint("status = 'declared' OR verified_at IS NOT NULL", name="verified_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    carer_id: Mapped[int] = mapped_column(sa.ForeignKey("carers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(12), default="declared")
+    scheme: Mapped[str | None] = mapped_column(sa.String(10))
+    level: Mapped[str | None] = mapped_column(sa.String(20))
+    certificate_number: Mapped[str | None] = mapped_column(sa.String(20))
+    issued_on: Mapped[date | None]
+    update_service: Mapped[bool] = mapped_column(default=False)
+    expires_on: Mapped[date | None]
+    declared_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    declared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    verified_at: Mapped[datetime | None]
+    # Who vouched, as the public reads it ("Headingley Care Co-op"), kept as it was then.
+    verified_by_organisation: Mapped[str | None] = mapped_column(sa.String(160))
+    lapsed_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    carer: Mapped[Carer] = relationship(back_populates="checks")
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_user_id])
 
 
 @sa.event.listens_for(Provider, "before_insert")

@@ -11,13 +11,10 @@ from marketplace.models import Carer, Provider
 def directory_summary() -> dict[str, int]:
     """How many quality-assured providers and listed carers there are."""
     providers = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Provider).where(Provider.qa_status == "approved")
+        sa.select(sa.func.count()).select_from(Provider).where(Provider.is_listed)
     )
     carers = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Carer)
-        .join(Provider)
-        .where(Provider.qa_status == "approved", Carer.active.is_(True))
+        sa.select(sa.func.count()).select_from(Carer).where(Carer.is_listed)
     )
     return {"providers": providers or 0, "carers": carers or 0}
 
@@ -27,7 +24,7 @@ def featured_providers(limit: int = 6) -> list[Provider]:
     return list(
         db.session.scalars(
             sa.select(Provider)
-            .where(Provider.qa_status == "approved")
+            .where(Provider.is_listed)
             .order_by(Provider.approved_at.desc(), Provider.id)
             .limit(limit)
         )

@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from marketplace import audit, qa, regulators, vocabulary
-from marketplace.catalog_version import bump_catalog_version
 from marketplace.extensions import db
 from marketplace.models import OnboardingProgress, Provider, ProviderAdmin, User
 from marketplace.models.providers import LEGAL_FORMS, MEMBER_KINDS
@@ -177,8 +176,6 @@ def save_answer(provider: Provider, step: str, form: StepForm, actor: User) -> N
         _mark_answered(provider, "members")  # a PA has no members to list
     _mark_answered(provider, step)
     audit.record("provider.answer_saved", actor_id=actor.id, target=provider, step=step)
-    if provider.qa_status == "approved":
-        bump_catalog_version()  # what people search on may have changed
     db.session.flush()
 
 

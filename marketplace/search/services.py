@@ -21,8 +21,9 @@ from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from marketplace import directory, geo, regulators
+from marketplace.carers.checks import PublicChecks, public_checks
 from marketplace.catalog import CarerCard, get_catalog
-from marketplace.choices import SLOTS, Day, DayPart, DBSLevel, Gender, TeamRole
+from marketplace.choices import SLOTS, Day, DayPart, Gender, TeamRole
 from marketplace.extensions import db
 from marketplace.models import Carer, CouncilLinks, Provider, Team, TeamMember
 from marketplace.models.providers import (
@@ -43,7 +44,6 @@ MIN_RADIUS_KM, MAX_RADIUS_KM = 1, 50
 
 GENDER_LABELS = Gender.labels()
 TEAM_ROLE_LABELS = TeamRole.labels()
-DBS_LABELS = DBSLevel.labels()
 DAYS = Day.choices()
 PARTS = DayPart.choices()
 
@@ -111,7 +111,7 @@ def provider_covers(
 
 
 def approved_providers() -> sa.Select[tuple[Provider]]:
-    return sa.select(Provider).where(Provider.qa_status == "approved")
+    return sa.select(Provider).where(Provider.is_listed)
 
 
 def providers_near(
@@ -357,7 +357,7 @@ def listed_carers(provider_id: int) -> list[Carer]:
     return list(
         db.session.scalars(
             sa.select(Carer)
-            .where(Carer.provider_id == provider_id, Carer.active.is_(True))
+            .where(Carer.provider_id == provider_id, Carer.is_listed)
             .order_by(Carer.display_name, Carer.id)
         )
     )
@@ -370,13 +370,13 @@ def public_carer(carer_id: int) -> Carer | None:
 
 def public_team(team_id: int) -> Team | None:
     team = db.session.get(Team, team_id)
-    if team is None or not team.provider.is_approved:
+    if team is None or not team.provider.is_listed:
         return None
     return team
 
 
 def listed_members(team: Team) -> list[TeamMember]:
-    return [m for m in team.memberships if m.carer.active]
+    return [m for m in team.memberships if m.carer.is_listed]
 
 
 def first_team(carer: Carer) -> Team | None:
@@ -407,23 +407,11 @@ def provider_facts(provider: Provider) -> dict[str, Any]:
     }
 
 
-def carer_checks(carer: Carer) -> list[str]:
-    """The checks a carer has, in plain English."""
-    checks = []
-    if carer.dbs_level:
-        text = DBS_LABELS[carer.dbs_level]
-        if carer.dbs_update_service:
-            text += ", on the update service"
-        if carer.dbs_issue_date:
-            text += f" (issued {carer.dbs_issue_date:%-d %B %Y})"
-        checks.append(text)
-    if carer.care_certificate:
-        checks.append("Has the Care Certificate")
-    if carer.right_to_work_checked:
-        checks.append("Right to work in the UK checked")
-    if carer.insurance_expires_on:
-        checks.append(f"Insured until {carer.insurance_expires_on:%-d %B %Y}")
-    return checks
+def carer_checks(carer: Carer) -> PublicChecks | None:
+    """Verified checks only, and who confirmed them when (None for an unlisted carer).
+
+    What a carer declares is never shown as a fact."""
+    return public_checks(carer)
 
 
 def availability_table(slots: Iterable[str] | None) -> list[tuple[str, list[bool]]] | None:
@@ -487,7 +475,7 @@ def councils_with_providers() -> list[geo.Council]:
     """Councils where at least one approved provider is registered, by name."""
     codes = db.session.scalars(
         sa.select(Provider.care_council_code)
-        .where(Provider.qa_status == "approved", Provider.care_council_code.is_not(None))
+        .where(Provider.is_listed, Provider.care_council_code.is_not(None))
         .distinct()
     )
     found = []

@@ -7,7 +7,6 @@ import re
 import sqlalchemy as sa
 
 from marketplace import audit, geo
-from marketplace.catalog_version import bump_catalog_version
 from marketplace.choices import TeamRole
 from marketplace.extensions import db
 from marketplace.models import Carer, Provider, Team, TeamMember
@@ -101,7 +100,6 @@ def create_team(provider: Provider, name: str, description: str, patch: list[str
     db.session.add(team)
     db.session.flush()
     audit.record("team.created", actor_id=actor_id, target=team, provider_id=provider.id)
-    bump_catalog_version()
     return team
 
 
@@ -109,13 +107,11 @@ def update_team(team: Team, name: str, description: str, patch: list[str],
                 actor_id: int) -> None:
     team.name, team.description, team.patch = name.strip(), description.strip(), patch
     audit.record("team.updated", actor_id=actor_id, target=team)
-    bump_catalog_version()
 
 
 def delete_team(team: Team, actor_id: int) -> None:
     audit.record("team.deleted", actor_id=actor_id, target=team, name=team.name)
     db.session.delete(team)
-    bump_catalog_version()
 
 
 def member_count(team_id: int) -> int:
@@ -170,7 +166,6 @@ def add_member(team: Team, carer: Carer, actor_id: int, attempts: int = 3) -> Te
         db.session.expire(team, ["memberships"])
         audit.record("team.member_added", actor_id=actor_id, target=team, carer_id=carer.id,
                      seat=seat)
-        bump_catalog_version()
         return member
     db.session.expire(team, ["memberships"])
     if member_count(team.id) >= TEAM_MAX_MEMBERS:
@@ -184,7 +179,6 @@ def remove_member(team: Team, member: TeamMember, actor_id: int) -> None:
     db.session.delete(member)
     db.session.flush()
     db.session.expire(team, ["memberships"])
-    bump_catalog_version()
 
 
 def set_roles(team: Team, coach_carer_id: int | None, connector_carer_id: int | None,
@@ -201,4 +195,3 @@ def set_roles(team: Team, coach_carer_id: int | None, connector_carer_id: int | 
             member.role = "member"
     audit.record("team.roles_set", actor_id=actor_id, target=team, coach=coach_carer_id,
                  circles_connector=connector_carer_id)
-    bump_catalog_version()

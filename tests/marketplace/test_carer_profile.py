@@ -86,7 +86,7 @@ def test_prefer_not_to_say_stores_no_gender(make, login):
     ("availability", {"availability": ["mon-night"]}, "not a valid choice"),
     ("checks", {**CHECKS, "dbs_number": "12345"}, "must be 12 digits"),
     ("checks", {**CHECKS, "dbs_number": ""}, "Enter the DBS certificate number"),
-    ("checks", {**CHECKS, "dbs_issue_date": ""}, "Enter the DBS certificate date of issue"),
+    ("checks", {**CHECKS, "dbs_issue_date": ""}, "Enter the certificate date of issue"),
     ("checks", {**CHECKS, "dbs_issue_date": "31 2 2024"}, "as a real date"),
     ("checks", {**CHECKS, "dbs_issue_date": (date.today() + timedelta(days=1)).isoformat()},
      "today or in the past"),
@@ -176,10 +176,16 @@ def test_save_checks(make, login):
         **CHECKS, "right_to_work_checked": "y"}).status_code == 302
     carer = world.carer
     db.session.refresh(carer)
-    assert carer.dbs_level == "enhanced_barred" and carer.dbs_number == "001234567890"
-    assert carer.dbs_issue_date == date(2024, 3, 27) and carer.dbs_update_service
+    record = carer.check("criminal_record")
+    assert (record.scheme, record.level, record.certificate_number) == (
+        "dbs", "enhanced_barred", "001234567890")
+    assert record.issued_on == date(2024, 3, 27) and record.update_service
     assert carer.care_certificate
-    assert carer.right_to_work_checked is False  # only the provider records right to work
+    # The carer changed a verified check: it is only declared again, and unlisted.
+    assert record.status == "declared" and record.verified_at is None
+    assert not carer.is_listed
+    # The provider records right to work, not the carer: theirs is unchanged.
+    assert carer.check("right_to_work").status == "verified"
 
 
 def test_no_dbs_clears_the_certificate(make, login):
@@ -188,19 +194,19 @@ def test_no_dbs_clears_the_certificate(make, login):
     client.post("/carer/profile/checks", data=CHECKS)
     client.post("/carer/profile/checks", data={"dbs_level": "none", "dbs_update_service": "no"})
     db.session.refresh(world.carer)
-    assert (world.carer.dbs_level, world.carer.dbs_number, world.carer.dbs_issue_date) == (
-        None, None, None)
+    assert world.carer.check("criminal_record") is None and not world.carer.is_listed
 
 
 def test_provider_admin_records_right_to_work(make, login):
     world = build_world(make)
+    carer = make.carer(world.provider, checks=None)
     admin = login(world.admin)
-    assert "Right to work in the UK has been checked" in text(
-        admin.get(f"/provider/carers/{world.carer.id}/profile/checks"))
-    assert admin.post(f"/provider/carers/{world.carer.id}/profile/checks",
+    assert "Has the right to work in the UK" in text(
+        admin.get(f"/provider/carers/{carer.id}/profile/checks"))
+    assert admin.post(f"/provider/carers/{carer.id}/profile/checks",
                       data={**CHECKS, "right_to_work_checked": "y"}).status_code == 302
-    db.session.refresh(world.carer)
-    assert world.carer.right_to_work_checked is True
+    db.session.refresh(carer)
+    assert carer.check("right_to_work").status == "declared"
 
 
 def test_insurance_only_for_self_employed_pas(make, login):
@@ -209,14 +215,14 @@ def test_insurance_only_for_self_employed_pas(make, login):
     assert "insurance" not in text(client.get("/carer/profile/checks")).lower()
     pa_user = make.user(roles=["carer"])
     pa_provider = make.provider(legal_form="self_employed_pa", name="Jo Bloggs PA")
-    pa = make.carer(pa_provider, user_id=pa_user.id)
+    pa = make.carer(pa_provider, user_id=pa_user.id, checks=None)
     pa_client = login(pa_user)
     assert "Public liability insurance expiry date" in text(pa_client.get("/carer/profile/checks"))
     response = pa_client.post("/carer/profile/checks",
                               data={**CHECKS, "insurance_expires_on": "31/12/2030"})
     assert response.status_code == 302
     db.session.refresh(pa)
-    assert pa.insurance_expires_on == date(2030, 12, 31)
+    assert pa.check("insurance").expires_on == date(2030, 12, 31)
     bad = pa_client.post("/carer/profile/checks", data={**CHECKS, "insurance_expires_on": "soon"})
     assert bad.status_code == 400 and "insurance expiry date as a real date" in text(bad)
 

@@ -228,25 +228,35 @@ def test_bad_file_leaves_existing_rows_alone(app):
     assert db.session.scalar(sa.select(Carer.display_name).where(Carer.ref == "c-1")) == "Ana"
 
 
-def test_cli_import_approve_and_export_round_trip(app, tmp_path):
+def test_cli_import_approve_and_export_round_trip(app, make, tmp_path):
+    admin = make.user(roles=["admin"], display_name="Tom Evans")
     runner = app.test_cli_runner()
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps(sample()))
-    result = runner.invoke(args=["catalog", "import", str(path), "--approve"])
+    refused = runner.invoke(args=["catalog", "import", str(path), "--approve"])
+    assert refused.exit_code != 0 and "--admin" in refused.output and count(Provider) == 0
+    result = runner.invoke(
+        args=["catalog", "import", str(path), "--approve", "--admin", admin.email]
+    )
     assert result.exit_code == 0, result.output
     assert "Providers: 2 added" in result.output and "2 approved" in result.output
     leeds = db.session.scalar(sa.select(Provider).where(Provider.ref == "p-leeds-1"))
     assert leeds.qa_status == "approved" and leeds.approved_at is not None
     audits = db.session.scalars(
-        sa.select(AuditLog).where(AuditLog.action == "provider.approved")
+        sa.select(AuditLog).where(AuditLog.action == "provider.qa.approve")
     ).all()
-    assert len(audits) == 2
-    assert all(a.actor_user_id is None and a.detail["source"] == "catalog import" for a in audits)
+    assert len(audits) == 2 and all(a.actor_user_id is None for a in audits)
     from marketplace.models import QAEvent
 
-    (event,) = db.session.scalars(sa.select(QAEvent).where(QAEvent.provider_id == leeds.id))
-    assert (event.from_status, event.to_status) == ("draft", "approved")
-    assert "catalog import" in event.reason
+    events = db.session.scalars(
+        sa.select(QAEvent).where(QAEvent.provider_id == leeds.id).order_by(QAEvent.id)
+    ).all()
+    assert [(e.from_status, e.to_status) for e in events] == [
+        ("draft", "submitted"),
+        ("submitted", "approved"),
+    ]
+    assert "Checklist waived by Tom Evans" in events[1].reason
+    assert "catalog import of catalog.json" in events[1].reason
 
     out = tmp_path / "export.json"
     assert runner.invoke(args=["catalog", "export", str(out)]).exit_code == 0
@@ -255,7 +265,9 @@ def test_cli_import_approve_and_export_round_trip(app, tmp_path):
     assert first["carers"][0]["postcode"] == "LS6 2AB"
 
     # Into an empty database, and out again: the same JSON.
-    for model in (TeamMember, Carer, Team, AuditLog, QAEvent, Provider):
+    from marketplace.models import Notification
+
+    for model in (TeamMember, Carer, Team, AuditLog, Notification, QAEvent, Provider):
         db.session.execute(sa.delete(model))
     assert runner.invoke(args=["catalog", "import", str(out)]).exit_code == 0
     again = tmp_path / "again.json"

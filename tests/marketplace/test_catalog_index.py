@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from marketplace import create_app
 from marketplace.catalog import build_catalog, cache_builds, get_catalog
-from marketplace.catalog_version import bump_catalog_version
 from marketplace.config import TestConfig
 from marketplace.extensions import db
-from marketplace.models import Carer, Provider, TeamMember, utcnow
+from marketplace.models import Carer, CarerCheck, Provider, TeamMember, utcnow
 
 
 def test_index_holds_only_listed_located_carers(make):
@@ -65,6 +66,8 @@ def shared_database(tmp_path, monkeypatch):
 
 
 def _add_carer(app, name: str, bump: bool = True) -> None:
+    """Add a listed carer. Through the session the catalog version is bumped by itself;
+    ``bump=False`` writes on a bare connection, as a process outside the app would."""
     with app.app_context():
         provider_id = db.session.scalar(sa.select(Provider.id))
         if provider_id is None:
@@ -75,21 +78,50 @@ def _add_carer(app, name: str, bump: bool = True) -> None:
                 approved_at=utcnow(),
             )
             db.session.add(provider)
-            db.session.flush()
+            db.session.commit()
             provider_id = provider.id
-        db.session.add(
-            Carer(
-                provider_id=provider_id,
-                display_name=name,
-                district="LS6",
-                lat=53.82,
-                lon=-1.57,
-                skills=["personal_care"],
-            )
-        )
+        carer = {
+            "provider_id": provider_id,
+            "display_name": name,
+            "district": "LS6",
+            "lat": 53.82,
+            "lon": -1.57,
+            "skills": ["personal_care"],
+            "interests": [],
+            "languages": [],
+            "travel_radius_km": 8.0,
+            "care_certificate": False,
+            "active": True,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+        checks = [
+            {
+                "kind": kind,
+                "status": "verified",
+                "scheme": "dbs" if kind == "criminal_record" else None,
+                "level": "enhanced" if kind == "criminal_record" else None,
+                "certificate_number": "001234567890" if kind == "criminal_record" else None,
+                "issued_on": date(2025, 1, 2) if kind == "criminal_record" else None,
+                "update_service": True,
+                "verified_at": utcnow(),
+                "declared_at": utcnow(),
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            }
+            for kind in ("criminal_record", "right_to_work")
+        ]
+
+        def write(execute) -> None:
+            carer_id = execute(sa.insert(Carer.__table__).values(carer)).inserted_primary_key[0]
+            execute(sa.insert(CarerCheck.__table__), [{**c, "carer_id": carer_id} for c in checks])
+
         if bump:
-            bump_catalog_version()
-        db.session.commit()
+            write(db.session.execute)
+            db.session.commit()
+        else:
+            with db.engine.begin() as connection:
+                write(connection.execute)
         db.session.remove()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,8 +27,6 @@ def listed(make):
         display_name="Ana Listed",
         postcode=SECRET_POSTCODE,
         district="LS6",
-        dbs_level="enhanced_barred",
-        dbs_update_service=True,
         care_certificate=True,
         bio="I love my allotment.",
     )
@@ -168,8 +167,17 @@ def test_carer_page(client, listed):
     response = client.get(f"/carers/{ana.id}")
     assert response.status_code == 200
     page = text(response)
-    assert "Enhanced DBS with barred list check, on the update service" in page
-    assert "Has the Care Certificate" in page
+    assert (
+        "DBS check: enhanced with barred list check, certificate issued 27 March 2025, "
+        "on the update service" in page
+    )
+    assert "Right to work in the UK" in page
+    # Who vouched, and when (the provider's name, the date in long form).
+    check = ana.check("criminal_record")
+    day = check.verified_at.astimezone(ZoneInfo("Europe/London")).date()
+    assert f"Checks confirmed by Headingley Test Co-op on {day.day} {day:%B %Y}" in page
+    # The carer's own statements are never shown as facts.
+    assert "Care Certificate" not in page and "001234567890" not in page
     assert "I love my allotment." in page and "LS6" in page and "£18.50" in page
     html = response.get_data(as_text=True)
     assert '<th scope="row">Monday</th>' in html and "Free" in html

@@ -152,7 +152,7 @@ def test_two_tier_area_uses_county_for_social_care(geocoder: OfflineGeocoder) ->
     ("query", "code", "name", "country"),
     [
         ("EC1A 1BB", "E09000019", "Islington", "E"),
-        ("CF10 1EP", "W06000015", "Caerdydd - Cardiff", "W"),
+        ("CF10 1EP", "W06000015", "Cardiff", "W"),
         ("EH1 1YZ", "S12000036", "City of Edinburgh", "S"),
     ],
 )

@@ -251,7 +251,6 @@ def test_team_role_is_checked(make):
         ("travel_radius_km", 0),
         ("travel_radius_km", 101),
         ("hourly_rate_pence", -5),
-        ("dbs_level", "super"),
         ("lat", 95.0),
     ],
 )
@@ -271,6 +270,31 @@ def test_carer_listed_only_when_active_and_provider_approved(make):
     draft = make.carer(make.provider(qa_status="draft"))
     paused = make.carer(make.provider(qa_status="approved"), active=False)
     assert approved.is_listed and not draft.is_listed and not paused.is_listed
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("kind", "passport"),
+        ("status", "trusted"),
+        ("scheme", "fbi"),
+        ("level", "super"),
+        ("verified_at", None),  # verified with no time recorded
+        ("certificate_number", None),  # an incomplete check cannot be verified
+    ],
+)
+def test_carer_check_row_constraints(make, field, value):
+    carer = make.carer()
+    setattr(carer.check("criminal_record"), field, value)
+    _flush_fails()
+
+
+def test_one_check_of_each_kind_per_carer(make):
+    from marketplace.models import CarerCheck
+
+    carer = make.carer()
+    db.session.add(CarerCheck(carer_id=carer.id, kind="right_to_work", status="declared"))
+    _flush_fails()
 
 
 def test_vocabulary_kind_is_checked():

@@ -397,8 +397,8 @@ def test_expiry_warns_thirty_days_ahead_once(make, admin):
 
 
 def test_expiry_suspends_approved_provider_with_expired_evidence(make, admin):
-    version = current_catalog_version()
     provider = _approved_with_insurance(make, admin, date_ := TODAY - timedelta(days=1))
+    version = current_catalog_version()
     report = qa.run_expiry_check(TODAY)
     assert report.suspended == [(provider.name, "Insurance expired on 31 May 2026")]
     assert provider.qa_status == "suspended"
