@@ -109,6 +109,11 @@ class Factories:
         """A carer; ``checks`` is "verified" (listable), "declared" (entered, not yet
         verified) or None (nothing entered)."""
         n = next(_counter)
+        check_options = {
+            name: kw.pop(name)
+            for name in ("issued_on", "update_service", "insurance_expires_on")
+            if name in kw
+        }
         if provider is None and "provider_id" not in kw:
             provider = self.provider()
         defaults: dict[str, Any] = dict(
@@ -125,11 +130,12 @@ class Factories:
             availability=["mon-am", "tue-pm"],
         )
         defaults.update(kw)
+        defaults.pop("provider_id", None)
         carer = Carer(provider_id=provider.id if provider else kw.get("provider_id"), **defaults)
         db.session.add(carer)
         db.session.flush()
         if checks is not None:
-            self.carer_checks(carer, status=checks)
+            self.carer_checks(carer, status=checks, **check_options)
         return carer
 
     def carer_checks(self, carer: Carer, status: str = "verified", **kw: Any) -> list[CarerCheck]:

@@ -202,6 +202,7 @@ def _verify_checks(carer: Carer, back: str):
     return render_template(
         "carers/verify_checks.html", carer=carer, form=form, problems=problems,
         organisation=organisation, back=back, rows=checks.check_rows(carer),
+        problem_errors=[("problems", p) for p in problems] if request.method == "POST" else [],
     ), status
 
 

@@ -9,6 +9,8 @@ Revises: 0008_public_points
 Create Date: 2026-12-01 19:34:48.125846
 
 """
+from datetime import date, datetime, timezone
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -54,26 +56,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_carer_checks')),
     sa.UniqueConstraint('carer_id', 'kind', name='uq_carer_checks_carer_kind')
     )
-    # Everything the old columns held becomes a declaration (status 'declared').
-    op.execute(sa.text(
-        "INSERT INTO carer_checks (carer_id, kind, status, scheme, level, certificate_number, "
-        "issued_on, update_service, declared_at, created_at, updated_at) "
-        "SELECT id, 'criminal_record', 'declared', 'dbs', dbs_level, dbs_number, dbs_issue_date, "
-        "dbs_update_service, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
-        "FROM carers WHERE dbs_level IS NOT NULL"
-    ))
-    op.execute(sa.text(
-        "INSERT INTO carer_checks (carer_id, kind, status, update_service, declared_at, "
-        "created_at, updated_at) SELECT id, 'right_to_work', 'declared', false, "
-        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
-        "FROM carers WHERE right_to_work_checked"
-    ))
-    op.execute(sa.text(
-        "INSERT INTO carer_checks (carer_id, kind, status, expires_on, update_service, "
-        "declared_at, created_at, updated_at) SELECT id, 'insurance', 'declared', "
-        "insurance_expires_on, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP "
-        "FROM carers WHERE insurance_expires_on IS NOT NULL"
-    ))
+    # Everything the old columns held becomes a declaration (status 'declared'). The rows
+    # are read first and written after the columns go: on SQLite the batch rebuild of
+    # carers would cascade-delete any carer_checks rows already there.
+    bind = op.get_bind()
+    old = bind.execute(sa.text(
+        "SELECT id, dbs_level, dbs_number, dbs_issue_date, dbs_update_service, "
+        "right_to_work_checked, insurance_expires_on FROM carers"
+    )).all()
     with op.batch_alter_table('carers', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_carers_dbs'), type_='check')
         batch_op.drop_column('dbs_level')
@@ -83,10 +73,46 @@ def upgrade():
         batch_op.drop_column('dbs_number')
         batch_op.drop_column('insurance_expires_on')
 
-    # ### end Alembic commands ###
+    checks = sa.table(
+        'carer_checks', sa.column('carer_id'), sa.column('kind'), sa.column('status'),
+        sa.column('scheme'), sa.column('level'), sa.column('certificate_number'),
+        sa.column('issued_on', sa.Date()), sa.column('update_service', sa.Boolean()),
+        sa.column('expires_on', sa.Date()), sa.column('declared_at', sa.DateTime(timezone=True)),
+        sa.column('created_at', sa.DateTime(timezone=True)),
+        sa.column('updated_at', sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(timezone.utc)
+    blank = {'scheme': None, 'level': None, 'certificate_number': None, 'issued_on': None,
+             'update_service': False, 'expires_on': None, 'status': 'declared',
+             'declared_at': now, 'created_at': now, 'updated_at': now}
+    rows = []
+    for carer in old:
+        if carer.dbs_level:
+            rows.append({**blank, 'carer_id': carer.id, 'kind': 'criminal_record', 'scheme': 'dbs',
+                         'level': carer.dbs_level, 'certificate_number': carer.dbs_number,
+                         'issued_on': _date(carer.dbs_issue_date),
+                         'update_service': bool(carer.dbs_update_service)})
+        if carer.right_to_work_checked:
+            rows.append({**blank, 'carer_id': carer.id, 'kind': 'right_to_work'})
+        if carer.insurance_expires_on:
+            rows.append({**blank, 'carer_id': carer.id, 'kind': 'insurance',
+                         'expires_on': _date(carer.insurance_expires_on)})
+    if rows:
+        op.bulk_insert(checks, rows)
+
+
+def _date(value):
+    """SQLite hands dates back as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def downgrade():
+    # Read the checks first: on SQLite the batch rebuild of carers cascade-deletes them.
+    bind = op.get_bind()
+    found = bind.execute(sa.text(
+        "SELECT carer_id, kind, level, certificate_number, issued_on, update_service, "
+        "expires_on FROM carer_checks"
+    )).all()
     with op.batch_alter_table('carers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('insurance_expires_on', sa.DATE(), nullable=True))
         batch_op.add_column(sa.Column('dbs_number', sa.VARCHAR(length=12), nullable=True))
@@ -95,17 +121,25 @@ def downgrade():
         batch_op.add_column(sa.Column('dbs_update_service', sa.BOOLEAN(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('dbs_level', sa.VARCHAR(length=20), nullable=True))
         batch_op.create_check_constraint('dbs', "dbs_level IS NULL OR dbs_level IN ('basic', 'standard', 'enhanced', 'enhanced_barred')")
-    # Back to the old columns (DBS scheme only; who verified is lost).
-    op.execute(sa.text(
-        "UPDATE carers SET dbs_level = (SELECT level FROM carer_checks c WHERE c.carer_id = carers.id AND c.kind = 'criminal_record'), "
-        "dbs_number = (SELECT substr(certificate_number, 1, 12) FROM carer_checks c WHERE c.carer_id = carers.id AND c.kind = 'criminal_record'), "
-        "dbs_issue_date = (SELECT issued_on FROM carer_checks c WHERE c.carer_id = carers.id AND c.kind = 'criminal_record'), "
-        "dbs_update_service = COALESCE((SELECT update_service FROM carer_checks c WHERE c.carer_id = carers.id AND c.kind = 'criminal_record'), false), "
-        "right_to_work_checked = EXISTS (SELECT 1 FROM carer_checks c WHERE c.carer_id = carers.id AND c.kind = 'right_to_work'), "
-        "insurance_expires_on = (SELECT expires_on FROM carer_checks c WHERE c.carer_id = carers.id AND c.kind = 'insurance')"
-    ))
+    carers = sa.table(
+        'carers', sa.column('id'), sa.column('dbs_level'), sa.column('dbs_number'),
+        sa.column('dbs_issue_date', sa.Date()), sa.column('dbs_update_service', sa.Boolean()),
+        sa.column('right_to_work_checked', sa.Boolean()),
+        sa.column('insurance_expires_on', sa.Date()),
+    )
+    # Back to the old columns (the DBS scheme only; who verified, and when, is lost).
+    for check in found:
+        if check.kind == 'criminal_record':
+            values = {'dbs_level': check.level,
+                      'dbs_number': (check.certificate_number or '')[:12] or None,
+                      'dbs_issue_date': _date(check.issued_on),
+                      'dbs_update_service': bool(check.update_service)}
+        elif check.kind == 'right_to_work':
+            values = {'right_to_work_checked': True}
+        else:
+            values = {'insurance_expires_on': _date(check.expires_on)}
+        bind.execute(sa.update(carers).where(carers.c.id == check.carer_id).values(**values))
     with op.batch_alter_table('carers', schema=None) as batch_op:
         batch_op.alter_column('right_to_work_checked', server_default=None)
         batch_op.alter_column('dbs_update_service', server_default=None)
     op.drop_table('carer_checks')
-    # ### end Alembic commands ###

@@ -168,6 +168,8 @@ PAGES: list[Visit] = [
         Visit("provider_admin", f"/provider/carers/{{ana}}/profile/{section}")
         for section in ("about", "skills", "availability", "checks")
     ],
+    Visit("provider_admin", "/provider/carers/{ana}/checks/verify"),
+    Visit("provider_admin", "/provider/carers/{ana}/checks/verify", submit_empty),
     Visit("provider_admin", "/provider/teams/"),
     Visit("provider_admin", "/provider/teams/new"),
     Visit("provider_admin", "/provider/teams/new", submit_empty),
@@ -198,6 +200,7 @@ PAGES: list[Visit] = [
     Visit("provider_admin", "/provider/evidence", press_button("Upload document")),
     # Reviewers: the queue and a provider in each state, with a decision left unexplained
     Visit("reviewer", "/review"),
+    Visit("reviewer", "/review/carer-checks"),
     Visit("reviewer", "/review/providers/{submitted}"),
     Visit("reviewer", "/review/providers/{submitted}", press_button("Ask for changes")),
     Visit("reviewer", "/review/providers/{changes_requested}"),
