@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from marketplace import create_app
+from marketplace import create_app, geo
 from marketplace.catalog import build_catalog, cache_builds, get_catalog
 from marketplace.config import TestConfig
 from marketplace.extensions import db
@@ -86,6 +86,8 @@ def _add_carer(app, name: str, bump: bool = True) -> None:
             "district": "LS6",
             "lat": 53.82,
             "lon": -1.57,
+            "public_lat": geo.public_point("LS6").lat,
+            "public_lon": geo.public_point("LS6").lon,
             "skills": ["personal_care"],
             "interests": [],
             "languages": [],

@@ -82,9 +82,7 @@ def test_the_database_refuses_a_placed_row_without_a_public_point(make):
                 interests=[],
                 languages=[],
                 active=True,
-                dbs_update_service=False,
                 care_certificate=False,
-                right_to_work_checked=False,
                 created_at=sa.func.now(),
                 updated_at=sa.func.now(),
             )
