@@ -4,8 +4,8 @@ What carers had ticked on their profile moves into carer_checks as *declared*: n
 recorded who had seen the documents, so nobody is listed on those ticks any more until
 their provider (or a reviewer, for a self-employed PA) verifies them.
 
-Revision ID: 0009_carer_checks
-Revises: 0008_public_points
+Revision ID: 0010_carer_checks
+Revises: 0009_payments_ledger
 Create Date: 2026-12-01 19:34:48.125846
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_carer_checks'
-down_revision = '0008_public_points'
+revision = '0010_carer_checks'
+down_revision = '0009_payments_ledger'
 branch_labels = None
 depends_on = None
 
