@@ -4,8 +4,8 @@ What carers had ticked on their profile moves into carer_checks as *declared*: n
 recorded who had seen the documents, so nobody is listed on those ticks any more until
 their provider (or a reviewer, for a self-employed PA) verifies them.
 
-Revision ID: 0010_carer_checks
-Revises: 0009_payments_ledger
+Revision ID: 0011_carer_checks
+Revises: 0010_uk_regulators
 Create Date: 2026-12-01 19:34:48.125846
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_carer_checks'
-down_revision = '0009_payments_ledger'
+revision = '0011_carer_checks'
+down_revision = '0010_uk_regulators'
 branch_labels = None
 depends_on = None
 
