@@ -101,6 +101,7 @@ def test_onboarding_asks_about_the_regulator_of_the_nation(
         assert text in page
     assert "We do not check your number automatically" in page
     regulator = regulators.get(code)
+    assert f"Background checks on staff here are {regulator.checks_scheme} checks" in page
     assert regulator.number_example in page
     # Another nation's number is refused with this regulator's format in the message.
     wrong = "CS2003001025" if code != "care_inspectorate" else "1-1234567890"
