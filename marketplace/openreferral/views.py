@@ -23,7 +23,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "data" / "openreferral-uk"
 COUNCIL_CODE = re.compile(r"^[ENSW]\d{8}$")
 
 csrf.exempt(bp)
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
+limiter.limit(lambda: current_app.config["OPENREFERRAL_RATE_LIMIT"])(bp)
 
 
 @bp.errorhandler(APIError)

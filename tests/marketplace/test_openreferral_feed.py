@@ -467,3 +467,21 @@ def test_a_service_id_is_not_a_service_at_location_id(client, catalogue):
     assert client.get(BASE + f"/service_at_locations/{service_id(leeds)}").status_code == 404
     sal = feed.stable_id("service_at_location", leeds.id)
     assert client.get(BASE + f"/services/{sal}").status_code == 404
+
+
+def test_the_feed_has_its_own_rate_limit(database_url):
+    from marketplace import create_app
+    from marketplace.config import TestConfig
+
+    class Limited(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        RATELIMIT_ENABLED = True
+        API_RATE_LIMIT = "1 per minute"
+        OPENREFERRAL_RATE_LIMIT = "3 per minute"
+
+    client = create_app(Limited).test_client()
+    assert [client.get(BASE + "/").status_code for _ in range(3)] == [200, 200, 200]
+    response = client.get(BASE + "/")
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "rate_limited"
+    assert response.headers["Retry-After"]
