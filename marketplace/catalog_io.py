@@ -13,7 +13,6 @@ import in well under two minutes on PostgreSQL.
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,8 +27,7 @@ from tqdm import tqdm
 
 from marketplace import geo, notifications, qa
 from marketplace.carers import checks
-from marketplace.carers.checks import normalise_certificate_number
-from marketplace.choices import SLOTS
+from marketplace.catalog_rows import CarerRow, ProviderRow, Row, TeamRow, read_row
 from marketplace.extensions import db
 from marketplace.models import (
     AuditLog,
@@ -43,15 +41,7 @@ from marketplace.models import (
     utcnow,
 )
 from marketplace.models.providers import (
-    CHECK_SCHEMES,
-    CQC_LOCATION_ID,
-    CQC_RATINGS,
-    DBS_LEVELS,
-    GENDERS,
-    LEGAL_FORMS,
-    MEMBER_KINDS,
     TEAM_MAX_MEMBERS,
-    TEAM_ROLES,
     public_coordinates,
 )
 from marketplace.qa import today_in_london
@@ -60,57 +50,8 @@ from marketplace.search.services import describe_unknown, unknown_terms
 CHUNK = 5000
 Progress = Callable[[int], None] | None
 
-# Field -> (check, default on create). Checks return the stored value or raise ValueError.
+# Text fields that an explicit null in the file stores as empty text.
 PROVIDER_TEXT_FIELDS = ("description", "principles")
-PROVIDER_FIELDS = {
-    "ref",
-    "name",
-    "legal_form",
-    "postcode",
-    "service_radius_km",
-    "service_districts",
-    "skills",
-    "languages",
-    "cqc_location_id",
-    "cqc_rating",
-    "description",
-    "principles",
-    "members",
-    "hourly_rate_pence",
-    "contact_email",
-    "contact_phone",
-    "website",
-    "teams",
-}
-TEAM_FIELDS = {"ref", "name", "patch", "description"}
-CARER_FIELDS = {
-    "ref",
-    "provider",
-    "team",
-    "team_role",
-    "display_name",
-    "postcode",
-    "travel_radius_km",
-    "skills",
-    "interests",
-    "languages",
-    "gender",
-    "hourly_rate_pence",
-    "availability",
-    "bio",
-    "active",
-    "care_certificate",
-    "checks",
-}
-CHECKS_FIELDS = {
-    "scheme",
-    "level",
-    "certificate_number",
-    "issued_on",
-    "update_service",
-    "right_to_work",
-    "insurance_expires_on",
-}
 # Optional fields in the order they are exported, with the value a new row gets.
 PROVIDER_DEFAULTS: dict[str, Any] = {
     "service_radius_km": None,
@@ -225,105 +166,23 @@ class _Row:
         self.ok = False
         self.errors.append(f"{self.label}: {message}")
 
-    def text(self, name: str, max_length: int, required: bool = False) -> str | None:
-        value = self.raw.get(name)
-        if value is None:
-            if required:
-                self.fail(f"{name} is required")
-            return None
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.fail(f"{name} must be text")
-            return None
-        value = value.strip()
-        if len(value) > max_length:
-            self.fail(f"{name} is longer than {max_length} characters")
-        return value
-
-    def number(self, name: str, low: float, high: float) -> float | None:
-        value = self.raw.get(name)
-        if value is None:
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or not low < value <= high
-        ):
-            self.fail(f"{name} must be a number above {low:g} and at most {high:g}, not {value!r}")
-            return None
-        return float(value)
-
-    def pence(self, name: str) -> int | None:
-        value = self.raw.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            self.fail(f"{name} must be a whole number of pence, 0 or more, not {value!r}")
-            return None
-        return value
-
-    def flag(self, name: str) -> bool | None:
-        value = self.raw.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, bool):
-            self.fail(f"{name} must be true or false")
-            return None
-        return value
-
-    def strings(self, name: str, max_length: int = 80) -> list[str] | None:
-        value = self.raw.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(f"{name} must be a list of text")
-            return None
-        cleaned = [v.strip() for v in value if v.strip()]
-        if any(len(v) > max_length for v in cleaned):
-            self.fail(f"{name} has an entry longer than {max_length} characters")
-        return list(dict.fromkeys(cleaned))
-
-    def vocabulary(self, name: str, kind: str) -> list[str] | None:
-        values = self.strings(name)
-        if values:
-            for term, near in unknown_terms(values, kind).items():
-                self.fail(describe_unknown(term, kind, near))
+    def read(self, model: type[Row]) -> dict[str, Any]:
+        """The fields the row gave, checked by ``model``; each problem is recorded."""
+        values, problems = read_row(model, self.raw)
+        for problem in problems:
+            self.fail(problem)
         return values
 
-    def choice(self, name: str, allowed: Iterable[str]) -> str | None:
-        value = self.raw.get(name)
-        if value is None:
-            return None
-        allowed = list(allowed)
-        if value not in allowed:
-            self.fail(f"{name} {value!r} is not one of: {', '.join(allowed)}")
-            return None
-        return value
-
-    def outcodes(self, name: str) -> list[str] | None:
-        values = self.strings(name, 8)
-        if values is None:
-            return None
-        found = []
-        for value in values:
-            try:
-                normal = geo.normalise_postcode(value)
-            except geo.InvalidPostcode:
-                normal = ""
-            if not normal or " " in normal:
-                self.fail(f"{name}: {value!r} is not a postcode district such as LS6")
-            else:
-                found.append(normal)
-        return found
+    def vocabulary(self, values: dict[str, Any], name: str, kind: str) -> None:
+        """Unknown vocabulary slugs, each with the nearest known ones."""
+        for term, near in unknown_terms(values.get(name) or [], kind).items():
+            self.fail(describe_unknown(term, kind, near))
 
     def place(self, name: str = "postcode") -> dict[str, Any] | None:
         """postcode -> stored postcode (full only), district (outcode), lat, lon, the
         public point and the council."""
         value = self.raw.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.fail(f"{name} must be text")
+        if not isinstance(value, str):  # None, or not text (the row's model says so)
             return None
         try:
             where = geo.lookup(value)
@@ -342,73 +201,6 @@ class _Row:
             "care_council_code": where.care_council_code,
         }
 
-    def checks(self) -> dict[str, Any] | None:
-        """The "checks" object: a criminal record check, right to work, insurance."""
-        raw = self.raw.get("checks")
-        if raw is None:
-            return None
-        if not isinstance(raw, dict):
-            self.fail("checks must be an object with scheme, level, certificate_number, ...")
-            return None
-        for name in sorted(set(raw) - CHECKS_FIELDS):
-            self.fail(f"checks: unknown field {name!r}")
-        found: dict[str, Any] = {}
-        scheme = raw.get("scheme")
-        if scheme not in CHECK_SCHEMES:
-            self.fail(f"checks.scheme {scheme!r} is not one of: {', '.join(CHECK_SCHEMES)}")
-            scheme = None
-        level = raw.get("level")
-        if level not in DBS_LEVELS:
-            self.fail(f"checks.level {level!r} is not one of: {', '.join(DBS_LEVELS)}")
-        number = raw.get("certificate_number")
-        if scheme is not None:
-            try:
-                number = normalise_certificate_number(
-                    scheme, number if isinstance(number, str) else None
-                )
-            except ValueError as error:
-                self.fail(f"checks.certificate_number: {error}")
-        found["criminal_record"] = {
-            "scheme": scheme,
-            "level": level,
-            "certificate_number": number,
-            "issued_on": self._iso_date(raw, "issued_on", required=True, past=True),
-            "update_service": self._flag_in(raw, "update_service"),
-        }
-        found["right_to_work"] = self._flag_in(raw, "right_to_work")
-        found["insurance_expires_on"] = self._iso_date(raw, "insurance_expires_on")
-        return found
-
-    def _flag_in(self, raw: dict[str, Any], name: str) -> bool:
-        value = raw.get(name, False)
-        if not isinstance(value, bool):
-            self.fail(f"checks.{name} must be true or false")
-            return False
-        return value
-
-    def _iso_date(
-        self, raw: dict[str, Any], name: str, required: bool = False, past: bool = False
-    ) -> date | None:
-        value = raw.get(name)
-        if value is None:
-            if required:
-                self.fail(f"checks.{name} is required (YYYY-MM-DD)")
-            return None
-        try:
-            found = date.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            found = None
-        if found is None or len(value) != 10:
-            self.fail(f"checks.{name} {value!r} is not a date like 2024-03-27")
-            return None
-        if past and found > today_in_london():
-            self.fail(f"checks.{name} {value} is in the future")
-        return found
-
-    def unknown_fields(self, allowed: set[str]) -> None:
-        for name in sorted(set(self.raw) - allowed):
-            self.fail(f"unknown field {name!r}")
-
 
 @dataclass
 class ValidCatalog:
@@ -417,42 +209,14 @@ class ValidCatalog:
     carers: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _present(row: _Row, values: dict[str, Any]) -> dict[str, Any]:
-    """Keep only the fields the row gave (absent fields are left alone on update)."""
-    return {k: v for k, v in values.items() if k in row.raw}
-
-
 def _check_provider(row: _Row) -> dict[str, Any]:
-    row.unknown_fields(PROVIDER_FIELDS)
-    values: dict[str, Any] = {
-        "name": row.text("name", 160, required=True),
-        "legal_form": row.choice("legal_form", LEGAL_FORMS),
-        "service_radius_km": row.number("service_radius_km", 0, 100),
-        "service_districts": row.outcodes("service_districts"),
-        "skills": row.vocabulary("skills", "skills"),
-        "languages": row.vocabulary("languages", "languages"),
-        "cqc_rating": row.choice("cqc_rating", CQC_RATINGS),
-        "description": row.text("description", 5000),
-        "principles": row.text("principles", 5000),
-        "members": row.strings("members"),
-        "hourly_rate_pence": row.pence("hourly_rate_pence"),
-        "contact_email": row.text("contact_email", 254),
-        "contact_phone": row.text("contact_phone", 32),
-        "website": row.text("website", 255),
-    }
-    if "legal_form" not in row.raw:
-        row.fail("legal_form is required")
-    for member in values["members"] or []:
-        if member not in MEMBER_KINDS:
-            row.fail(f"members: {member!r} is not one of: {', '.join(MEMBER_KINDS)}")
-    cqc = row.text("cqc_location_id", 13)
-    if cqc is not None and not CQC_LOCATION_ID.match(cqc):
-        row.fail(f"cqc_location_id {cqc!r} is not a CQC location ID such as 1-123456789")
-    values["cqc_location_id"] = cqc
+    values = row.read(ProviderRow)
+    values.pop("teams", None)
     for name in PROVIDER_TEXT_FIELDS:
-        if name in row.raw and values[name] is None:
+        if name in values and values[name] is None:
             values[name] = ""
-    values = _present(row, values)
+    row.vocabulary(values, "skills", "skills")
+    row.vocabulary(values, "languages", "languages")
     if "postcode" in row.raw:
         place = row.place()
         values.update(place or dict.fromkeys(PLACE_COLUMNS))
@@ -461,55 +225,32 @@ def _check_provider(row: _Row) -> dict[str, Any]:
 
 
 def _check_team(row: _Row, provider_ref: str) -> dict[str, Any]:
-    row.unknown_fields(TEAM_FIELDS)
-    values = {
-        "name": row.text("name", 120, required=True),
-        "patch": row.outcodes("patch"),
-        "description": row.text("description", 5000),
-    }
-    if "description" in row.raw and values["description"] is None:
+    values = row.read(TeamRow)
+    if "description" in values and values["description"] is None:
         values["description"] = ""
-    values = _present(row, values)
     values.update(ref=row.ref, provider=provider_ref)
     return values
 
 
 def _check_carer(row: _Row) -> dict[str, Any]:
-    row.unknown_fields(CARER_FIELDS)
-    values: dict[str, Any] = {
-        "display_name": row.text("display_name", 80, required=True),
-        "travel_radius_km": row.number("travel_radius_km", 0, 100),
-        "skills": row.vocabulary("skills", "skills"),
-        "interests": row.strings("interests"),
-        "languages": row.vocabulary("languages", "languages"),
-        "gender": row.choice("gender", GENDERS),
-        "hourly_rate_pence": row.pence("hourly_rate_pence"),
-        "bio": row.text("bio", 5000),
-        "active": row.flag("active"),
-        "care_certificate": row.flag("care_certificate"),
-    }
-    availability = row.strings("availability", 8)
-    for slot in availability or []:
-        if slot not in SLOTS:
-            row.fail(f"availability: {slot!r} is not a time slot such as mon-am, tue-pm or sun-eve")
-    values["availability"] = availability
-    for name in ("bio",):
-        if name in row.raw and values[name] is None:
-            values[name] = ""
+    values = row.read(CarerRow)
+    provider = values.pop("provider", None)
+    team = values.pop("team", None)
+    role = values.pop("team_role", None) or "member"
+    if "bio" in values and values["bio"] is None:
+        values["bio"] = ""
     for name in ("travel_radius_km", "active", "care_certificate"):
-        if name in row.raw and values[name] is None:
+        if name in values and values[name] is None:
             values[name] = CARER_DEFAULTS[name]
-    values = _present(row, values)
-    if "checks" in row.raw:
-        values["checks"] = row.checks()
+    if values.get("checks") is not None:
+        values["checks"] = values["checks"].as_found()
+    row.vocabulary(values, "skills", "skills")
+    row.vocabulary(values, "languages", "languages")
     if "postcode" in row.raw:
         place = row.place()
         if place:
             place.pop("care_council_code")
         values.update(place or dict.fromkeys(PLACE_COLUMNS))
-    provider = row.text("provider", 80, required=True)
-    team = row.text("team", 80)
-    role = row.choice("team_role", TEAM_ROLES) or "member"
     values.update(ref=row.ref, provider=provider, team=team, team_role=role)
     return values
 
@@ -561,8 +302,7 @@ def validate_catalog(data: Any, progress: Progress = None) -> ValidCatalog:
         provider = _check_provider(row)
         valid.providers.append(provider)
         teams = row.raw.get("teams") or []
-        if not isinstance(teams, list):
-            row.fail("teams must be a list")
+        if not isinstance(teams, list):  # the row's model has said so
             continue
         names: set[str] = set()
         for team_position, team_raw in enumerate(teams):
@@ -1073,8 +813,12 @@ def export_catalog() -> dict[str, Any]:
             "legal_form": p.legal_form,
             "postcode": p.postcode or p.district,
         }
-        row.update({name: _plain(getattr(p, _EXPORT_COLUMNS.get(name, name), None))
-                    for name in PROVIDER_DEFAULTS})
+        row.update(
+            {
+                name: _plain(getattr(p, _EXPORT_COLUMNS.get(name, name), None))
+                for name in PROVIDER_DEFAULTS
+            }
+        )
         if p.regulator != "cqc":  # the format carries CQC registrations only
             row["cqc_location_id"] = row["cqc_rating"] = None
         row["teams"] = sorted(
