@@ -44,7 +44,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -260,6 +260,28 @@ def plain_name(name: str | None) -> str | None:
         return name
     welsh, dash, english = name.partition(" - ")
     return english.strip() if dash and english.strip() else name
+
+
+class LivePostcodes(Sequence[tuple[str, float, float]]):
+    """A district's live postcodes (see ``OfflineGeocoder.live_postcodes``)."""
+
+    def __init__(self, geocoder: OfflineGeocoder, outcode: str, rows: np.ndarray) -> None:
+        self._geocoder, self._outcode, self._rows = geocoder, outcode, rows
+
+    def __len__(self) -> int:
+        return int(self._rows.size)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        row = int(self._rows[index])
+        g = self._geocoder
+        code = int(g._keys[row]) % _B37**_IN_W
+        incode = ""
+        for _ in range(_IN_W):
+            code, digit = divmod(code, _B37)
+            incode = _ALPHABET[digit - 1] + incode
+        return (f"{self._outcode} {incode}", int(g._lat[row]) / SCALE, int(g._lon[row]) / SCALE)
 
 
 class Council(NamedTuple):
@@ -775,9 +797,10 @@ class OfflineGeocoder:
             care_council_inferred=bool(flags & _INFERRED),
         )
 
-    def live_postcodes(self, outcode: str) -> list[tuple[str, float, float]]:
-        """Every live postcode of a district that has a location, in postcode order:
-        (postcode, lat, lon). Used to place demo carers on real addresses."""
+    def live_postcodes(self, outcode: str) -> LivePostcodes:
+        """Every live postcode of a district that has a location, in postcode order, as a
+        sequence of (postcode, lat, lon). Used to place demo carers on real addresses;
+        each postcode's text is made only when it is read."""
         self.load()
         out = normalise_postcode(outcode)
         start = _pack(out, "")
@@ -787,14 +810,7 @@ class OfflineGeocoder:
         flags = np.asarray(self._flags[lo:hi])
         lat = np.asarray(self._lat[lo:hi])
         keep = ((flags & _LIVE) != 0) & (lat != NO_COORD)
-        codes = np.asarray(keys[lo:hi])[keep] % _B37**_IN_W
-        digits = [(codes // _B37 ** (_IN_W - 1 - n)) % _B37 for n in range(_IN_W)]
-        lats = lat[keep] / SCALE
-        lons = np.asarray(self._lon[lo:hi])[keep] / SCALE
-        return [
-            (f"{out} " + "".join(_ALPHABET[int(d[i]) - 1] for d in digits), float(y), float(x))
-            for i, (y, x) in enumerate(zip(lats, lons, strict=True))
-        ]
+        return LivePostcodes(self, out, lo + np.flatnonzero(keep))
 
     def _outcode_location(self, outcode: str) -> PostcodeLocation:
         d = self._districts.get(outcode)
@@ -979,7 +995,7 @@ def lookup(query: str) -> PostcodeLocation:
     return default_geocoder().lookup(query)
 
 
-def live_postcodes(outcode: str) -> list[tuple[str, float, float]]:
+def live_postcodes(outcode: str) -> LivePostcodes:
     return default_geocoder().live_postcodes(outcode)
 
 

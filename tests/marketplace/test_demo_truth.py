@@ -131,3 +131,12 @@ def test_the_demo_carer_page_says_who_confirmed_the_checks(demo):
     page = client.get(f"/carers/{ana.id}").get_data(as_text=True)
     assert "Checks confirmed by Headingley Care Co-op on 5 January 2026" in page
     db.session.remove()
+
+
+def test_live_postcodes_are_the_tables_own():
+    found = geo.live_postcodes("LS6")
+    assert len(found) > 500 and found[0][0] == "LS6 1AA"
+    for postcode, lat, lon in found[::97]:
+        where = geo.lookup(postcode)
+        assert where.live and (where.lat, where.lon) == (lat, lon)
+    assert [p for p, _, _ in found[:3]] == sorted(p for p, _, _ in found[:3])
