@@ -191,3 +191,30 @@ def last_modified(provider: Provider, carers: list[Carer]) -> datetime:
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A provider's registration with its nation's care regulator, for the public."""
+
+    regulator: str  # "Care Inspectorate"
+    number_label: str  # "Care Inspectorate care service number"
+    number: str
+    rating_name: str  # "Care Inspectorate grade"
+    rating: str | None  # the rating's label, or None when not given
+
+
+def registration(provider: Provider) -> Registration | None:
+    """The provider's care regulator registration (CQC, Care Inspectorate, CIW, RQIA)."""
+    from marketplace.regulators import REGULATORS
+
+    regulator = REGULATORS.get(provider.regulator or "")
+    if not provider.regulated or regulator is None or not provider.regulator_number:
+        return None
+    return Registration(
+        regulator=regulator.name,
+        number_label=regulator.number_label,
+        number=provider.regulator_number,
+        rating_name=regulator.rating_name,
+        rating=regulator.rating_label(provider.regulator_rating),
+    )

@@ -22,7 +22,7 @@ from flask import current_app
 from marketplace import directory, geo, links
 from marketplace.extensions import db
 from marketplace.models import Carer, Provider
-from marketplace.models.providers import CQC_RATING_LABELS, LEGAL_FORMS
+from marketplace.models.providers import LEGAL_FORMS
 from matching.vocabulary import DEFAULT_VOCABULARY
 
 # Never change this: every id in the feed is derived from it (RFC 4122 name-based, SHA-1).
@@ -307,10 +307,10 @@ def _accreditations(provider: Provider) -> str:
     parts = ["Quality assured by CoopCare"]
     if provider.approved_at:
         parts[0] += f" since {directory.as_utc(provider.approved_at):%-d %B %Y}"
-    if provider.cqc_location_id:
-        rating = CQC_RATING_LABELS.get(provider.cqc_rating or "")
-        cqc = f"Registered with the Care Quality Commission, location {provider.cqc_location_id}"
-        parts.append(cqc + (f", rated {rating}" if rating else ""))
+    found = directory.registration(provider)
+    if found is not None:
+        text = f"Registered with the {found.regulator}, {found.number_label} {found.number}"
+        parts.append(text + (f", {found.rating_name}: {found.rating}" if found.rating else ""))
     return ". ".join(parts) + "."
 
 
@@ -347,13 +347,14 @@ def organization(listing: Listing) -> dict[str, Any]:
         for field, scheme, label in IDENTIFIER_SCHEMES
         if getattr(provider, field)
     ]
-    if provider.cqc_location_id:
+    found = directory.registration(provider)
+    if found is not None:
         identifiers.append(
             {
-                "id": stable_id("organization_identifier", provider.id, "cqc"),
+                "id": stable_id("organization_identifier", provider.id, "regulator"),
                 "organization_id": org_id,
-                "identifier_type": "CQC location ID",
-                "identifier": provider.cqc_location_id,
+                "identifier_type": found.number_label,
+                "identifier": found.number,
             }
         )
     return _drop_empty(

@@ -9,7 +9,6 @@ from typing import Any
 
 from marketplace import directory, geo, links
 from marketplace.models import Carer, Provider
-from marketplace.models.providers import CQC_RATING_LABELS
 from marketplace.openreferral.services import stable_id
 from marketplace.vocabulary import label
 
@@ -19,8 +18,9 @@ COLUMNS = (
     "FCA Mutuals Register number",
     "Companies House number",
     "Charity number",
-    "CQC location ID",
-    "CQC rating",
+    "Care regulator",
+    "Regulator registration number",
+    "Regulator rating",
     "Quality assured since",
     "Based in",
     "Care council where registered",
@@ -58,6 +58,7 @@ def _row(provider: Provider, carers: list[Carer], council_code: str) -> list[str
             registered = geo.care_council(provider.care_council_code).name
         except KeyError:
             registered = provider.care_council_code
+    found = directory.registration(provider)
     approved = (
         directory.as_utc(provider.approved_at).date().isoformat() if provider.approved_at else ""
     )
@@ -71,8 +72,9 @@ def _row(provider: Provider, carers: list[Carer], council_code: str) -> list[str
         provider.fca_number,
         provider.companies_house_number,
         provider.charity_number,
-        provider.cqc_location_id,
-        CQC_RATING_LABELS.get(provider.cqc_rating or "", ""),
+        found.regulator if found else "",
+        found.number if found else "",
+        found.rating if found and found.rating else "",
         approved,
         provider.district,
         registered,

@@ -142,8 +142,10 @@ def provider_json_ld(provider: Provider, ratings: Sequence[int] = ()) -> dict[st
         ("FCA Mutuals Public Register", provider.fca_number),
         ("Companies House", provider.companies_house_number),
         ("Registered charity", provider.charity_number),
-        ("CQC location", provider.cqc_location_id),
     ]
+    found_registration = directory.registration(provider)
+    if found_registration is not None:
+        identifiers.append((found_registration.number_label, found_registration.number))
     found = [
         {"@type": "PropertyValue", "propertyID": name, "value": value}
         for name, value in identifiers

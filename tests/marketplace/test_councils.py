@@ -80,8 +80,9 @@ def test_council_csv_lists_the_listed_providers_covering_the_council(client, lee
     first = rows[1]
     assert first["Type of organisation"] == "Worker co-operative"
     assert first["FCA Mutuals Register number"] == "31234R"
-    assert first["CQC location ID"] == "1-1234567890"
-    assert first["CQC rating"] == "Outstanding"
+    assert first["Care regulator"] == "Care Quality Commission"
+    assert first["Regulator registration number"] == "1-1234567890"
+    assert first["Regulator rating"] == "Outstanding"
     assert first["Quality assured since"] == coop.approved_at.date().isoformat()
     assert first["Care council where registered"] == "Leeds"
     assert "LS6" in first["Postcode districts covered in this council"].split()
@@ -243,3 +244,33 @@ def test_the_database_refuses_a_link_that_is_not_http(app):
     with pytest.raises(sa.exc.IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_scottish_provider_shows_its_care_inspectorate_registration(client, make):
+    glasgow = make.provider(
+        name="Govan Care Co-op",
+        postcode="G51 1AA",
+        district="G51",
+        lat=55.862,
+        lon=-4.31,
+        care_council_code="S12000049",
+        regulated=True,
+        regulator="care_inspectorate",
+        regulator_number="CS2003001025",
+        regulator_rating="very_good",
+    )
+    [row] = read_csv(client.get("/councils/S12000049/providers.csv"))
+    assert row["Care regulator"] == "Care Inspectorate"
+    assert row["Regulator registration number"] == "CS2003001025"
+    assert row["Regulator rating"] == "5 – Very good"
+    service = client.get(
+        f"/api/openreferral/v3/services/{feed.stable_id('service', glasgow.id)}"
+    ).get_json()
+    assert (
+        "Care Inspectorate, Care Inspectorate care service number CS2003001025"
+        in (service["accreditations"])
+    )
+    assert {
+        "identifier_type": "Care Inspectorate care service number",
+        "identifier": "CS2003001025",
+    }.items() <= service["organization"]["organization_identifiers"][0].items()
