@@ -28,6 +28,7 @@ from marketplace.extensions import db
 
 log = logging.getLogger(__name__)
 
+
 def queue_configured() -> bool:
     return bool(current_app.config.get("JOBS_REDIS_URL"))
 
