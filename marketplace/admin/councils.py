@@ -5,15 +5,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from marketplace import geo
+from marketplace import authz, geo
 from marketplace.admin import councils_bp, services
 from marketplace.admin.forms import CouncilLinksForm
 from marketplace.extensions import db
-from marketplace.security import roles_required
 
 
 @councils_bp.get("")
-@roles_required("admin")
+@authz.requires("councils.edit")
 def index():
     return render_template(
         "admin/councils.html", councils=geo.councils(), links=services.all_council_links()
@@ -21,7 +20,7 @@ def index():
 
 
 @councils_bp.route("/<code>", methods=["GET", "POST"])
-@roles_required("admin")
+@authz.requires("councils.edit")
 def edit(code: str):
     try:
         council = geo.care_council(code)

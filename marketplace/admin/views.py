@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marketplace import clock, qa, regulators
+from marketplace import authz, clock, qa, regulators
 from marketplace.admin import bp, services
 from marketplace.admin.forms import DecisionForm
 from marketplace.extensions import db
@@ -15,7 +15,6 @@ from marketplace.models import Provider
 from marketplace.models.quality import EVIDENCE_KINDS
 from marketplace.providers import evidence as evidence_service
 from marketplace.providers import services as provider_services
-from marketplace.security import roles_required
 
 ACTION_BUTTONS = {
     "approve": "Approve",
@@ -32,7 +31,7 @@ DONE_MESSAGES = {
 
 
 @bp.route("")
-@roles_required("reviewer")
+@authz.requires("review_area.use")
 def queue():
     today = clock.today()
     return render_template(
@@ -65,7 +64,7 @@ def _page(provider: Provider, form: DecisionForm, status: int = 200, **extra: An
             history=qa.history(provider),
             register_links=regulators.register_links(provider),
             actions=[(a, ACTION_BUTTONS[a]) for a in actions],
-            own_provider=qa.is_provider_admin(current_user._get_current_object(), provider),
+            own_provider=authz.runs_provider(current_user._get_current_object(), provider),
             today=today,
             **extra,
         ),
@@ -74,7 +73,7 @@ def _page(provider: Provider, form: DecisionForm, status: int = 200, **extra: An
 
 
 @bp.route("/providers/<int:provider_id>", methods=["GET", "POST"])
-@roles_required("reviewer")
+@authz.requires("review_area.use")
 def provider(provider_id: int):
     provider = db.session.get(Provider, provider_id)
     if provider is None:

@@ -14,17 +14,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from marketplace import audit
+from marketplace import audit, authz, clock
 from marketplace.extensions import db
-from marketplace.models import Carer, CarerCheck, Provider, ProviderAdmin, User, utcnow
+from marketplace.models import Carer, CarerCheck, Provider, User, utcnow
 from marketplace.models.providers import CHECK_SCHEMES, DBS_LEVELS
 
-LONDON = ZoneInfo("Europe/London")
 PLATFORM_VERIFIER = "the CoopCare quality team"
 # An administrator's catalog import (--approve) vouches for the provider's own records.
 IMPORT_VERIFIER = "CoopCare"
@@ -69,8 +67,8 @@ class NotAllowedToVerify(PermissionError):
 
 
 def today() -> date:
-    """Today in London."""
-    return datetime.now(LONDON).date()
+    """Today in London (the one clock's)."""
+    return clock.today()
 
 
 def long_date(value: date) -> str:
@@ -79,7 +77,7 @@ def long_date(value: date) -> str:
 
 
 def london_date(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
+    return moment.astimezone(clock.LONDON).date()
 
 
 def scheme_for_country(country: str | None) -> str:
@@ -188,13 +186,6 @@ def _unverify(check: CarerCheck) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _is_admin_of(user: User, provider_id: int | None) -> bool:
-    if provider_id is None:
-        return False
-    key = {"provider_id": provider_id, "user_id": user.id}
-    return db.session.get(ProviderAdmin, key) is not None
-
-
 def verifier_organisation(user: User, carer: Carer) -> str | None:
     """Who the user vouches as for this carer, or None when they may not verify.
 
@@ -202,15 +193,9 @@ def verifier_organisation(user: User, carer: Carer) -> str | None:
     own provider, so a quality reviewer (who does not run it) vouches instead. Nobody
     verifies their own checks.
     """
-    if carer.user_id is not None and carer.user_id == user.id:
+    if not authz.can(user, "carer.verify_checks", carer):
         return None
-    if carer.needs_insurance:
-        if user.has_role("reviewer") and not _is_admin_of(user, carer.provider_id):
-            return PLATFORM_VERIFIER
-        return None
-    if carer.provider is not None and _is_admin_of(user, carer.provider_id):
-        return carer.provider.name
-    return None
+    return PLATFORM_VERIFIER if carer.needs_insurance else carer.provider.name
 
 
 def verification_problems(carer: Carer, today: date) -> list[str]:

@@ -17,9 +17,9 @@ from flask import (
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
-from marketplace import geo, vocabulary
+from marketplace import authz, geo, vocabulary
 from marketplace.auth.services import find_user_by_email
-from marketplace.carers import access, bp, checks, services
+from marketplace.carers import bp, checks, services
 from marketplace.carers.forms import (
     AboutForm,
     AddCarerForm,
@@ -34,18 +34,21 @@ from marketplace.choices import SLOT_LABELS, SLOTS, Gender
 from marketplace.extensions import db, limiter
 from marketplace.models import Carer
 from marketplace.money import format_pence
-from marketplace.security import roles_required
 
 FORMS = {"about": AboutForm, "skills": SkillsForm, "availability": AvailabilityForm,
          "checks": ChecksForm}
 
 
-def _provider_arg() -> int | None:
-    return request.args.get("provider", type=int)
+def _managed_carer(carer_id: int) -> Carer:
+    carer = db.session.get(Carer, carer_id)
+    if carer is None:
+        abort(404)
+    authz.require(current_user, "carer.manage", carer)
+    return carer
 
 
 def _picker(endpoint: str, heading: str):
-    providers = access.managed_providers(current_user)
+    providers = authz.managed_providers(current_user)
     return render_template("carers/choose_provider.html", providers=providers,
                            endpoint=endpoint, heading=heading)
 
@@ -54,9 +57,9 @@ def _picker(endpoint: str, heading: str):
 
 
 @bp.route("/provider/carers/")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def manage_list():
-    provider = access.chosen_provider(current_user, _provider_arg())
+    provider = authz.current_provider(current_user)
     if provider is None:
         return _picker("carers.manage_list", "Choose whose carers to manage")
     carers = db.session.scalars(
@@ -67,9 +70,9 @@ def manage_list():
 
 
 @bp.route("/provider/carers/new", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def manage_add():
-    provider = access.chosen_provider(current_user, _provider_arg())
+    provider = authz.current_provider(current_user)
     if provider is None:
         return _picker("carers.manage_add", "Choose which provider the carer works for")
     form = AddCarerForm()
@@ -86,9 +89,9 @@ def manage_add():
 
 
 @bp.route("/provider/carers/invite", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def manage_invite():
-    provider = access.chosen_provider(current_user, _provider_arg())
+    provider = authz.current_provider(current_user)
     if provider is None:
         return _picker("carers.manage_invite", "Choose which provider is inviting the carer")
     unlinked = db.session.scalars(
@@ -110,7 +113,7 @@ def manage_invite():
 
 
 def _set_active(carer_id: int, active: bool):
-    carer = access.managed_carer_or_abort(current_user, carer_id)
+    carer = _managed_carer(carer_id)
     try:
         services.set_active(carer, active, current_user.id)
     except services.CarerNeedsLocation as problem:
@@ -129,13 +132,13 @@ def _set_active(carer_id: int, active: bool):
 
 
 @bp.route("/provider/carers/<int:carer_id>/pause", methods=["POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def manage_pause(carer_id: int):
     return _set_active(carer_id, False)
 
 
 @bp.route("/provider/carers/<int:carer_id>/reactivate", methods=["POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def manage_reactivate(carer_id: int):
     return _set_active(carer_id, True)
 
@@ -144,28 +147,28 @@ def manage_reactivate(carer_id: int):
 
 
 @bp.route("/provider/carers/<int:carer_id>")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def manage_profile(carer_id: int):
-    carer = access.managed_carer_or_abort(current_user, carer_id)
+    carer = _managed_carer(carer_id)
     return _summary(carer, owner=False)
 
 
 @bp.route("/provider/carers/<int:carer_id>/profile/<section>", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def manage_profile_edit(carer_id: int, section: str):
-    carer = access.managed_carer_or_abort(current_user, carer_id)
+    carer = _managed_carer(carer_id)
     return _edit_section(carer, section, owner=False)
 
 
 @bp.route("/provider/carers/<int:carer_id>/checks/verify", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def manage_verify_checks(carer_id: int):
-    carer = access.managed_carer_or_abort(current_user, carer_id)
+    carer = _managed_carer(carer_id)
     return _verify_checks(carer, back=url_for("carers.manage_profile", carer_id=carer.id))
 
 
 @bp.route("/review/carer-checks")
-@roles_required("reviewer")
+@authz.requires("review_area.use")
 def review_checks_list():
     """Self-employed personal assistants whose checks wait for a reviewer."""
     waiting = services.pa_carers_waiting_for_checks(current_user)
@@ -173,7 +176,7 @@ def review_checks_list():
 
 
 @bp.route("/review/carers/<int:carer_id>/checks", methods=["GET", "POST"])
-@roles_required("reviewer")
+@authz.requires("review_area.use")
 def review_verify_checks(carer_id: int):
     carer = db.session.get(Carer, carer_id)
     if carer is None:
@@ -211,16 +214,16 @@ def _no_profile():
 
 
 @bp.route("/carer/profile")
-@roles_required("carer")
+@authz.requires("carer_profile.use")
 def profile():
-    carer = access.own_carer(current_user)
+    carer = authz.own_carer(current_user)
     return _summary(carer, owner=True) if carer else _no_profile()
 
 
 @bp.route("/carer/profile/<section>", methods=["GET", "POST"])
-@roles_required("carer")
+@authz.requires("carer_profile.use")
 def profile_edit(section: str):
-    carer = access.own_carer(current_user)
+    carer = authz.own_carer(current_user)
     return _edit_section(carer, section, owner=True) if carer else _no_profile()
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
-
 from marketplace import audit, qa, regulators, vocabulary
 from marketplace.extensions import db
 from marketplace.models import OnboardingProgress, Provider, ProviderAdmin, User
@@ -21,27 +19,6 @@ PLACEHOLDER_LEGAL_FORM = "cooperative_society"
 
 class AnswersLocked(Exception):
     """Answers cannot change while a reviewer is checking them."""
-
-
-def providers_for(user: User) -> list[Provider]:
-    """The providers this user is an admin of, oldest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Provider)
-            .join(ProviderAdmin, ProviderAdmin.provider_id == Provider.id)
-            .where(ProviderAdmin.user_id == user.id)
-            .order_by(Provider.id)
-        )
-    )
-
-
-def choose_provider(user: User, chosen_id: int | None) -> Provider | None:
-    """The provider the user is working on: the one they chose, else their first."""
-    mine = providers_for(user)
-    for provider in mine:
-        if provider.id == chosen_id:
-            return provider
-    return mine[0] if mine else None
 
 
 def start_provider(user: User, name: str) -> Provider:

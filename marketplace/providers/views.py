@@ -13,23 +13,20 @@ from flask import (
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from marketplace import clock, qa, regulators
+from marketplace import authz, clock, qa, regulators
 from marketplace.extensions import db
 from marketplace.models import Evidence, Provider
 from marketplace.models.quality import EVIDENCE_KINDS
 from marketplace.providers import bp, services
 from marketplace.providers import evidence as evidence_service
 from marketplace.providers.forms import STEP_FORMS, EvidenceForm
-from marketplace.security import roles_required
 
 RETURN_TO = {"check": "providers.check_answers", "dashboard": "providers.dashboard"}
-SESSION_KEY = "provider_id"
 
 
 @bp.app_template_filter("qa_date")
@@ -42,7 +39,7 @@ def _user() -> Any:
 
 
 def _current_provider() -> Provider | None:
-    return services.choose_provider(_user(), session.get(SESSION_KEY))
+    return authz.current_provider(current_user)
 
 
 def _conflict(error: qa.QAError, provider: Provider | None = None):
@@ -53,9 +50,16 @@ def _conflict(error: qa.QAError, provider: Provider | None = None):
 
 
 @bp.route("")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def dashboard():
     provider = _current_provider()
+    if provider is None and len(authz.own_providers(_user())) > 1:
+        return render_template(
+            "carers/choose_provider.html",
+            providers=authz.managed_providers(current_user),
+            endpoint="providers.dashboard",
+            heading="Choose which organisation to work on",
+        )
     if provider is None:
         return render_template("providers/dashboard_empty.html")
     return render_template("providers/dashboard.html", **_dashboard_context(provider))
@@ -68,7 +72,7 @@ def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
     suspended = qa.latest_event(provider, "suspended")
     return {
         "provider": provider,
-        "providers": services.providers_for(_user()),
+        "providers": authz.managed_providers(current_user),
         "explanation": qa.STATUS_EXPLANATIONS[provider.qa_status],
         "checklist": items,
         "ready": all(item.ok for item in items),
@@ -86,17 +90,17 @@ def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
 
 
 @bp.post("/switch")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def switch_provider():
     chosen = request.form.get("provider_id", type=int)
-    if chosen not in {p.id for p in services.providers_for(_user())}:
+    if chosen is None:
         abort(404)
-    session[SESSION_KEY] = chosen
+    authz.choose_provider(current_user, chosen)
     return redirect(url_for("providers.dashboard"))
 
 
 @bp.post("/submit")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def submit():
     provider = _current_provider()
     if provider is None:
@@ -114,7 +118,7 @@ def submit():
 
 
 @bp.post("/notifications/read")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def notifications_read():
     qa.mark_notifications_read(_user())
     db.session.commit()
@@ -125,7 +129,7 @@ def notifications_read():
 
 
 @bp.route("/onboarding")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def onboarding_start():
     provider = _current_provider()
     resume = services.first_unanswered(provider) if provider else None
@@ -133,7 +137,7 @@ def onboarding_start():
 
 
 @bp.route("/onboarding/check")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def check_answers():
     provider = _current_provider()
     if provider is None:
@@ -190,7 +194,7 @@ def _back_url(provider: Provider | None, step: str, return_to: str | None) -> st
 
 
 @bp.route("/onboarding/<step>", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def onboarding_step(step: str):
     if step not in STEP_FORMS:
         abort(404)
@@ -211,7 +215,7 @@ def onboarding_step(step: str):
     if form.validate_on_submit():
         if provider is None:
             provider = services.start_provider(_user(), form.name.data)  # type: ignore[attr-defined]
-            session[SESSION_KEY] = provider.id
+            authz.choose_provider(current_user, provider.id)
         else:
             services.save_answer(provider, step, form, _user())
         db.session.commit()
@@ -259,7 +263,7 @@ def _evidence_page(provider: Provider, form: EvidenceForm, status: int = 200):
 
 
 @bp.route("/evidence", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def evidence():
     provider = _current_provider()
     if provider is None:
@@ -296,7 +300,7 @@ def evidence():
 def upload_too_large(_error: RequestEntityTooLarge):
     limit = evidence_service.size_text(current_app.config["MAX_UPLOAD_BYTES"])
     message = f"The file must be smaller than {limit}"
-    allowed = current_user.is_authenticated and current_user.has_role("provider_admin")
+    allowed = authz.can(current_user, "provider_area.use")
     provider = _current_provider() if allowed else None
     if provider is None or request.endpoint != "providers.evidence":
         return render_template("errors/400.html", reason=message + "."), 413
@@ -309,14 +313,12 @@ def upload_too_large(_error: RequestEntityTooLarge):
 @login_required
 def evidence_download(evidence_id: int):
     """Only the provider's own admins, reviewers and admins get the file."""
-    if not current_user.has_role("provider_admin", "reviewer"):
-        abort(403)
+    authz.require(current_user, "evidence_area.use")
     document = db.session.get(Evidence, evidence_id)
     if document is None:
         abort(404)
+    authz.require(current_user, "evidence.download", document, hide=True)  # not even "exists"
     provider = document.provider
-    if not (current_user.has_role("reviewer") or qa.is_provider_admin(_user(), provider)):
-        abort(404)  # do not even say whether it exists
     try:
         path = evidence_service.evidence_path(current_app.config["UPLOAD_FOLDER"], document)
         handle = open(path, "rb")  # noqa: SIM115 - send_file closes it

@@ -6,10 +6,9 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marketplace.carers import access
+from marketplace import authz
 from marketplace.extensions import db
 from marketplace.models import Carer, Team, TeamMember
-from marketplace.security import roles_required
 from marketplace.teams import bp, services
 from marketplace.teams.forms import AddMemberForm, RolesForm, TeamForm
 
@@ -18,20 +17,19 @@ def _team_or_abort(team_id: int) -> Team:
     team = db.session.get(Team, team_id)
     if team is None:
         abort(404)
-    if not access.can_manage_provider(current_user, team.provider_id):
-        abort(403)
+    authz.require(current_user, "team.manage", team)
     return team
 
 
 def _picker(endpoint: str, heading: str):
     return render_template("carers/choose_provider.html", endpoint=endpoint, heading=heading,
-                           providers=access.managed_providers(current_user))
+                           providers=authz.managed_providers(current_user))
 
 
 @bp.route("/")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def index():
-    provider = access.chosen_provider(current_user, request.args.get("provider", type=int))
+    provider = authz.current_provider(current_user)
     if provider is None:
         return _picker("teams.index", "Choose whose teams to manage")
     teams = db.session.scalars(
@@ -42,9 +40,9 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def create():
-    provider = access.chosen_provider(current_user, request.args.get("provider", type=int))
+    provider = authz.current_provider(current_user)
     if provider is None:
         return _picker("teams.create", "Choose which provider the team belongs to")
     form = TeamForm(provider_id=provider.id)
@@ -92,14 +90,14 @@ def _show(team: Team, add_form: AddMemberForm, roles_form: RolesForm, status: in
 
 
 @bp.route("/<int:team_id>")
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def show(team_id: int):
     team = _team_or_abort(team_id)
     return _show(team, *_member_forms(team))
 
 
 @bp.route("/<int:team_id>/edit", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def edit(team_id: int):
     team = _team_or_abort(team_id)
     form = TeamForm(provider_id=team.provider_id, team_id=team.id,
@@ -118,7 +116,7 @@ def edit(team_id: int):
 
 
 @bp.route("/<int:team_id>/delete", methods=["GET", "POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def delete(team_id: int):
     team = _team_or_abort(team_id)
     if request.method == "POST":  # CSRFProtect has checked the token
@@ -132,7 +130,7 @@ def delete(team_id: int):
 
 
 @bp.route("/<int:team_id>/members", methods=["POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def add_member(team_id: int):
     team = _team_or_abort(team_id)
     add_form, roles_form = _member_forms(team)
@@ -154,7 +152,7 @@ def add_member(team_id: int):
 
 
 @bp.route("/<int:team_id>/members/<int:carer_id>/remove", methods=["POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def remove_member(team_id: int, carer_id: int):
     team = _team_or_abort(team_id)
     member = db.session.scalar(
@@ -170,7 +168,7 @@ def remove_member(team_id: int, carer_id: int):
 
 
 @bp.route("/<int:team_id>/roles", methods=["POST"])
-@roles_required("provider_admin")
+@authz.requires("provider_area.use")
 def set_roles(team_id: int):
     team = _team_or_abort(team_id)
     add_form, roles_form = _member_forms(team)

@@ -404,15 +404,22 @@ def test_admin_of_two_providers_can_switch(make, login):
     first = make.provider(qa_status="draft", admin=admin, name="First Co-op")
     second = make.provider(qa_status="draft", admin=admin, name="Second Co-op")
     client = login(admin)
-    assert '<h1 class="heading-l">First Co-op</h1>' in client.get("/provider").get_data(
-        as_text=True
-    )
+    # Nothing chosen yet: the same chooser as the carers and teams pages.
+    page = client.get("/provider").get_data(as_text=True)
+    assert "Choose which organisation to work on" in page
+    assert f"/provider?provider={first.id}" in page and f"/provider?provider={second.id}" in page
+    page = client.get(f"/provider?provider={first.id}").get_data(as_text=True)
+    assert '<h1 class="heading-l">First Co-op</h1>' in page
     client.post("/provider/switch", data={"provider_id": second.id})
     page = client.get("/provider").get_data(as_text=True)
     assert '<h1 class="heading-l">Second Co-op</h1>' in page
+    # One choice for every provider-admin page: the carers list follows it too.
+    assert "Choose whose carers to manage" not in client.get("/provider/carers/").get_data(
+        as_text=True
+    )
     other = make.provider(qa_status="draft")
-    assert client.post("/provider/switch", data={"provider_id": other.id}).status_code == 404
-    assert first.id != second.id
+    assert client.post("/provider/switch", data={"provider_id": other.id}).status_code == 403
+    assert client.post("/provider/switch", data={"provider_id": 999999}).status_code == 404
 
 
 def test_onboarding_progress_row_is_removed_with_the_provider(make, admin_client, admin_user):

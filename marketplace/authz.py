@@ -1,0 +1,356 @@
+"""The one authorisation policy: may this user do this to this object?
+
+Every rule is one entry in ``RULES``: ``action -> rule(user, obj)``, where a rule returns
+None when the user may, or a plain-English sentence saying why not. Views and services
+ask :func:`can` (or :func:`require`, or the :func:`requires` decorator); nothing else
+decides. An unknown action is a programming error (KeyError), never a silent "yes".
+
+Who is who:
+- platform roles (``reviewer``, ``admin``; admins hold every role);
+- provider admins of *this* provider (a ``ProviderAdmin`` row), and platform admins, who
+  manage every provider; reviewing stays with reviewers who do not run the provider;
+- carers on their own profile;
+- a person on their own data, and a supporter acting for a person inside a
+  ``ConsentGrant`` scope and time window. What a supporter does is recorded "by X for Y"
+  (``on_behalf_of`` gives the person id for the audit row and the workflow event).
+
+The provider a provider-admin page is about is chosen one way everywhere:
+:func:`current_provider`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort, request, session
+from flask_login import current_user, login_required
+
+from marketplace import clock
+from marketplace.choices import ConsentScope
+from marketplace.extensions import db
+from marketplace.models import (
+    Carer,
+    ConsentGrant,
+    Evidence,
+    Person,
+    Provider,
+    ProviderAdmin,
+    Team,
+    User,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+Rule = Callable[[User | None, Any], str | None]
+
+RULES: dict[str, Rule] = {}
+
+CURRENT_PROVIDER_KEY = "provider_id"  # the session remembers the provider being worked on
+
+
+def _user(user: Any) -> User | None:
+    """A real User, or None for anonymous (accepts flask-login's current_user proxy)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    getter = getattr(user, "_get_current_object", None)
+    return getter() if getter is not None else user
+
+
+def rule(action: str) -> Callable[[Rule], Rule]:
+    def register(function: Rule) -> Rule:
+        if action in RULES:
+            raise ValueError(f"{action} has two rules")
+        RULES[action] = function
+        return function
+
+    return register
+
+
+def refusal(user: Any, action: str, obj: Any = None) -> str | None:
+    """None when ``user`` may do ``action`` to ``obj``; otherwise why not."""
+    return RULES[action](_user(user), obj)
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    """True when ``user`` may do ``action`` to ``obj``."""
+    return refusal(user, action, obj) is None
+
+
+def require(user: Any, action: str, obj: Any = None, *, hide: bool = False) -> None:
+    """Abort 403 when the user may not (404 with ``hide``, not to say the object exists)."""
+    if not can(user, action, obj):
+        abort(404 if hide else 403)
+
+
+def requires(action: str) -> Callable[[F], F]:
+    """A view only signed-in users allowed ``action`` (with no object) may call."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            require(current_user, action)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """A view only signed-in users holding one of ``roles`` (admins hold all) may call.
+
+    Prefer :func:`requires` with a named action; this is for a page whose rule really is
+    "anyone with this platform role".
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not has_role(_user(current_user), *roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+# -- who someone is ---------------------------------------------------------------------
+
+
+def has_role(user: User | None, *roles: str) -> bool:
+    return user is not None and user.has_role(*roles)
+
+
+def runs_provider(user: User | None, provider: Provider | int | None) -> bool:
+    """True when the user is an admin of this provider (a ProviderAdmin row)."""
+    provider_id = provider.id if isinstance(provider, Provider) else provider
+    if user is None or provider_id is None:
+        return False
+    key = {"provider_id": provider_id, "user_id": user.id}
+    return db.session.get(ProviderAdmin, key) is not None
+
+
+def own_providers(user: User | None) -> list[Provider]:
+    """The providers this user is an admin of, oldest first."""
+    if user is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Provider)
+            .join(ProviderAdmin, ProviderAdmin.provider_id == Provider.id)
+            .where(ProviderAdmin.user_id == user.id)
+            .order_by(Provider.id)
+        )
+    )
+
+
+def managed_providers(user: Any) -> list[Provider]:
+    """The providers this user may manage (platform admins: all), by name."""
+    user = _user(user)
+    if user is None:
+        return []
+    query = sa.select(Provider).order_by(Provider.name, Provider.id)
+    if not has_role(user, "admin"):
+        query = query.join(ProviderAdmin).where(ProviderAdmin.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def consent_grant(user: User | None, person: Person, scope: str) -> ConsentGrant | None:
+    """The supporter's grant from this person covering ``scope`` now, if any."""
+    if user is None or person is None:
+        return None
+    grants = db.session.scalars(
+        sa.select(ConsentGrant).where(
+            ConsentGrant.person_id == person.id, ConsentGrant.supporter_user_id == user.id
+        )
+    )
+    now = clock.now()
+    return next((grant for grant in grants if grant.allows(scope, now)), None)
+
+
+def on_behalf_of(user: Any, person: Person) -> int | None:
+    """The person's id when ``user`` acts for them as a supporter, None when it is them.
+
+    Pass it to ``audit.record(on_behalf_of_person_id=...)`` and workflow moves, so every
+    supporter action reads "by supporter X for person Y".
+    """
+    user = _user(user)
+    return None if user is not None and person.user_id == user.id else person.id
+
+
+# -- the rules ----------------------------------------------------------------------------
+
+SIGN_IN = "Sign in first."
+
+
+def _role_rule(*roles: str, message: str) -> Rule:
+    def check(user: User | None, obj: Any) -> str | None:
+        if user is None:
+            return SIGN_IN
+        return None if has_role(user, *roles) else message
+
+    return check
+
+
+RULES["account.use"] = lambda user, obj: None if user is not None else SIGN_IN
+RULES["provider_area.use"] = _role_rule(
+    "provider_admin", message="Only provider admins can use this part of CoopCare."
+)
+RULES["evidence_area.use"] = _role_rule(
+    "provider_admin", "reviewer", message="Only provider admins and reviewers see documents."
+)
+RULES["review_area.use"] = _role_rule("reviewer", message="Only quality reviewers can do this.")
+RULES["carer_profile.use"] = _role_rule("carer", message="Only carers have a carer profile.")
+RULES["councils.edit"] = _role_rule("admin", message="Only administrators can change councils.")
+
+
+@rule("provider.manage")
+def _manage_provider(user: User | None, provider: Provider | int | None) -> str | None:
+    """Platform admins manage every provider; provider admins the ones they run."""
+    if user is None:
+        return SIGN_IN
+    if has_role(user, "admin"):
+        return None
+    if provider is not None and runs_provider(user, provider):
+        return None
+    return "Only the provider's own admins can do this."
+
+
+@rule("qa.submit")
+def _submit(user: User | None, provider: Provider) -> str | None:
+    if user is None:
+        return "Only people can take this action."
+    if _manage_provider(user, provider) is None:
+        return None
+    return "Only the provider's own admins can send it for review."
+
+
+@rule("qa.review")
+def _review(user: User | None, provider: Provider) -> str | None:
+    """Reviewers decide, but never on an organisation they run themselves."""
+    if user is None:
+        return "Only people can take this action."
+    if not has_role(user, "reviewer"):
+        return "Only quality reviewers can do this."
+    if runs_provider(user, provider):
+        return "You cannot review an organisation you run. Ask another reviewer."
+    return None
+
+
+@rule("evidence.download")
+def _evidence(user: User | None, document: Evidence) -> str | None:
+    """The provider's own admins and reviewers (not other providers' admins)."""
+    if user is None:
+        return SIGN_IN
+    if has_role(user, "reviewer") or runs_provider(user, document.provider_id):
+        return None
+    return "Only the provider's own admins and quality reviewers can see its documents."
+
+
+@rule("carer.manage")
+def _manage_carer(user: User | None, carer: Carer) -> str | None:
+    """A provider's carers are managed by its admins; a self-employed PA's by platform admins."""
+    if user is None:
+        return SIGN_IN
+    if carer.provider_id is None:
+        return None if has_role(user, "admin") else "Only administrators can manage this carer."
+    return _manage_provider(user, carer.provider_id)
+
+
+@rule("carer.edit_own")
+def _own_carer(user: User | None, carer: Carer) -> str | None:
+    if user is None:
+        return SIGN_IN
+    return None if carer.user_id == user.id else "This is not your profile."
+
+
+@rule("carer.verify_checks")
+def _verify_checks(user: User | None, carer: Carer) -> str | None:
+    """Who may vouch for a carer's checks: the carer's provider's own admins; for a
+    self-employed PA (their own provider), a reviewer who does not run it. Nobody
+    verifies their own checks."""
+    if user is None:
+        return SIGN_IN
+    if carer.user_id is not None and carer.user_id == user.id:
+        return "Nobody can verify their own checks."
+    if carer.needs_insurance:
+        if has_role(user, "reviewer") and not runs_provider(user, carer.provider_id):
+            return None
+        return "Only a quality reviewer can verify a self-employed assistant's checks."
+    if carer.provider_id is not None and runs_provider(user, carer.provider_id):
+        return None
+    return "Only the carer's own provider can verify their checks."
+
+
+@rule("team.manage")
+def _manage_team(user: User | None, team: Team) -> str | None:
+    return _manage_provider(user, team.provider_id)
+
+
+def _person_rule(scope: ConsentScope) -> Rule:
+    def check(user: User | None, person: Person) -> str | None:
+        if user is None:
+            return SIGN_IN
+        if person.user_id == user.id:
+            return None
+        if consent_grant(user, person, scope) is not None:
+            return None
+        return f"Only the person, or a supporter they allowed to {scope.label.lower()}, can."
+
+    return check
+
+
+for _scope in ConsentScope:
+    RULES[f"person.{_scope.value}"] = _person_rule(_scope)
+
+
+# -- the provider a page is about --------------------------------------------------------
+
+
+def provider_or_abort(user: Any, provider_id: int) -> Provider:
+    """The provider, or 404 when it does not exist, 403 when the user may not manage it."""
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        abort(404)
+    require(user, "provider.manage", provider)
+    return provider
+
+
+def choose_provider(user: Any, provider_id: int) -> Provider:
+    """Remember the provider this user is working on (after checking they may)."""
+    provider = provider_or_abort(user, provider_id)
+    session[CURRENT_PROVIDER_KEY] = provider.id
+    return provider
+
+
+def current_provider(user: Any) -> Provider | None:
+    """The provider a provider-admin page is about, chosen the same way on every page:
+
+    1. ``?provider=<id>`` in the address (404 unknown, 403 not theirs), remembered;
+    2. the one remembered in the session, if they may still manage it;
+    3. the only provider they run.
+    None: they run several (or none) and must choose.
+    """
+    requested = request.args.get("provider", type=int)
+    if requested is not None:
+        return choose_provider(user, requested)
+    remembered = session.get(CURRENT_PROVIDER_KEY)
+    if remembered is not None:
+        provider = db.session.get(Provider, remembered)
+        if provider is not None and can(user, "provider.manage", provider):
+            return provider
+    mine = own_providers(_user(user))
+    return mine[0] if len(mine) == 1 else None
+
+
+def own_carer(user: Any) -> Carer | None:
+    """The carer profile linked to this account, if any."""
+    user = _user(user)
+    if user is None:
+        return None
+    return db.session.scalar(sa.select(Carer).where(Carer.user_id == user.id))

@@ -1,0 +1,337 @@
+"""The app-wide permission matrix: every route in ``app.url_map`` × every kind of user.
+
+Each row is one request (method, address, form) and the status each kind of user gets.
+``test_every_route_is_in_the_matrix`` fails when a route is added without a row, so a
+new page cannot ship without someone deciding who may use it. Object-level rows ask
+for this provider's and another provider's carer, team and evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from qa_helpers import add_evidence, ready_provider
+
+from marketplace import clock
+from marketplace.extensions import db
+from marketplace.models import TeamMember, utcnow
+
+WHO = [
+    "anonymous",
+    "person",
+    "supporter_view",  # a supporter whose grant from the person covers "view"
+    "supporter_message",
+    "supporter_pay",
+    "supporter_expired",  # the grant covered every scope, and ended yesterday
+    "supporter_none",  # a supporter with no grant from anyone
+    "carer",  # the carer of this provider, on their own profile
+    "this_admin",  # an admin of this provider
+    "other_admin",  # an admin of another provider
+    "reviewer",
+    "admin",
+]
+COUNCIL = "E08000035"  # Leeds
+
+
+@dataclass
+class World:
+    clients: dict[str, Any]
+    values: dict[str, Any]
+
+
+def _world(app, make, login, tmp_path) -> World:
+    this_admin = make.user(roles=["provider_admin"])
+    other_admin = make.user(roles=["provider_admin"])
+    provider = ready_provider(make, status="draft", admin=this_admin, upload_folder=tmp_path)
+    other = ready_provider(
+        make, status="approved", admin=other_admin, upload_folder=tmp_path, name="Other Co-op"
+    )
+    submitted = make.provider(qa_status="submitted", name="Waiting Co-op")
+    next_year = clock.today() + timedelta(days=365)
+    evidence = add_evidence(provider, "cqc_registration", next_year, upload_folder=tmp_path)
+    other_evidence = add_evidence(other, "cqc_registration", next_year, upload_folder=tmp_path)
+    carer_user = make.user(roles=["carer"])
+    carer = make.carer(provider, display_name="Ana S.", user_id=carer_user.id)
+    other_carer = make.carer(other, display_name="Bob T.")
+    team = make.team(provider, name="Headingley North")
+    other_team = make.team(other, name="Other North")
+    db.session.add(TeamMember(team_id=team.id, carer_id=carer.id, seat=1, role="member"))
+    person_user = make.user(roles=["person"])
+    supporters = {name: make.user(roles=["supporter"]) for name in WHO if "supporter" in name}
+    for scope in ("view", "message", "pay"):
+        make.consent(person_user.person, supporters[f"supporter_{scope}"], [scope])
+    make.consent(
+        person_user.person,
+        supporters["supporter_expired"],
+        ["view", "message", "pay"],
+        starts_at=utcnow() - timedelta(days=30),
+        ends_at=utcnow() - timedelta(days=1),
+    )
+    db.session.flush()
+    users = {
+        "person": person_user,
+        **supporters,
+        "carer": carer_user,
+        "this_admin": this_admin,
+        "other_admin": other_admin,
+        "reviewer": make.user(roles=["reviewer"]),
+        "admin": make.user(roles=["admin"]),
+    }
+    clients = {name: login(user) for name, user in users.items()}
+    clients["anonymous"] = app.test_client()
+    values = {
+        "provider": provider.id,
+        "other_provider": other.id,
+        "submitted": submitted.id,
+        "evidence": evidence.id,
+        "other_evidence": other_evidence.id,
+        "carer": carer.id,
+        "other_carer": other_carer.id,
+        "team": team.id,
+        "other_team": other_team.id,
+        "council": COUNCIL,
+    }
+    return World(clients, values)
+
+
+@pytest.fixture
+def world(app, make, login, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
+    return _world(app, make, login, tmp_path)
+
+
+def _feed_id(client, collection: str) -> str:
+    """The id of the first item in an Open Referral collection (ids are UUIDs)."""
+    return client.get(f"/api/openreferral/v3/{collection}").get_json()["contents"][0]["id"]
+
+
+def request_as(world: World, who: str, method: str, url: str, data: Any):
+    values = dict(world.values)
+    anonymous = world.clients["anonymous"]
+    for key, collection in (
+        ("or_service", "services"),
+        ("or_sal", "service_at_locations"),
+        ("or_taxonomy", "taxonomies"),
+        ("or_term", "taxonomy_terms"),
+    ):
+        if "{" + key + "}" in url:
+            values[key] = _feed_id(anonymous, collection)
+    url = url.format(**values)
+    client = world.clients[who]
+    if method == "GET":
+        return client.get(url)
+    if isinstance(data, dict) and data.get("__json__"):
+        return client.post(url, json=data["__json__"])
+    form = {k: v.format(**values) if isinstance(v, str) else v for k, v in (data or {}).items()}
+    return client.post(url, data=form)
+
+
+STEP = "legal-form"
+OK, GO, BAD, NO, NF, CONFLICT = 200, 302, 400, 403, 404, 409
+EVERYONE_200, EVERYONE_404 = [OK] * len(WHO), [NF] * len(WHO)
+# Expected statuses, one per kind of user, in WHO order:
+#   anonymous, person, supporter_view, supporter_message, supporter_pay, supporter_expired,
+#   supporter_none, carer, this_admin, other_admin, reviewer, admin
+# GO (302) for anonymous is a redirect to the login page; NO (403) forbidden; NF (404) not
+# found or hidden; BAD (400) allowed but the input was wrong; CONFLICT (409) a move refused.
+ROWS: list[tuple[str, str, Any, list[int]]] = [
+    # Public pages
+    ("GET", "/", None, EVERYONE_200),
+    ("GET", "/about", None, EVERYONE_200),
+    ("GET", "/accessibility", None, EVERYONE_200),
+    ("GET", "/search?postcode=LS6+1AA", None, EVERYONE_200),
+    ("GET", "/councils", None, EVERYONE_200),
+    ("GET", "/councils/{council}", None, EVERYONE_200),
+    ("GET", "/councils/{council}/providers.csv", None, EVERYONE_200),
+    ("GET", "/providers/{other_provider}", None, EVERYONE_200),
+    ("GET", "/providers/{provider}", None, EVERYONE_404),  # a draft is not public
+    ("GET", "/carers/{other_carer}", None, EVERYONE_200),
+    ("GET", "/teams/{other_team}", None, EVERYONE_200),
+    ("GET", "/static/coopcare.js", None, EVERYONE_200),
+    # Accounts
+    ("GET", "/login", None, [OK, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO]),
+    ("POST", "/login", {"email": "nobody@example.org", "password": "wrong password"},
+     [OK, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO]),
+    ("GET", "/logout", None, EVERYONE_200),
+    ("POST", "/logout", {}, [GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO]),
+    ("GET", "/register", None, [OK, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO]),
+    ("POST", "/register", {"email": "not-an-email"},
+     [OK, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO]),
+    ("GET", "/register/confirm/not-a-real-token", None,
+     [BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD]),
+    ("GET", "/reset-password", None, EVERYONE_200),
+    ("POST", "/reset-password", {"email": "nobody@example.org"}, EVERYONE_200),
+    ("GET", "/reset-password/not-a-real-token", None,
+     [BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD]),
+    ("POST", "/reset-password/not-a-real-token", {"password": "x"},
+     [BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD]),
+    ("GET", "/account", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/account/export", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/account/delete", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("POST", "/account/delete", {"password": "not the password"},
+     [GO, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD]),
+    ("GET", "/notifications", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("POST", "/notifications/read", {}, [GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO]),
+    # The JSON API and the Open Referral feed: public
+    ("GET", "/api/v1/health", None, EVERYONE_200),
+    ("GET", "/api/v1/vocabulary", None, EVERYONE_200),
+    ("GET", "/api/v1/openapi.json", None, EVERYONE_200),
+    ("GET", "/api/v1/geo/LS6 1AA", None, EVERYONE_200),
+    ("GET", "/api/v1/providers?postcode=LS6+1AA", None, EVERYONE_200),
+    ("GET", "/api/v1/providers/{other_provider}", None, EVERYONE_200),
+    ("GET", "/api/v1/providers/{provider}", None, EVERYONE_404),  # a draft is not public
+    ("POST", "/api/v1/match", {"__json__": {"postcode": "LS6 1AA"}}, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/openapi.json", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/services", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/services/{or_service}", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/service_at_locations", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/service_at_locations/{or_sal}", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/taxonomies", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/taxonomies/{or_taxonomy}", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/taxonomy_terms", None, EVERYONE_200),
+    ("GET", "/api/openreferral/v3/taxonomy_terms/{or_term}", None, EVERYONE_200),
+    # Provider admins: their organisation
+    ("GET", "/provider", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/provider?provider={other_provider}", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("POST", "/provider/switch", {"provider_id": "{provider}"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    ("POST", "/provider/switch", {"provider_id": "{other_provider}"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, GO, NO, GO]),
+    ("POST", "/provider/submit", {}, [GO, NO, NO, NO, NO, NO, NO, NO, GO, CONFLICT, NO, GO]),
+    ("POST", "/provider/notifications/read", {}, [GO, NO, NO, NO, NO, NO, NO, NO, GO, GO, NO, GO]),
+    ("GET", "/provider/onboarding", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/provider/onboarding/check", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, GO]),
+    ("GET", f"/provider/onboarding/{STEP}", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, GO]),
+    ("POST", "/provider/onboarding/rate", {"hourly_rate": "20"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, GO, NO, GO]),
+    ("GET", "/provider/evidence", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, GO]),
+    ("POST", "/provider/evidence", {}, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, GO]),
+    ("GET", "/provider/evidence/{evidence}/download", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, OK, NF, OK, OK]),
+    ("GET", "/provider/evidence/{other_evidence}/download", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NF, OK, OK, OK]),
+    ("GET", "/provider/evidence/999999/download", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NF, NF, NF, NF]),
+    # Provider admins: carers
+    ("GET", "/provider/carers/", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/provider/carers/?provider={other_provider}", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("GET", "/provider/carers/new", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("POST", "/provider/carers/new", {"display_name": "Dee E.", "postcode": "LS6 2AB"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, GO, NO, OK]),
+    ("GET", "/provider/carers/invite", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("POST", "/provider/carers/invite", {"carer": "new", "display_name": "Eve F.",
+                                          "email": "eve@example.org"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, GO, NO, OK]),
+    ("GET", "/provider/carers/{carer}", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK]),
+    ("GET", "/provider/carers/{other_carer}", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("POST", "/provider/carers/{carer}/pause", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    ("POST", "/provider/carers/{other_carer}/pause", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, GO, NO, GO]),
+    ("POST", "/provider/carers/{carer}/reactivate", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    ("GET", "/provider/carers/{carer}/profile/about", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK]),
+    ("GET", "/provider/carers/{other_carer}/profile/about", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("POST", "/provider/carers/{carer}/profile/availability", {"availability": ["mon-am"]},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    # Provider admins: teams
+    ("GET", "/provider/teams/", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/provider/teams/new", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("POST", "/provider/teams/new", {"name": "Meanwood", "patch": "LS6"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, GO, NO, OK]),
+    ("GET", "/provider/teams/{team}", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK]),
+    ("GET", "/provider/teams/{other_team}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("GET", "/provider/teams/{team}/edit", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK]),
+    ("POST", "/provider/teams/{team}/edit", {"name": "Headingley South", "patch": "LS6"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    ("GET", "/provider/teams/{team}/delete", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK]),
+    ("POST", "/provider/teams/{team}/delete", {}, [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    ("POST", "/provider/teams/{other_team}/delete", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, GO, NO, GO]),
+    ("POST", "/provider/teams/{team}/members", {"carer": "{carer}"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, BAD, NO, NO, BAD]),
+    ("POST", "/provider/teams/{team}/members/{carer}/remove", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    ("POST", "/provider/teams/{team}/roles", {"coach": "{carer}", "circles_connector": ""},
+     [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    # Carers: their own profile, and invitations
+    ("GET", "/carer/profile", None, [GO, NO, NO, NO, NO, NO, NO, OK, NO, NO, NO, NF]),
+    ("GET", "/carer/profile/about", None, [GO, NO, NO, NO, NO, NO, NO, OK, NO, NO, NO, NF]),
+    ("POST", "/carer/profile/availability", {"availability": ["tue-pm"]},
+     [GO, NO, NO, NO, NO, NO, NO, GO, NO, NO, NO, NF]),
+    ("GET", "/carer/invitation/not-a-real-token", None,
+     [BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD]),
+    ("POST", "/carer/invitation/not-a-real-token", {},
+     [BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD]),
+    # Reviewers
+    ("GET", "/review", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, OK]),
+    ("GET", "/review/providers/{submitted}", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, OK]),
+    ("POST", "/review/providers/{submitted}", {"action": "request_changes",
+                                                "comment": "Please fix."},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO, GO]),
+    ("GET", "/review/providers/999999", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NF, NF]),
+    # Administrators: councils
+    ("GET", "/admin/councils", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
+    ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
+    ("POST", "/admin/councils/{council}", {"website": "https://www.leeds.gov.uk"},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO]),
+]  # fmt: skip
+
+
+CASES = [
+    pytest.param(method, url, data, who, expected[i], id=f"{method} {url} {who}")
+    for method, url, data, expected in ROWS
+    for i, who in enumerate(WHO)
+]
+
+
+@pytest.mark.parametrize("method, url, data, who, expected", CASES)
+def test_permission_matrix(world, method, url, data, who, expected):
+    response = request_as(world, who, method, url, data)
+    assert response.status_code == expected, response.get_data(as_text=True)[:500]
+    if who == "anonymous" and expected == 302 and "/api/" not in url and url != "/logout":
+        assert "/login" in response.location
+    response.close()
+
+
+def test_every_route_is_in_the_matrix(app):
+    """A route added without a row here fails: someone must decide who may use it."""
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for method, url, _, _ in ROWS:
+        path = url.split("?")[0].format(
+            **{k: 1 for k in ("provider", "other_provider", "submitted", "evidence",
+                              "other_evidence", "carer", "other_carer", "team", "other_team")},
+            council=COUNCIL,
+            **{k: "00000000-0000-0000-0000-000000000000"
+               for k in ("or_service", "or_sal", "or_taxonomy", "or_term")},
+        )  # fmt: skip
+        endpoint, _ = adapter.match(path, method=method)
+        covered.add((endpoint, method))
+    every = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert every - covered == set()
+    assert all(len(expected) == len(WHO) for *_, expected in ROWS)
+
+
+def test_navigation_links_by_role(make, login):
+    page = login(make.user(roles=["provider_admin"])).get("/account").get_data(as_text=True)
+    assert 'href="/provider">Your organisation' in page
+    assert "Quality reviews" not in page
+    page = login(make.user(roles=["reviewer"])).get("/account").get_data(as_text=True)
+    assert 'href="/review">Quality reviews' in page
+    assert "Your organisation" not in page
