@@ -151,6 +151,10 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/carers/{other_carer}", None, EVERYONE_200),
     ("GET", "/teams/{other_team}", None, EVERYONE_200),
     ("GET", "/static/coopcare.js", None, EVERYONE_200),
+    ("GET", "/map", None, EVERYONE_200),
+    ("GET", "/sitemap.xml", None, EVERYONE_200),
+    ("GET", "/robots.txt", None, EVERYONE_200),
+    ("GET", "/favicon.ico", None, EVERYONE_200),
     # Accounts
     ("GET", "/login", None, [OK, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO]),
     ("POST", "/login", {"email": "nobody@example.org", "password": "wrong password"},
@@ -183,6 +187,7 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/api/v1/providers?postcode=LS6+1AA", None, EVERYONE_200),
     ("GET", "/api/v1/providers/{other_provider}", None, EVERYONE_200),
     ("GET", "/api/v1/providers/{provider}", None, EVERYONE_404),  # a draft is not public
+    ("GET", "/api/v1/providers.geojson", None, EVERYONE_200),
     ("POST", "/api/v1/match", {"__json__": {"postcode": "LS6 1AA"}}, EVERYONE_200),
     ("GET", "/api/openreferral/v3/", None, EVERYONE_200),
     ("GET", "/api/openreferral/v3/openapi.json", None, EVERYONE_200),
@@ -281,6 +286,9 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
                                                 "comment": "Please fix."},
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO, GO]),
     ("GET", "/review/providers/999999", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NF, NF]),
+    # Stripe's webhook: only a correctly signed event counts, whoever sends it
+    ("POST", "/payments/stripe/webhook", {"__json__": {"id": "evt_1", "type": "x"}},
+     [BAD] * len(WHO)),
     # Administrators: councils
     ("GET", "/admin/councils", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
     ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
