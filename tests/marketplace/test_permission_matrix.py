@@ -56,6 +56,8 @@ def _world(app, make, login, tmp_path) -> World:
     carer_user = make.user(roles=["carer"])
     carer = make.carer(provider, display_name="Ana S.", user_id=carer_user.id)
     other_carer = make.carer(other, display_name="Bob T.")
+    pa_business = make.provider(legal_form="self_employed_pa", name="Cath Jones PA")
+    pa = make.carer(pa_business, display_name="Cath J.")
     team = make.team(provider, name="Headingley North")
     other_team = make.team(other, name="Other North")
     db.session.add(TeamMember(team_id=team.id, carer_id=carer.id, seat=1, role="member"))
@@ -90,6 +92,7 @@ def _world(app, make, login, tmp_path) -> World:
         "other_evidence": other_evidence.id,
         "carer": carer.id,
         "other_carer": other_carer.id,
+        "pa": pa.id,
         "team": team.id,
         "other_team": other_team.id,
         "council": COUNCIL,
@@ -246,6 +249,12 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
      [GO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK]),
     ("GET", "/provider/carers/{other_carer}/profile/about", None,
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("GET", "/provider/carers/{carer}/checks/verify", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, NO]),  # only its own provider vouches
+    ("GET", "/provider/carers/{other_carer}/checks/verify", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO]),
+    ("POST", "/provider/carers/{carer}/checks/verify", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, BAD, NO, NO, NO]),
     ("POST", "/provider/carers/{carer}/profile/availability", {"availability": ["mon-am"]},
      [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
     # Provider admins: teams
@@ -285,6 +294,11 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("POST", "/review/providers/{submitted}", {"action": "request_changes",
                                                 "comment": "Please fix."},
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO, GO]),
+    ("GET", "/review/carer-checks", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, OK]),
+    ("GET", "/review/carers/{pa}/checks", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, OK]),
+    ("GET", "/review/carers/{carer}/checks", None,  # a provider's carer: its provider vouches
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/review/carers/{pa}/checks", {}, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, BAD, BAD]),
     ("GET", "/review/providers/999999", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NF, NF]),
     # Stripe's webhook: only a correctly signed event counts, whoever sends it
     ("POST", "/payments/stripe/webhook", {"__json__": {"id": "evt_1", "type": "x"}},
@@ -319,7 +333,7 @@ def test_every_route_is_in_the_matrix(app):
     covered = set()
     for method, url, _, _ in ROWS:
         path = url.split("?")[0].format(
-            **{k: 1 for k in ("provider", "other_provider", "submitted", "evidence",
+            **{k: 1 for k in ("provider", "other_provider", "submitted", "evidence", "pa",
                               "other_evidence", "carer", "other_carer", "team", "other_team")},
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
