@@ -6,16 +6,21 @@ placed on the map) becomes a
 postcode sector, see ``marketplace.geo.public_point``), never at their home.
 Building is one core SELECT of the needed columns (no ORM objects), so 100k carers
 build in a couple of seconds. The built catalog is cached per application (that is,
-per worker process) and rebuilt when the catalog version in the database changes, so
-every gunicorn worker serves the same data. The version is checked at most once per
-request (a single-row SELECT).
+per worker process). No request waits for a rebuild and no request reads the version:
+a background thread in each worker checks the catalog version every
+``CATALOG_REFRESH_SECONDS`` (default 1 s) and, when it changed, builds the new catalog
+while requests keep using the previous one, then swaps it in. So every worker serves
+the new catalog within a couple of seconds of a change (plus the build time). Only the
+very first request of a process builds (``warm_catalog`` does it at start instead).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,6 +58,9 @@ class Catalog:
     key: tuple[int, Any]
     index: CandidateIndex
     carers: dict[int, CarerCard] = field(default_factory=dict)
+    # Values computed from the database that change only with the catalog (home page
+    # counts, featured providers): see catalog_memo.
+    memo: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -66,6 +74,9 @@ class _Cache:
         self.lock = threading.Lock()
         self.catalog: Catalog | None = None
         self.builds = 0
+        self.refresher: threading.Thread | None = None
+        self.refresher_pid: int | None = None
+        self.stop = threading.Event()
 
 
 def _cache(app: Flask) -> _Cache:
@@ -215,31 +226,115 @@ def _build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
     return Catalog(key=key, index=build_index(candidates), carers=cards)
 
 
-def get_catalog() -> Catalog:
-    """The current catalog: cached per worker, rebuilt when the catalog version changes.
+def _caching(app: Flask) -> bool:
+    return bool(app.config.get("CATALOG_CACHE", not app.testing))
 
-    The version is read at most once per request. With ``CATALOG_CACHE`` off (the
-    default when testing, where each test's data is rolled back), it is built once per
-    request instead.
+
+def get_catalog() -> Catalog:
+    """The current catalog: cached per worker and refreshed in the background.
+
+    With ``CATALOG_CACHE`` off (the default when testing, where each test's data is
+    rolled back), it is built once per request instead.
     """
     if "coopcare_catalog" in g:
         return g.coopcare_catalog
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    key = catalog_key()
-    if not app.config.get("CATALOG_CACHE", not app.testing):
-        catalog = build_catalog(key)
+    if not _caching(app):
+        catalog = build_catalog(catalog_key())
     else:
         cache = _cache(app)
         catalog = cache.catalog
-        if catalog is None or catalog.key != key:
+        if catalog is None:
             with cache.lock:
                 catalog = cache.catalog
-                if catalog is None or catalog.key != key:
-                    catalog = build_catalog(key)
+                if catalog is None:
+                    catalog = build_catalog()
                     cache.catalog = catalog
                     cache.builds += 1
+        _ensure_refresher(app, cache)
     g.coopcare_catalog = catalog
     return catalog
+
+
+def warm_catalog(app: Flask) -> None:
+    """Build the cached catalog and start its refresher now, before any request."""
+    if _caching(app):
+        with app.test_request_context("/"):
+            get_catalog()
+
+
+def refresh_catalog(app: Flask) -> bool:
+    """Rebuild the cached catalog if the version changed; True when it was rebuilt.
+
+    Runs in the refresher thread (or a test); requests keep the previous catalog until
+    the new one is swapped in, in one assignment.
+    """
+    cache = _cache(app)
+    with app.app_context():
+        try:
+            key = catalog_key()
+            current = cache.catalog
+            if current is not None and current.key == key:
+                return False
+            catalog = build_catalog(key)
+        finally:
+            db.session.remove()
+    with cache.lock:
+        cache.catalog = catalog
+        cache.builds += 1
+    return True
+
+
+def _ensure_refresher(app: Flask, cache: _Cache) -> None:
+    """One refresher thread per process (threads do not survive a fork)."""
+    pid = os.getpid()
+    if cache.refresher_pid == pid and cache.refresher is not None:
+        return
+    with cache.lock:
+        if cache.refresher_pid == pid and cache.refresher is not None:
+            return
+        cache.stop = threading.Event()
+        cache.refresher = threading.Thread(
+            target=_refresh_loop, args=(app, cache, cache.stop), name="catalog-refresh", daemon=True
+        )
+        cache.refresher_pid = pid
+        cache.refresher.start()
+
+
+def _refresh_loop(app: Flask, cache: _Cache, stop: threading.Event) -> None:
+    every = float(app.config.get("CATALOG_REFRESH_SECONDS", 1.0))
+    while not stop.wait(every):
+        try:
+            refresh_catalog(app)
+        except Exception:  # noqa: BLE001 - keep serving the previous catalog, try again
+            app.logger.exception("catalog refresh failed; serving the previous catalog")
+
+
+def stop_refresher(app: Flask) -> None:
+    """Stop this process's refresher thread (tests, and before a process exits)."""
+    cache = _cache(app)
+    thread = cache.refresher
+    cache.stop.set()
+    if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+        thread.join(timeout=30)
+    cache.refresher = None
+    cache.refresher_pid = None
+
+
+def catalog_memo(name: str, compute: Callable[[], Any], max_age: float = 60.0) -> Any:
+    """``compute()`` cached with the current catalog (so until the catalog changes),
+    for at most ``max_age`` seconds; computed every time when the catalog is not cached.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not _caching(app):
+        return compute()
+    catalog = get_catalog()
+    now = time.monotonic()
+    entry = catalog.memo.get(name)
+    if entry is None or now - entry[0] > max_age:
+        entry = (now, compute())
+        catalog.memo[name] = entry
+    return entry[1]
 
 
 def cache_builds(app: Flask) -> int:

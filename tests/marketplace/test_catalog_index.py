@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
+from marketplace import catalog as catalog_module
 from marketplace import create_app, geo
-from marketplace.catalog import build_catalog, cache_builds, get_catalog
+from marketplace.catalog import (
+    build_catalog,
+    cache_builds,
+    get_catalog,
+    refresh_catalog,
+    stop_refresher,
+)
 from marketplace.config import TestConfig
 from marketplace.extensions import db
 from marketplace.models import Carer, CarerCheck, Provider, TeamMember, utcnow
@@ -51,6 +60,7 @@ def shared_database(tmp_path, monkeypatch):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
         CATALOG_CACHE = True
+        CATALOG_REFRESH_SECONDS = 0.05
 
     # The suite swaps db.session for a rolled-back one; these apps need a real session.
     monkeypatch.setattr(db, "session", db._make_scoped_session({}))
@@ -60,6 +70,7 @@ def shared_database(tmp_path, monkeypatch):
         db.session.remove()
     yield first, second
     for app in (first, second):
+        stop_refresher(app)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -135,20 +146,107 @@ def _names(app) -> set[str]:
     return names
 
 
+def _eventually(check, seconds: float = 5.0) -> bool:
+    """True as soon as check() is; False if it still is not after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
 def test_cache_is_invalidated_across_app_instances(shared_database):
     first, second = shared_database
     _add_carer(second, "Ana")
     assert _names(first) == {"Ana"} and cache_builds(first) == 1
+    time.sleep(0.3)  # several refresh checks: nothing changed, nothing rebuilt
     assert _names(first) == {"Ana"} and cache_builds(first) == 1  # cached
 
     # Another worker changes a row without bumping the version: still cached here.
     _add_carer(second, "Unbumped", bump=False)
+    time.sleep(0.3)
     assert _names(first) == {"Ana"} and cache_builds(first) == 1
 
-    # A bump from the other worker makes this one rebuild on its next request.
+    # A bump from the other worker: this one rebuilds in the background within moments.
     _add_carer(second, "Ben")
-    assert _names(first) == {"Ana", "Unbumped", "Ben"} and cache_builds(first) == 2
+    assert _eventually(lambda: _names(first) == {"Ana", "Unbumped", "Ben"})
+    assert cache_builds(first) == 2
     assert _names(second) == {"Ana", "Unbumped", "Ben"} and cache_builds(second) == 1
+
+
+def test_no_request_waits_for_a_rebuild(shared_database, monkeypatch):
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    assert _names(first) == {"Ana"}
+
+    # Hold the next build until the test says so: requests meanwhile get the old catalog.
+    building, release = threading.Event(), threading.Event()
+    real_build = catalog_module.build_catalog
+
+    def slow_build(key=None):
+        building.set()
+        assert release.wait(10)
+        return real_build(key)
+
+    monkeypatch.setattr(catalog_module, "build_catalog", slow_build)
+    _add_carer(second, "Zebedee")
+    try:
+        assert building.wait(5), "the refresher did not notice the new catalog version"
+        started = time.monotonic()
+        assert _names(first) == {"Ana"}  # the previous catalog, at once
+        client = first.test_client()
+        page = client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
+        assert "Ana" in page and "Zebedee" not in page
+        assert time.monotonic() - started < 2
+    finally:
+        release.set()
+    assert _eventually(lambda: _names(first) == {"Ana", "Zebedee"})
+
+
+def test_refresh_rebuilds_only_when_the_version_changed(shared_database):
+    first, second = shared_database
+    stop_refresher(first)
+    _add_carer(second, "Ana")
+    assert refresh_catalog(first) is True
+    assert refresh_catalog(first) is False
+    _add_carer(second, "Ben")
+    assert refresh_catalog(first) is True and cache_builds(first) == 2
+
+
+def test_a_failed_refresh_keeps_the_previous_catalog(shared_database, monkeypatch):
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    assert _names(first) == {"Ana"}
+    failures = []
+    real_build = catalog_module.build_catalog
+
+    def broken(key=None):
+        failures.append(key)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(catalog_module, "build_catalog", broken)
+    monkeypatch.setattr(first.logger, "exception", lambda *args, **kwargs: None)
+    _add_carer(second, "Ben")
+    assert _eventually(lambda: len(failures) >= 2)  # logged, and tried again
+    assert _names(first) == {"Ana"}
+    monkeypatch.setattr(catalog_module, "build_catalog", real_build)
+    assert _eventually(lambda: _names(first) == {"Ana", "Ben"})
+
+
+def test_home_page_counts_follow_the_catalog(shared_database):
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    client = first.test_client()
+    assert "1 carers are listed" in client.get("/").get_data(as_text=True)
+
+    # Not a catalog change: the page keeps its counts (no COUNT per visit).
+    _add_carer(second, "Unbumped", bump=False)
+    time.sleep(0.3)
+    assert "1 carers are listed" in client.get("/").get_data(as_text=True)
+
+    _add_carer(second, "Ben")
+    assert _eventually(lambda: "3 carers are listed" in client.get("/").get_data(as_text=True))
 
 
 def test_search_uses_the_rebuilt_catalog(shared_database):
@@ -157,4 +255,6 @@ def test_search_uses_the_rebuilt_catalog(shared_database):
     client = first.test_client()
     assert "Cara" in client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
     _add_carer(second, "Dev")
-    assert "Dev" in client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
+    assert _eventually(
+        lambda: "Dev" in client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
+    )
