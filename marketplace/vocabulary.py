@@ -38,7 +38,24 @@ def sync_vocabulary() -> int:
 
 
 def vocabulary_listing() -> dict[str, list[dict[str, Any]]]:
-    """All terms by kind, for the API and forms."""
+    """All terms by kind, for the API and forms.
+
+    Read once per request (a search form asks for three kinds) and, where the catalog is
+    cached, kept with the catalog for at most a minute, so a label edited by
+    ``flask vocabulary sync`` shows within a minute.
+    """
+    from flask import g, has_request_context
+
+    from marketplace.catalog import catalog_memo
+
+    if not has_request_context():
+        return _vocabulary_listing()
+    if "coopcare_vocabulary" not in g:
+        g.coopcare_vocabulary = catalog_memo("vocabulary", _vocabulary_listing, max_age=60)
+    return g.coopcare_vocabulary
+
+
+def _vocabulary_listing() -> dict[str, list[dict[str, Any]]]:
     rows = db.session.scalars(
         sa.select(VocabularyTerm).order_by(VocabularyTerm.kind, VocabularyTerm.label)
     ).all()

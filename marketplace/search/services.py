@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import directory, geo, regulators
 from marketplace.carers.checks import PublicChecks, public_checks
@@ -364,7 +364,15 @@ def listed_carers(provider_id: int) -> list[Carer]:
 
 
 def public_carer(carer_id: int) -> Carer | None:
-    carer = db.session.get(Carer, carer_id)
+    # The provider and teams come in the same round trips (the page shows both).
+    carer = db.session.get(
+        Carer,
+        carer_id,
+        options=[
+            joinedload(Carer.provider),
+            selectinload(Carer.team_memberships).joinedload(TeamMember.team),
+        ],
+    )
     return carer if carer is not None and carer.is_listed else None
 
 
