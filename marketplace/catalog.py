@@ -257,10 +257,23 @@ def get_catalog() -> Catalog:
 
 
 def warm_catalog(app: Flask) -> None:
-    """Build the cached catalog and start its refresher now, before any request."""
-    if _caching(app):
-        with app.test_request_context("/"):
-            get_catalog()
+    """Build the cached catalog now, before any request and without a refresher.
+
+    gunicorn's master calls it (``gunicorn.conf.py``) before forking, so every worker
+    starts with the catalog in memory it shares with the others; each worker starts its
+    own refresher on its first request.
+    """
+    if not _caching(app):
+        return
+    cache = _cache(app)
+    with app.app_context():
+        try:
+            with cache.lock:
+                if cache.catalog is None:
+                    cache.catalog = build_catalog()
+                    cache.builds += 1
+        finally:
+            db.session.remove()
 
 
 def refresh_catalog(app: Flask) -> bool:

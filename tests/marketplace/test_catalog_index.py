@@ -258,3 +258,26 @@ def test_search_uses_the_rebuilt_catalog(shared_database):
     assert _eventually(
         lambda: "Dev" in client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
     )
+
+
+def test_gunicorn_master_builds_the_catalog_before_forking(shared_database):
+    import gc
+    import runpy
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    settings = runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))
+    assert settings["preload_app"] is True
+    server = SimpleNamespace(app=SimpleNamespace(wsgi=lambda: first))
+    try:
+        settings["when_ready"](server)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert cache_builds(first) == 1
+    with first.app_context():
+        # The master keeps no connection a forked worker could share.
+        assert db.engine.pool.checkedin() == 0
+    assert _names(first) == {"Ana"} and cache_builds(first) == 1  # no build at request
