@@ -15,12 +15,12 @@ preload_app = True
 
 def when_ready(server):  # type: ignore[no-untyped-def]
     """Build the catalog in the master, then leave nothing the workers must not share."""
-    from marketplace.catalog import warm_catalog
-    from marketplace.extensions import db
-
     app = server.app.wsgi()
     # benchmarks/hello.py runs under these settings too: it has no catalog.
     if "sqlalchemy" in getattr(app, "extensions", {}):
+        from marketplace.catalog import warm_catalog
+        from marketplace.extensions import db
+
         warm_catalog(app)
         with app.app_context():
             # A forked worker must never reuse the master's database connections.

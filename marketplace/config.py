@@ -62,6 +62,8 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
 
     GEOCODER = os.environ.get("GEOCODER", "offline")
+    # How often each worker checks the catalog version (and rebuilds in the background).
+    CATALOG_REFRESH_SECONDS = float(os.environ.get("CATALOG_REFRESH_SECONDS", "1"))
     # How many proxies (nginx, a load balancer) sit in front of gunicorn; their
     # X-Forwarded-* headers are trusted so links and secure cookies use https.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
