@@ -26,6 +26,7 @@ NUMBER_ERRORS = {
     "float_parsing",
     "int_type",
     "int_parsing",
+    "int_parsing_size",
     "int_from_float",
 }
 

@@ -72,6 +72,7 @@ def test_providers_pagination(client, make):
         ("postcode=LS6+1AA&radius_km=500", 422, "invalid_request", "radius_km"),
         ("page=0", 422, "invalid_request", "page"),
         ("page=x", 422, "invalid_request", "page"),
+        ("page=" + "9" * 5000, 422, "invalid_request", "page"),
         ("skill=peg+feed", 422, "unknown_skill", "skill"),
     ],
 )
@@ -82,6 +83,8 @@ def test_providers_errors(client, leeds, query, status, code, field):
     assert error["code"] == code and error["message"]
     if field:
         assert field in error["fields"]
+    if code == "invalid_request":  # plain English, not the validator's words
+        assert error["message"].startswith(f"{field} must be a")
 
 
 def test_unknown_skill_suggests_vocabulary(client):
