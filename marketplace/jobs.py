@@ -16,47 +16,18 @@ every few minutes to pick up anything a crash left in the outbox.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 from flask.cli import AppGroup
 
 from marketplace.extensions import db
+from marketplace.queue import get_queue, queue_configured
 
 log = logging.getLogger(__name__)
-
-
-def queue_configured() -> bool:
-    return bool(current_app.config.get("JOBS_REDIS_URL"))
-
-
-def _queue() -> Any:
-    from redis import Redis
-    from rq import Queue
-
-    connection = Redis.from_url(current_app.config["JOBS_REDIS_URL"])
-    return Queue(current_app.config["JOBS_QUEUE"], connection=connection)
-
-
-def _retry() -> Any:
-    from rq import Retry
-
-    schedule = list(current_app.config["OUTBOX_RETRY_SECONDS"])
-    return Retry(max=len(schedule), interval=schedule) if schedule else None
-
-
-def enqueue_deliveries(message_ids: Iterable[int]) -> None:
-    """Queue one delivery job per outbox e-mail. If Redis is down, the rows wait for
-    ``deliver-due``: nothing is lost, only later."""
-    try:
-        queue = _queue()
-        for message_id in message_ids:
-            queue.enqueue(deliver_email, message_id, retry=_retry(), job_timeout=120)
-    except Exception:  # noqa: BLE001 - the outbox row is the record; the sweep resends
-        log.exception("could not queue e-mails %s; deliver-due will pick them up", message_ids)
 
 
 # -- the jobs: plain functions, importable by the worker -------------------------------
@@ -128,7 +99,7 @@ def worker_command(burst: bool) -> None:
 
     if not queue_configured():
         raise click.ClickException("Set JOBS_REDIS_URL to run a worker (redis://host:6379/0).")
-    queue = _queue()
+    queue = get_queue()
     # SimpleWorker runs each job in this process, inside this command's app context.
     worker = SimpleWorker([queue], connection=queue.connection)
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
@@ -140,7 +111,7 @@ def enqueue_command(name: str) -> None:
     """Queue a periodic job (from cron); without a queue, run it now."""
     job = PERIODIC[name]
     if queue_configured():
-        queued = _queue().enqueue(job, job_timeout=1800)
+        queued = get_queue().enqueue(job, job_timeout=1800)
         click.echo(f"Queued {name} as job {queued.id}.")
         return
     click.echo(str(job()))

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, render_template, url_for
 from flask_mailman import EmailMessage
 
+from marketplace import queue
 from marketplace.extensions import db
 from marketplace.links import absolute
 from marketplace.models import Notification, OutboxEmail, User, utcnow
@@ -77,10 +78,8 @@ def _after_commit(session: sa.orm.Session) -> None:
     ids = session.info.pop(_NEW, [])
     if not ids:
         return
-    from marketplace import jobs
-
-    if jobs.queue_configured():
-        jobs.enqueue_deliveries(ids)
+    if queue.queue_configured():
+        queue.enqueue_deliveries(ids)
         return
     # No queue (a laptop, `make run`): deliver now, in a session of its own, because this
     # one may not run SQL inside its after_commit hook. A failure stays in the outbox.

@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from flask_mailman import EmailMessage
 from qa_helpers import outbox, ready_provider
 
-from marketplace import clock, jobs, notifications, qa
+from marketplace import clock, notifications, qa
 from marketplace.extensions import db
 from marketplace.models import Notification, OutboxEmail, utcnow
+from marketplace.queue import get_queue
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -245,7 +246,7 @@ def test_a_real_worker_retries_a_failed_email_and_delivers_it_once(tmp_path):
             db.session.commit()  # queued on Redis; nothing is sent in this process
             message_id = db.session.scalar(sa.select(OutboxEmail.id))
             assert not mail.exists()
-            assert jobs._queue().count == 1
+            assert get_queue().count == 1
 
         env = {
             **os.environ,
