@@ -102,7 +102,12 @@ def _world(app, make, login, tmp_path) -> World:
 
 @pytest.fixture
 def world(app, make, login, tmp_path, monkeypatch):
+    from marketplace.extensions import limiter
+
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
+    # Flask-Limiter keeps one `enabled` flag per process; a rate-limit test that built its
+    # own app may have left it on. The matrix asks who may, not how often.
+    monkeypatch.setattr(limiter, "enabled", False)
     return _world(app, make, login, tmp_path)
 
 
