@@ -83,6 +83,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
     from marketplace.billing import bp as billing_bp
+    from marketplace.budgets import bp as budgets_bp
     from marketplace.carers import bp as carers_bp
     from marketplace.inbox import bp as inbox_bp
     from marketplace.openreferral import bp as openreferral_bp
@@ -103,6 +104,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         carers_bp,
         inbox_bp,
         billing_bp,
+        budgets_bp,
         seo_bp,
     ):
         app.register_blueprint(blueprint)

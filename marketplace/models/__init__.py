@@ -2,7 +2,7 @@
 
 from marketplace.models.audit import AuditLog, CatalogVersion
 from marketplace.models.base import Base, utcnow
-from marketplace.models.budgets import Budget
+from marketplace.models.budgets import Budget, BudgetNotice
 from marketplace.models.councils import CouncilLinks
 from marketplace.models.payments import (
     CardPayment,
@@ -39,6 +39,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Budget",
+    "BudgetNotice",
     "CardPayment",
     "Carer",
     "CarerCheck",

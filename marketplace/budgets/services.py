@@ -1,0 +1,404 @@
+"""The budget's numbers from the pure ledger (payments.ledger), and the work behind the
+budget pages: who sees which budgets, statements, entries an ISF provider records, and the
+notices `flask billing run` sends."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from marketplace import audit, authz, clock, geo, notifications
+from marketplace.billing.repository import SqlBillingRepository
+from marketplace.billing.services import record_budget_payment
+from marketplace.choices import ConsentScope
+from marketplace.extensions import db
+from marketplace.models import (
+    Budget,
+    BudgetNotice,
+    ConsentGrant,
+    Person,
+    ProviderAdmin,
+    User,
+)
+from marketplace.models.budgets import SPENDING_CATEGORIES
+from payments import ledger as pure
+
+# Statements cover at most this many days (a council asks for a quarter or a year).
+LONGEST_STATEMENT_DAYS = 3 * 366
+# A review is due this many days ahead: time to gather evidence for the council.
+REVIEW_NOTICE_DAYS = 28
+
+
+def add_months(anchor: date, months: int) -> date:
+    """The anchor's day of the month, `months` later, held at the month's last day."""
+    month_index = anchor.month - 1 + months
+    year, month = anchor.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
+
+
+def next_review_on(budget: Budget, on: date) -> date:
+    """The next review on or after `on`: the date the council set, if still ahead, else
+    6 months after the start, then every year after that."""
+    if budget.review_on is not None and budget.review_on >= on:
+        return budget.review_on
+    months = 6
+    review = add_months(budget.starts_on, months)
+    while review < on:
+        months += 12
+        review = add_months(budget.starts_on, months)
+    return review
+
+
+def terms(budget: Budget) -> pure.BudgetTerms:
+    return pure.BudgetTerms(
+        budget_id=budget.id,
+        amount_pence=budget.amount_pence,
+        period=pure.BudgetPeriod(budget.period),
+        starts_on=budget.starts_on,
+    )
+
+
+def ledger(budget: Budget) -> pure.Ledger:
+    return pure.Ledger(budget.id, SqlBillingRepository(db.session).entries(budget.id))
+
+
+@dataclass(frozen=True)
+class Overview:
+    budget: Budget
+    on: date
+    balance_pence: int
+    projection: pure.Projection | None  # None before the budget starts
+    warnings: list[pure.BudgetWarning]
+    entries: tuple[pure.LedgerEntry, ...]
+    next_review_on: date
+    council_name: str
+
+
+def council_name(code: str) -> str:
+    try:
+        return geo.care_council(code).name
+    except KeyError:
+        return code
+
+
+def overview(budget: Budget, on: date | None = None) -> Overview:
+    on = on or clock.today()
+    book, budget_terms = ledger(budget), terms(budget)
+    started = on >= budget.starts_on
+    return Overview(
+        budget=budget,
+        on=on,
+        balance_pence=book.balance(on),
+        projection=pure.project(book, budget_terms, on) if started else None,
+        warnings=pure.budget_warnings(book, budget_terms, on) if started else [],
+        entries=tuple(reversed(book.entries)),
+        next_review_on=next_review_on(budget, on),
+        council_name=council_name(budget.care_council_code),
+    )
+
+
+def category_label(category: str | None) -> str:
+    if not category:
+        return "Not given"
+    return SPENDING_CATEGORIES.get(category, category)
+
+
+def weeks_text(weeks) -> str:
+    """'3.5 weeks' (one decimal place, as on the CSV)."""
+    return pure._weeks_text(weeks)
+
+
+def kind_label(kind: str) -> str:
+    return pure.KIND_LABELS[pure.EntryKind(kind)]
+
+
+# -- who sees which budgets --------------------------------------------------------------
+
+
+def visible_budgets(user: User) -> list[Budget]:
+    """The budgets this user may see: their own, those of people who gave them the view or
+    pay scope, the individual service funds their providers hold (admins: none listed
+    here; they open a budget from its address)."""
+    people = [user.person] if user.person is not None else []
+    grants = db.session.scalars(
+        sa.select(ConsentGrant).where(ConsentGrant.supporter_user_id == user.id)
+    )
+    now = clock.now()
+    people += [
+        g.person
+        for g in grants
+        if g.allows(ConsentScope.VIEW, now) or g.allows(ConsentScope.PAY, now)
+    ]
+    found: dict[int, Budget] = {}
+    for person in people:
+        for budget in person.budgets:
+            found[budget.id] = budget
+    held = db.session.scalars(
+        sa.select(Budget)
+        .join(ProviderAdmin, ProviderAdmin.provider_id == Budget.holder_provider_id)
+        .where(ProviderAdmin.user_id == user.id)
+    )
+    for budget in held:
+        found[budget.id] = budget
+    return sorted(found.values(), key=lambda b: (b.starts_on, b.id))
+
+
+def person_name(budget: Budget) -> str:
+    return budget.person.display_name if budget.person is not None else "A former member"
+
+
+# -- statements ----------------------------------------------------------------------------
+
+
+class StatementRequestError(ValueError):
+    """The dates asked for are not a statement period; `fields` says which and why."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        super().__init__("; ".join(fields.values()))
+
+
+def default_period(budget: Budget, on: date) -> tuple[date, date]:
+    """Last calendar month (a council's usual ask), or the budget's first days so far."""
+    first_of_month = on.replace(day=1)
+    starts = add_months(first_of_month, -1)
+    ends = first_of_month - timedelta(days=1)
+    if ends < budget.starts_on:
+        return budget.starts_on, max(on, budget.starts_on)
+    return max(starts, budget.starts_on), ends
+
+
+def parse_period(budget: Budget, starts: str | None, ends: str | None) -> tuple[date, date]:
+    """The statement's first and last days from the address (`from`, `to`, ISO dates)."""
+    if not starts and not ends:
+        return default_period(budget, clock.today())
+    errors: dict[str, str] = {}
+    parsed: dict[str, date] = {}
+    for name, text, what in (("from", starts, "first"), ("to", ends, "last")):
+        try:
+            parsed[name] = date.fromisoformat((text or "").strip())
+        except ValueError:
+            errors[name] = f"Enter the statement's {what} day as a date, like 2026-04-01"
+    if not errors:
+        if parsed["to"] < parsed["from"]:
+            errors["to"] = "The last day must be the same as or after the first day"
+        elif (parsed["to"] - parsed["from"]).days >= LONGEST_STATEMENT_DAYS:
+            errors["to"] = "A statement can cover at most three years"
+    if errors:
+        raise StatementRequestError(errors)
+    return parsed["from"], parsed["to"]
+
+
+def statement(budget: Budget, starts_on: date, ends_on: date) -> pure.Statement:
+    return pure.statement(ledger(budget), terms(budget), starts_on, ends_on)
+
+
+def monthly_periods(budget: Budget, on: date, count: int = 6) -> list[tuple[date, date]]:
+    """The last `count` calendar months since the budget started (for ISF monthly
+    statements), newest first, the current month so far included."""
+    periods = []
+    month = on.replace(day=1)
+    for _ in range(count):
+        ends = min(add_months(month, 1) - timedelta(days=1), on)
+        if ends < budget.starts_on:
+            break
+        periods.append((max(month, budget.starts_on), ends))
+        month = add_months(month, -1)
+    return periods
+
+
+def audit_statement(user: User, budget: Budget, statement: pure.Statement, form: str) -> None:
+    """Every statement a user opens or downloads is in the audit log."""
+    person = budget.person
+    audit.record(
+        "budget.statement_downloaded",
+        actor_id=user.id,
+        target=budget,
+        on_behalf_of_person_id=authz.on_behalf_of(user, person) if person else None,
+        format=form,
+        starts_on=statement.starts_on.isoformat(),
+        ends_on=statement.ends_on.isoformat(),
+    )
+
+
+def statement_filename(budget: Budget, statement: pure.Statement) -> str:
+    return (
+        f"coopcare-budget-{budget.id}-statement-"
+        f"{statement.starts_on.isoformat()}-to-{statement.ends_on.isoformat()}.csv"
+    )
+
+
+# -- entries an individual service fund's provider records ------------------------------
+
+ISF_ENTRY_KINDS = {
+    pure.EntryKind.ALLOCATION: "Allocation (money in from the council)",
+    pure.EntryKind.PAYMENT: "Payment (money out for the person's support)",
+    pure.EntryKind.ADJUSTMENT: "Adjustment",
+    pure.EntryKind.REVERSAL: "Reversal of an earlier entry",
+}
+
+
+@dataclass(frozen=True)
+class EntryRequest:
+    kind: pure.EntryKind
+    occurred_on: date
+    description: str
+    amount_pence: int | None = None  # positive as typed; the direction comes from the kind
+    money_in: bool = True  # adjustments only
+    category: str | None = None
+    reverses_sequence: int | None = None
+
+
+def record_isf_entry(budget: Budget, request: EntryRequest, actor: User) -> pure.LedgerEntry:
+    """Append the provider's entry to the fund's ledger (budget row locked), audited.
+    Raises `payments.ledger.LedgerError` (nothing recorded) when the ledger refuses it."""
+    source = pure.EntrySource(recorded_by_user_id=actor.id)
+    repo = SqlBillingRepository(db.session)
+    if request.kind is pure.EntryKind.PAYMENT:
+        assert request.amount_pence is not None
+        entry = record_budget_payment(
+            db.session,
+            budget.id,
+            request.amount_pence,
+            request.occurred_on,
+            request.description,
+            kind=pure.EntryKind.PAYMENT,
+            category=request.category,
+            source=source,
+        )
+    else:
+        book = repo.ledger(budget.id)  # locks the budget row
+        if request.kind is pure.EntryKind.REVERSAL:
+            assert request.reverses_sequence is not None
+            entry = book.reverse(
+                request.reverses_sequence,
+                request.occurred_on,
+                request.description,
+                recorded_at=clock.now(),
+                source=source,
+            )
+        else:
+            assert request.amount_pence is not None
+            signed = request.amount_pence if request.money_in else -request.amount_pence
+            entry = book.post(
+                request.kind,
+                signed,
+                request.occurred_on,
+                request.description,
+                category=request.category,
+                source=source,
+                recorded_at=clock.now(),
+            )
+        repo.append(entry)
+    audit.record(
+        "budget.entry_recorded",
+        actor_id=actor.id,
+        target=budget,
+        kind=entry.kind.value,
+        sequence=entry.sequence,
+        amount_pence=entry.amount_pence,
+    )
+    return entry
+
+
+# -- the periodic run: reviews due, surplus and overspend warnings -----------------------
+
+
+@dataclass
+class RunReport:
+    budgets: int = 0
+    reviews_due: int = 0
+    surplus_warnings: int = 0
+    overspend_warnings: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"Checked {self.budgets} budgets: {self.reviews_due} reviews due, "
+            f"{self.surplus_warnings} surplus warnings, "
+            f"{self.overspend_warnings} overspend warnings sent."
+        )
+
+
+def _recipients(budget: Budget) -> list[User]:
+    """The person, their supporters with the view or pay scope, and for an ISF the
+    holding provider's admins."""
+    users: dict[int, User] = {}
+    person: Person | None = budget.person
+    if person is not None:
+        users[person.user_id] = person.user
+        now = clock.now()
+        for grant in person.consent_grants:
+            if grant.allows(ConsentScope.VIEW, now) or grant.allows(ConsentScope.PAY, now):
+                users[grant.supporter_user_id] = grant.supporter
+    if budget.holder_provider_id is not None:
+        admins = db.session.scalars(
+            sa.select(User)
+            .join(ProviderAdmin, ProviderAdmin.user_id == User.id)
+            .where(ProviderAdmin.provider_id == budget.holder_provider_id)
+        )
+        for admin in admins:
+            users[admin.id] = admin
+    return list(users.values())
+
+
+def _notice_once(budget: Budget, kind: str, occasion: str, message: str, subject: str) -> bool:
+    """Send the notice unless it already went for this occasion. True when sent."""
+    exists = db.session.scalar(
+        sa.select(BudgetNotice.id).where(
+            BudgetNotice.budget_id == budget.id,
+            BudgetNotice.kind == kind,
+            BudgetNotice.occasion == occasion,
+        )
+    )
+    if exists is not None:
+        return False
+    db.session.add(BudgetNotice(budget_id=budget.id, kind=kind, occasion=occasion))
+    recipients = _recipients(budget)
+    if recipients:
+        link = notifications.path("budgets.show", budget_id=budget.id)
+        notifications.notify(recipients, message, link, subject)
+    db.session.flush()
+    return True
+
+
+def run_billing(on: date, progress: Callable[[str], None] | None = None) -> RunReport:
+    """Check every budget that has started on `on`: a review within REVIEW_NOTICE_DAYS,
+    a surplus above the council's limit, an overspend now or by the next period. Each
+    notice goes once per occasion (the review date, or the budget period), so running
+    again the same day, or every day, tells nobody twice. The caller commits."""
+    report = RunReport()
+    budgets = db.session.scalars(
+        sa.select(Budget).where(Budget.starts_on <= on).order_by(Budget.id)
+    ).all()
+    for budget in budgets:
+        report.budgets += 1
+        review = next_review_on(budget, on)
+        if (review - on).days <= REVIEW_NOTICE_DAYS and _notice_once(
+            budget,
+            "review_due",
+            review.isoformat(),
+            f"The council reviews {person_name(budget)}'s budget on {review:%-d %B %Y}. "
+            "Have your statements ready.",
+            "budget review due",
+        ):
+            report.reviews_due += 1
+        period_start, _ = terms(budget).period_containing(on)
+        for warning in pure.budget_warnings(ledger(budget), terms(budget), on):
+            if warning.kind is pure.WarningKind.SURPLUS:
+                kind, subject = "surplus", "budget surplus"
+            else:
+                kind, subject = "overspend", "budget overspend"
+            if _notice_once(
+                budget, kind, period_start.isoformat(), warning.message, subject
+            ):
+                if kind == "surplus":
+                    report.surplus_warnings += 1
+                else:
+                    report.overspend_warnings += 1
+        if progress is not None:
+            progress(f"Budget {budget.id}: checked")
+    return report
