@@ -32,6 +32,7 @@ from marketplace import clock
 from marketplace.choices import ConsentScope
 from marketplace.extensions import db
 from marketplace.models import (
+    Budget,
     Carer,
     ConsentGrant,
     Evidence,
@@ -307,6 +308,49 @@ def _person_rule(scope: ConsentScope) -> Rule:
 
 for _scope in ConsentScope:
     RULES[f"person.{_scope.value}"] = _person_rule(_scope)
+
+
+# -- budgets -------------------------------------------------------------------------------
+
+
+def _holds_fund(user: User, budget: Budget) -> bool:
+    """An admin of the provider holding this individual service fund."""
+    return budget.holder_provider_id is not None and runs_provider(user, budget.holder_provider_id)
+
+
+@rule("budget.view")
+def _view_budget(user: User | None, budget: Budget) -> str | None:
+    """The person; a supporter with the view or pay scope (who pays sees what is left);
+    the admins of the provider holding an individual service fund; platform admins."""
+    if user is None:
+        return SIGN_IN
+    if has_role(user, "admin") or _holds_fund(user, budget):
+        return None
+    person = budget.person
+    if person is not None and (
+        person.user_id == user.id
+        or consent_grant(user, person, ConsentScope.VIEW) is not None
+        or consent_grant(user, person, ConsentScope.PAY) is not None
+    ):
+        return None
+    return "Only the person, their supporters and the fund's provider can see this budget."
+
+
+# A council statement goes to whoever may see the budget: the person, a supporter with the
+# view or pay scope, an ISF provider for its people, and platform admins.
+RULES["budget.statement"] = _view_budget
+
+
+@rule("budget.record")
+def _record_budget(user: User | None, budget: Budget) -> str | None:
+    """Only the provider holding an individual service fund records entries by hand (and
+    platform admins, who manage every provider); other budgets' entries come from
+    payments."""
+    if user is None:
+        return SIGN_IN
+    if budget.holder_provider_id is None:
+        return "Entries on this budget come from its payments."
+    return _manage_provider(user, budget.holder_provider_id)
 
 
 # -- the provider a page is about --------------------------------------------------------

@@ -79,6 +79,9 @@ def vocabulary_sync_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from marketplace.budgets.cli import billing_cli
+
+    app.cli.add_command(billing_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(vocabulary_cli)

@@ -36,6 +36,7 @@ DEMO_LOGINS = [
     ("carer@coopcare.example", "Ana Silva", ["carer"], "a carer at Headingley Care Co-op"),
     ("reviewer@coopcare.example", "Priya Shah", ["reviewer"], "the quality team"),
     ("admin@coopcare.example", "Tom Evans", ["admin"], "an administrator"),
+    ("isf@coopcare.example", "Derek Walsh", ["person"], "Headingley Care Co-op holds his fund"),
 ]
 
 # Real postcode districts in each place, and each provider with the district its name
@@ -495,19 +496,18 @@ def seed_demo(
     amira.languages = ["en", "ur"]
     amira.preferences = {"carer_gender": "female"}
     # Amira's direct payment from Leeds City Council, paid onto a prepaid card.
-    db.session.add(
-        Budget(
-            person_id=amira.id,
-            care_council_code=place.care_council_code,
-            funding_route="direct_payment",
-            amount_pence=173_600,
-            period="four_weekly",
-            account_type="prepaid_card",
-            allowed_categories=["personal_assistant", "agency_care", "activities"],
-            starts_on=date(2026, 4, 1),
-            review_on=date(2027, 3, 31),
-        )
+    amira_budget = Budget(
+        person_id=amira.id,
+        care_council_code=place.care_council_code,
+        funding_route="direct_payment",
+        amount_pence=173_600,
+        period="four_weekly",
+        account_type="prepaid_card",
+        allowed_categories=["personal_assistant", "agency_care", "activities"],
+        starts_on=date(2026, 4, 1),
+        review_on=date(2027, 3, 31),
     )
+    db.session.add(amira_budget)
     db.session.add(
         ConsentGrant(
             person_id=amira.id,
@@ -519,6 +519,11 @@ def seed_demo(
         )
     )
     db.session.flush()
+    from marketplace.budgets.demo import seed_budgets
+
+    derek = users["isf@coopcare.example"].person
+    assert derek is not None
+    seed_budgets(amira_budget, derek, headingley, users["provider@coopcare.example"])
     from marketplace.providers.demo import seed_quality_assurance
 
     seed_quality_assurance([p for p, _, _ in providers], users, DEMO_EPOCH)

@@ -83,7 +83,19 @@ def qa_expire() -> str:
         return report.summary()
 
 
-PERIODIC: dict[str, Callable[[], Any]] = {"qa-expire": qa_expire, "deliver-due": deliver_due}
+def billing_run() -> str:
+    """The daily budget checks: reviews due, surplus and overspend warnings."""
+    from marketplace.budgets.cli import run
+
+    with _app_context():
+        return run()
+
+
+PERIODIC: dict[str, Callable[[], Any]] = {
+    "qa-expire": qa_expire,
+    "deliver-due": deliver_due,
+    "billing-run": billing_run,
+}
 
 
 # -- commands -------------------------------------------------------------------------

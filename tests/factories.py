@@ -8,6 +8,7 @@ from typing import Any
 
 from marketplace.extensions import db
 from marketplace.models import (
+    Budget,
     Carer,
     CarerCheck,
     ConsentGrant,
@@ -199,3 +200,34 @@ class Factories:
         db.session.add(grant)
         db.session.flush()
         return grant
+
+    def budget(self, person: Person | None, **kw: Any) -> Budget:
+        defaults: dict[str, Any] = dict(
+            person_id=person.id if person is not None else None,
+            care_council_code="E08000035",
+            funding_route="direct_payment",
+            amount_pence=100_000,
+            period="monthly",
+            account_type="prepaid_card",
+            allowed_categories=["agency_care", "personal_assistant"],
+            starts_on=date(2026, 1, 1),
+        )
+        defaults.update(kw)
+        budget = Budget(**defaults)
+        db.session.add(budget)
+        db.session.flush()
+        return budget
+
+    def ledger_entries(self, budget: Budget, *entries: tuple[Any, ...]) -> None:
+        """entries: (kind, signed pence, date, description[, category[, invoice ref]])."""
+        from marketplace.billing.repository import SqlBillingRepository
+        from payments.ledger import EntryKind, EntrySource
+
+        repo = SqlBillingRepository(db.session)
+        book = repo.ledger(budget.id)
+        for kind, pence, on, text, *rest in entries:
+            category = rest[0] if rest else None
+            source = EntrySource(invoice_reference=rest[1]) if len(rest) > 1 else None
+            repo.append(
+                book.post(EntryKind(kind), pence, on, text, category=category, source=source)
+            )

@@ -50,7 +50,10 @@ class EntryForm(FlaskForm):
     reverses = IntegerField(
         "For a reversal: the number of the entry it reverses",
         description="The number in the first column of the ledger",
-        validators=[Optional(), NumberRange(min=1, message="Enter an entry number from the ledger")],
+        validators=[
+            Optional(),
+            NumberRange(min=1, message="Enter an entry number from the ledger"),
+        ],
     )
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[override]

@@ -392,9 +392,7 @@ def run_billing(on: date, progress: Callable[[str], None] | None = None) -> RunR
                 kind, subject = "surplus", "budget surplus"
             else:
                 kind, subject = "overspend", "budget overspend"
-            if _notice_once(
-                budget, kind, period_start.isoformat(), warning.message, subject
-            ):
+            if _notice_once(budget, kind, period_start.isoformat(), warning.message, subject):
                 if kind == "surplus":
                     report.surplus_warnings += 1
                 else:

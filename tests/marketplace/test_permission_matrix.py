@@ -72,6 +72,10 @@ def _world(app, make, login, tmp_path) -> World:
         starts_at=utcnow() - timedelta(days=30),
         ends_at=utcnow() - timedelta(days=1),
     )
+    budget = make.budget(person_user.person)
+    isf = make.budget(
+        person_user.person, funding_route="individual_service_fund", holder_provider_id=provider.id
+    )
     db.session.flush()
     users = {
         "person": person_user,
@@ -96,6 +100,8 @@ def _world(app, make, login, tmp_path) -> World:
         "team": team.id,
         "other_team": other_team.id,
         "council": COUNCIL,
+        "budget": budget.id,
+        "isf": isf.id,
     }
     return World(clients, values)
 
@@ -308,6 +314,24 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     # Stripe's webhook: only a correctly signed event counts, whoever sends it
     ("POST", "/payments/stripe/webhook", {"__json__": {"id": "evt_1", "type": "x"}},
      [BAD] * len(WHO)),
+    # Budgets: the person, supporters with the view or pay scope, the provider holding an
+    # individual service fund (isf, held by this provider), and admins
+    ("GET", "/budgets", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/budgets/{budget}", None, [GO, OK, OK, NF, OK, NF, NF, NF, NF, NF, NF, OK]),
+    ("GET", "/budgets/{isf}", None, [GO, OK, OK, NF, OK, NF, NF, NF, OK, NF, NF, OK]),
+    ("GET", "/budgets/999999", None, [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("GET", "/budgets/{budget}/statement", None,
+     [GO, OK, OK, NF, OK, NF, NF, NF, NF, NF, NF, OK]),
+    ("GET", "/budgets/{isf}/statement?from=2026-01-01&to=2026-01-31", None,
+     [GO, OK, OK, NF, OK, NF, NF, NF, OK, NF, NF, OK]),
+    ("GET", "/budgets/{budget}/statement.csv", None,
+     [GO, OK, OK, NF, OK, NF, NF, NF, NF, NF, NF, OK]),
+    ("GET", "/budgets/{isf}/statement.csv", None,
+     [GO, OK, OK, NF, OK, NF, NF, NF, OK, NF, NF, OK]),
+    ("GET", "/budgets/{isf}/entries/new", None, [GO, NO, NO, NF, NO, NF, NF, NF, OK, NF, NF, OK]),
+    ("POST", "/budgets/{isf}/entries/new", {}, [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, BAD]),
+    ("GET", "/budgets/{budget}/entries/new", None,
+     [GO, NO, NO, NF, NO, NF, NF, NF, NF, NF, NF, NO]),
     # Administrators: councils
     ("GET", "/admin/councils", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
     ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
@@ -339,7 +363,8 @@ def test_every_route_is_in_the_matrix(app):
     for method, url, _, _ in ROWS:
         path = url.split("?")[0].format(
             **{k: 1 for k in ("provider", "other_provider", "submitted", "evidence", "pa",
-                              "other_evidence", "carer", "other_carer", "team", "other_team")},
+                              "other_evidence", "carer", "other_carer", "team", "other_team",
+                              "budget", "isf")},
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
                for k in ("or_service", "or_sal", "or_taxonomy", "or_term")},

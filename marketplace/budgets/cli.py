@@ -1,0 +1,36 @@
+"""`flask billing run`: the periodic budget checks (reviews due, surplus and overspend
+warnings), safe to run again: each notice goes once per occasion."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+
+from marketplace import clock
+from marketplace.extensions import db
+
+billing_cli = AppGroup("billing", help="Budgets and payments: the periodic checks.")
+
+
+def run(on: date | None = None, echo=None) -> str:
+    """Run the checks for `on` (today in the UK by default) and commit; the summary."""
+    from marketplace.budgets import services
+
+    report = services.run_billing(on or clock.today(), progress=echo)
+    db.session.commit()
+    return report.summary()
+
+
+@billing_cli.command("run")
+@click.option(
+    "--today",
+    "today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Run as if today were this date (YYYY-MM-DD); default: today in the UK.",
+)
+def run_command(today) -> None:
+    """Send budget reviews due, surplus and overspend warnings (idempotent)."""
+    click.echo(run(today.date() if today else None, echo=click.echo))
