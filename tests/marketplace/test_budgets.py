@@ -394,7 +394,7 @@ def test_billing_run_is_idempotent_and_notifies_through_the_outbox(budget, isf, 
     assert {(n.budget_id, n.kind) for n in notices} == {
         (budget.id, "review_due"),
         (budget.id, "surplus"),
-        (fund_id := isf[0].id, "review_due"),
+        (isf[0].id, "review_due"),
     }
     told = {n.user_id for n in db.session.scalars(sa.select(Notification))}
     assert {budget.person.user_id, supporter.id, isf[1].id, isf[0].person.user_id} <= told
