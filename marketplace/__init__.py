@@ -88,6 +88,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.inbox import bp as inbox_bp
     from marketplace.openreferral import bp as openreferral_bp
     from marketplace.pages import bp as pages_bp
+    from marketplace.people import bp as people_bp
     from marketplace.providers import bp as providers_bp
     from marketplace.search import bp as search_bp
     from marketplace.seo import bp as seo_bp
@@ -105,6 +106,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         inbox_bp,
         billing_bp,
         budgets_bp,
+        people_bp,
         seo_bp,
     ):
         app.register_blueprint(blueprint)

@@ -43,7 +43,8 @@ class Person(TimestampMixin, Base):
     interests: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     preferences: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    funding_route: Mapped[str] = mapped_column(sa.String(32), default="direct_payment")
+    # None until the person chooses: a funding route is never assumed for them.
+    funding_route: Mapped[str | None] = mapped_column(sa.String(32))
     share_profile_with_providers: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User] = relationship(back_populates="person")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from flask import Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from marketplace import geo
+from marketplace.people import services as people_services
 from marketplace.search import bp, council_export, national_map, services
 from marketplace.search.forms import MapFilterForm, SearchForm
 from marketplace.seo import services as seo_services
@@ -12,9 +15,18 @@ from marketplace.seo import services as seo_services
 
 @bp.get("/search")
 def search():
-    form = SearchForm(formdata=request.args)
-    if "postcode" not in request.args:
-        return render_template("search/search.html", form=form, place=None)
+    args, from_profile = request.args, False
+    if "postcode" not in args:
+        # A logged-in person's saved profile fills the search in. The postcode stays out
+        # of the address (and so out of logs, history and Referer headers).
+        defaults = people_services.search_defaults(people_services.person_of(current_user))
+        if defaults is None:
+            form = SearchForm(formdata=request.args)
+            return render_template("search/search.html", form=form, place=None)
+        args, from_profile = MultiDict(defaults), True
+        if "page" in request.args:
+            args["page"] = request.args["page"]
+    form = SearchForm(formdata=args)
     if not form.validate() or form.place is None:
         return render_template("search/search.html", form=form, place=None)
     place = form.place
@@ -28,10 +40,11 @@ def search():
     carers = services.search_carers(place, filters)
     page = services.paginate(carers.results, form.page.data or 1)
     providers = services.providers_near(place)
-    return render_template(
+    page_html = render_template(
         "search/search.html",
         form=form,
         place=place,
+        from_profile=from_profile,
         filters=filters,
         carers=carers,
         page=page,
@@ -40,6 +53,9 @@ def search():
         excluded=services.excluded_sentences(carers.excluded, filters),
         skill_labels=services.labels("skill", filters.must_have),
     )
+    if from_profile:
+        return page_html, 200, {"Cache-Control": "private, no-store"}
+    return page_html
 
 
 @bp.get("/providers/<int:provider_id>")

@@ -223,6 +223,10 @@ PAGES: list[Visit] = [
     Visit("anonymous", "/carer/invitation/not-a-real-token", status=400, note="bad-token"),
     # Everyone signed in: their notifications
     Visit("person", "/notifications"),
+    # A person's profile, and its error state
+    Visit("person", "/profile"),
+    Visit("person", "/profile", fill_and_submit(postcode="LS6"), note="bad-postcode"),
+    Visit("person", "/search", note="from-profile"),
     Visit("provider_admin", "/notifications"),
     # Signed-in people see 403 pages for others' areas
     Visit("person", "/provider/teams/", status=403, note="forbidden"),
