@@ -351,6 +351,15 @@ def _record_budget(user: User | None, budget: Budget) -> str | None:
     if budget.holder_provider_id is None:
         return "Entries on this budget come from its payments."
     return _manage_provider(user, budget.holder_provider_id)
+@rule("person.edit_profile")
+def _edit_profile(user: User | None, person: Person | None) -> str | None:
+    # Only the account holder changes their own needs and postcode; supporters may
+    # see them with "view" consent (person.view) but not rewrite them.
+    if user is None:
+        return SIGN_IN
+    if person is None or person.user_id != user.id:
+        return "Only the person whose profile it is can change it."
+    return None
 
 
 # -- the provider a page is about --------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from marketplace import authz
 from marketplace.choices import FundingRoute
 from marketplace.extensions import db
 from marketplace.people import bp, services
@@ -12,9 +13,8 @@ from marketplace.people.forms import ProfileForm
 
 
 def _own_person():
-    person = services.person_of(current_user)
-    if person is None:  # staff, carers and supporters have no profile of their own
-        abort(403)
+    person = services.person_of(current_user)  # staff, carers, supporters: None
+    authz.require(current_user, "person.edit_profile", person)
     return person
 
 

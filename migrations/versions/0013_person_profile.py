@@ -1,7 +1,7 @@
 """person profile: the funding route is the person's own choice, never a default
 
-Revision ID: 0012_person_profile
-Revises: 0011_carer_checks
+Revision ID: 0013_person_profile
+Revises: 0012_budget_details
 Create Date: 2026-12-01 21:00:00
 
 people.funding_route becomes nullable: None means "not chosen yet". Rows that already

@@ -192,6 +192,9 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("POST", "/account/delete", {"password": "not the password"},
      [GO, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD]),
     ("GET", "/notifications", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    # A person's own profile: only the account holder (admins hold no profile)
+    ("GET", "/profile", None, [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/profile", {}, [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
     ("POST", "/notifications/read", {}, [GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO, GO]),
     # The JSON API and the Open Referral feed: public
     ("GET", "/api/v1/health", None, EVERYONE_200),
