@@ -19,6 +19,19 @@ from marketplace.vocabulary import choices
 RADIUS_MESSAGE = f"Distance must be a whole number from {MIN_RADIUS_KM} to {MAX_RADIUS_KM} km"
 
 
+class WholeNumberField(IntegerField):
+    """An IntegerField that refuses numbers too long to compare with a float.
+
+    WTForms' NumberRange raises OverflowError (a 500) on a 400-digit number.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and abs(self.data) > 10**9:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+
+
 class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
@@ -27,7 +40,7 @@ class SearchForm(FlaskForm):
         "Your postcode",
         description="For example, LS6 1AA. We only use it to find carers near you.",
     )
-    radius_km = IntegerField(
+    radius_km = WholeNumberField(
         "How far away, in kilometres",
         description=f"From {MIN_RADIUS_KM} to {MAX_RADIUS_KM} km",
         default=DEFAULT_RADIUS_KM,
@@ -53,7 +66,7 @@ class SearchForm(FlaskForm):
         validators=[Optional()],
     )
     language = SelectField("Carer speaks", validators=[Optional()])
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=1000)])
+    page = WholeNumberField("Page", validators=[Optional(), NumberRange(min=1, max=1000)])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

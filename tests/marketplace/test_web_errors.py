@@ -121,9 +121,13 @@ def test_unknown_user_id_in_session_is_logged_out(client):
 def test_control_characters_in_a_form_are_refused_plainly_and_save_nothing(client, field):
     from marketplace.models import User
 
-    data = {"display_name": "Sam", "email": "sam@example.org",
-            "password": "a long enough password", "confirm": "a long enough password",
-            "account_type": "person"}
+    data = {
+        "display_name": "Sam",
+        "email": "sam@example.org",
+        "password": "a long enough password",
+        "confirm": "a long enough password",
+        "account_type": "person",
+    }
     data[field] = data[field][:2] + "\x00" + data[field][2:]
     response = client.post("/register", data=data)
     assert response.status_code == 400
@@ -139,3 +143,9 @@ def test_control_characters_in_the_api_are_a_json_400(client):
 
 def test_tabs_and_new_lines_are_fine(client):
     assert client.get("/search?postcode=LS6%091AA").status_code == 200
+
+
+@pytest.mark.parametrize("field", ["radius_km", "page"])
+def test_a_huge_number_in_the_search_is_not_a_500(client, field):
+    response = client.get(f"/search?postcode=LS6+1AA&{field}={'9' * 400}")
+    assert response.status_code in (200, 400)
