@@ -351,6 +351,8 @@ def _record_budget(user: User | None, budget: Budget) -> str | None:
     if budget.holder_provider_id is None:
         return "Entries on this budget come from its payments."
     return _manage_provider(user, budget.holder_provider_id)
+
+
 @rule("person.edit_profile")
 def _edit_profile(user: User | None, person: Person | None) -> str | None:
     # Only the account holder changes their own needs and postcode; supporters may

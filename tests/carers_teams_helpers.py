@@ -33,8 +33,15 @@ def build_world(make) -> World:
     other_provider = make.provider(admin=other_admin, name="Other Test Co-op")
     carer_user = make.user(roles=["carer"], email="ana@example.org")
     other_carer_user = make.user(roles=["carer"])
-    carer = make.carer(provider, display_name="Ana S.", user_id=carer_user.id,
-                       postcode=SECRET_POSTCODE, district="LS6", lat=53.82035, lon=-1.5785)
+    carer = make.carer(
+        provider,
+        display_name="Ana S.",
+        user_id=carer_user.id,
+        postcode=SECRET_POSTCODE,
+        district="LS6",
+        lat=53.82035,
+        lon=-1.5785,
+    )
     other_carer = make.carer(other_provider, display_name="Bob T.", user_id=other_carer_user.id)
     spare = make.carer(provider, display_name="Cara D.")
     team = make.team(provider, members=0, name="Headingley North", patch=["LS6"])
@@ -43,12 +50,30 @@ def build_world(make) -> World:
     db.session.add(TeamMember(team_id=team.id, carer_id=carer.id, seat=1, role="member"))
     db.session.flush()
     db.session.expire_all()
-    return World(provider, admin, other_provider, other_admin, carer, carer_user,
-                 other_carer, other_carer_user, spare, team)
+    return World(
+        provider,
+        admin,
+        other_provider,
+        other_admin,
+        carer,
+        carer_user,
+        other_carer,
+        other_carer_user,
+        spare,
+        team,
+    )
 
 
-ROLES = ["anonymous", "person", "carer_own", "carer_other", "provider_admin",
-         "other_provider_admin", "reviewer", "admin"]
+ROLES = [
+    "anonymous",
+    "person",
+    "carer_own",
+    "carer_other",
+    "provider_admin",
+    "other_provider_admin",
+    "reviewer",
+    "admin",
+]
 
 
 def clients(world: World, make, login, client) -> dict:

@@ -61,20 +61,22 @@ class AboutForm(FlaskForm):
     display_name = StringField(
         "Name shown on your profile",
         description="Your first name and the first letter of your surname, like Ana S., is enough.",
-        validators=[DataRequired("Enter the name to show on the profile"),
-                    Length(max=80, message="The name must be 80 characters or fewer")],
+        validators=[
+            DataRequired("Enter the name to show on the profile"),
+            Length(max=80, message="The name must be 80 characters or fewer"),
+        ],
     )
     postcode = StringField(
         "Home postcode",
         description="We use it only to work out distances. It is private: people see only "
-                    "the postcode district (the first half, for example LS6), never the full "
-                    "postcode, and distances are measured from the middle of your "
-                    "neighbourhood, not from your home, to the nearest half kilometre.",
+        "the postcode district (the first half, for example LS6), never the full "
+        "postcode, and distances are measured from the middle of your "
+        "neighbourhood, not from your home, to the nearest half kilometre.",
     )
     bio = TextAreaField(
         "About you",
         description="A few sentences people will read on the profile: what you enjoy, what "
-                    "matters to you in your work. Do not include your address or phone number.",
+        "matters to you in your work. Do not include your address or phone number.",
         validators=[Length(max=2000, message="About you must be 2,000 characters or fewer")],
     )
     gender = RadioField(
@@ -153,8 +155,8 @@ class AvailabilityForm(FlaskForm):
     availability = SelectMultipleField(
         "When are you usually free to work?",
         description="Tick each time of day you can usually work. Morning is 7am to 12 noon, "
-                    "afternoon 12 noon to 5pm, evening 5pm to 10pm. If you tick nothing, your "
-                    "profile says to ask about availability.",
+        "afternoon 12 noon to 5pm, evening 5pm to 10pm. If you tick nothing, your "
+        "profile says to ask about availability.",
         choices=[(slot, SLOT_LABELS[slot]) for slot in SLOTS],
     )
 
@@ -163,37 +165,41 @@ class ChecksForm(FlaskForm):
     dbs_scheme = RadioField(
         "Which criminal record check is it?",
         description="The check follows the nation where the care is given.",
-        choices=list(SCHEME_LABELS.items()), default="dbs",
+        choices=list(SCHEME_LABELS.items()),
+        default="dbs",
         validators=[Optional()],
     )
-    dbs_level = RadioField("Check level", choices=DBS_CHOICES, default="none",
-                           validators=[DataRequired("Choose the check level")])
+    dbs_level = RadioField(
+        "Check level",
+        choices=DBS_CHOICES,
+        default="none",
+        validators=[DataRequired("Choose the check level")],
+    )
     dbs_number = StringField(
         "Certificate number",
         description="A DBS certificate number is 12 digits, printed at the top right of the "
-                    "certificate.",
+        "certificate.",
     )
-    dbs_issue_date = StringField(
-        "Certificate date of issue", description="For example, 27 3 2024."
-    )
+    dbs_issue_date = StringField("Certificate date of issue", description="For example, 27 3 2024.")
     dbs_update_service = RadioField(
         "Is the certificate on the update service?",
         description="The DBS Update Service (or PVG scheme membership in Scotland) lets "
-                    "employers check the certificate is still current. Without it, a "
-                    "certificate counts for three years from its date of issue.",
-        choices=YES_NO, default="no",
+        "employers check the certificate is still current. Without it, a "
+        "certificate counts for three years from its date of issue.",
+        choices=YES_NO,
+        default="no",
         validators=[DataRequired("Say whether the certificate is on the update service")],
     )
     care_certificate = BooleanField("Has completed the Care Certificate")
     right_to_work_checked = BooleanField(
         "Has the right to work in the UK",
         description="Tick it when you have seen their documents. It shows as verified only "
-                    "after you verify the checks.",
+        "after you verify the checks.",
     )
     insurance_expires_on = StringField(
         "Public liability insurance expiry date",
         description="Self-employed personal assistants need their own insurance. "
-                    "For example, 31 12 2026.",
+        "For example, 31 12 2026.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -242,14 +248,16 @@ class AddCarerForm(FlaskForm):
     display_name = StringField(
         "Name to show on the profile",
         description="First name and the first letter of the surname, like Ana S.",
-        validators=[DataRequired("Enter the carer's name"),
-                    Length(max=80, message="The name must be 80 characters or fewer")],
+        validators=[
+            DataRequired("Enter the carer's name"),
+            Length(max=80, message="The name must be 80 characters or fewer"),
+        ],
     )
     postcode = StringField(
         "Carer's home postcode",
         description="Private: people see only the postcode district, like LS6, and "
-                    "distances measured from the middle of the neighbourhood, not from the "
-                    "carer's home.",
+        "distances measured from the middle of the neighbourhood, not from the "
+        "carer's home.",
         validators=[DataRequired("Enter the carer's home postcode, like LS6 1AA")],
     )
 
@@ -271,13 +279,16 @@ class InviteForm(FlaskForm):
     email = EmailField(
         "Carer's email address",
         description="We email them a link to set up their account. The link works for 7 days.",
-        validators=[DataRequired("Enter the carer's email address"),
-                    Email("Enter an email address in the right format, like name@example.com"),
-                    Length(max=254)],
+        validators=[
+            DataRequired("Enter the carer's email address"),
+            Email("Enter an email address in the right format, like name@example.com"),
+            Length(max=254),
+        ],
     )
 
-    def __init__(self, *args: Any, carers: list[tuple[str, str]] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, carers: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.carer.choices = [("new", "A new carer"), *(carers or [])]
 
@@ -289,8 +300,7 @@ class InviteForm(FlaskForm):
 class InvitationRegisterForm(FlaskForm):
     display_name = StringField(
         "Your name",
-        validators=[DataRequired("Enter your name"),
-                    Length(max=120, message="Name is too long")],
+        validators=[DataRequired("Enter your name"), Length(max=120, message="Name is too long")],
     )
     # The invited email address is added by the view as form.personal_details.
     password = PasswordField(
@@ -300,8 +310,10 @@ class InvitationRegisterForm(FlaskForm):
     )
     confirm = PasswordField(
         "Type the password again",
-        validators=[DataRequired("Type the password again"),
-                    EqualTo("password", message="The passwords do not match")],
+        validators=[
+            DataRequired("Type the password again"),
+            EqualTo("password", message="The passwords do not match"),
+        ],
     )
 
 
@@ -309,7 +321,7 @@ class VerifyChecksForm(FlaskForm):
     confirm = BooleanField(
         "I have seen the original documents and they match these details",
         description="For a criminal record check, the certificate itself (or the update "
-                    "service result); for right to work, the carer's passport, share code "
-                    "or visa; for insurance, the policy schedule.",
+        "service result); for right to work, the carer's passport, share code "
+        "or visa; for insurance, the policy schedule.",
         validators=[DataRequired("Confirm that you have seen the original documents")],
     )

@@ -32,8 +32,15 @@ SECTIONS = {
 }
 SECTION_FIELDS = {
     "about": {
-        "display_name", "postcode", "district", "lat", "lon", "bio", "gender",
-        "travel_radius_km", "hourly_rate_pence",
+        "display_name",
+        "postcode",
+        "district",
+        "lat",
+        "lon",
+        "bio",
+        "gender",
+        "travel_radius_km",
+        "hourly_rate_pence",
     },
     "skills": {"skills", "interests", "languages"},
     "availability": {"availability"},
@@ -127,16 +134,25 @@ def update_profile(carer: Carer, section: str, changes: dict[str, Any], actor_id
     for name, value in changes.items():
         setattr(carer, name, value)
     # The audit trail names the fields, never their values (postcodes are private).
-    audit.record("carer.profile_updated", actor_id=actor_id, target=carer,
-                 section=section, fields=changed)
+    audit.record(
+        "carer.profile_updated", actor_id=actor_id, target=carer, section=section, fields=changed
+    )
 
 
-def add_carer(provider: Provider, display_name: str, location: geo.PostcodeLocation,
-              actor_id: int) -> Carer:
+def add_carer(
+    provider: Provider, display_name: str, location: geo.PostcodeLocation, actor_id: int
+) -> Carer:
     """Create an active carer profile for the provider: unlisted until its checks are
     entered and verified (``checks.listing_gaps`` says what is missing)."""
-    carer = Carer(provider_id=provider.id, display_name=display_name, active=True,
-                  skills=[], interests=[], languages=["en"], **location_changes(location))
+    carer = Carer(
+        provider_id=provider.id,
+        display_name=display_name,
+        active=True,
+        skills=[],
+        interests=[],
+        languages=["en"],
+        **location_changes(location),
+    )
     db.session.add(carer)
     db.session.flush()
     audit.record("carer.added", actor_id=actor_id, target=carer, provider_id=provider.id)
@@ -150,8 +166,7 @@ def set_active(carer: Carer, active: bool, actor_id: int) -> None:
             f"Add a postcode to {carer.display_name}'s profile before reactivating it"
         )
     carer.active = active
-    audit.record("carer.reactivated" if active else "carer.paused",
-                 actor_id=actor_id, target=carer)
+    audit.record("carer.reactivated" if active else "carer.paused", actor_id=actor_id, target=carer)
 
 
 def pa_carers_waiting_for_checks(reviewer: User) -> list[Carer]:
@@ -164,7 +179,8 @@ def pa_carers_waiting_for_checks(reviewer: User) -> list[Carer]:
         .order_by(Carer.display_name, Carer.id)
     ).all()
     return [
-        c for c in rows
+        c
+        for c in rows
         if not c.checks_verified and checks.verifier_organisation(reviewer, c) is not None
     ]
 
@@ -184,20 +200,28 @@ def make_invitation_token(provider_id: int, carer_id: int, email: str) -> str:
     return _serializer().dumps({"p": provider_id, "c": carer_id, "e": email.strip().lower()})
 
 
-def invite_carer(provider: Provider, carer: Carer | None, display_name: str | None,
-                 email: str, actor_id: int) -> Carer:
+def invite_carer(
+    provider: Provider, carer: Carer | None, display_name: str | None, email: str, actor_id: int
+) -> Carer:
     """Email an invitation link; create a paused profile first for a new carer."""
     if carer is None:
         # Paused until the carer adds a postcode: an unplaced carer cannot be matched.
-        carer = Carer(provider_id=provider.id, display_name=display_name or "New carer",
-                      active=False, skills=[], interests=[], languages=["en"])
+        carer = Carer(
+            provider_id=provider.id,
+            display_name=display_name or "New carer",
+            active=False,
+            skills=[],
+            interests=[],
+            languages=["en"],
+        )
         db.session.add(carer)
         db.session.flush()
     token = make_invitation_token(provider.id, carer.id, email)
     link = public_url("carers.invitation", token=token)
     days = max(1, invite_max_age() // 86400)
-    body = render_template("carers/email/invitation.txt", provider=provider, carer=carer,
-                           link=link, days=days)
+    body = render_template(
+        "carers/email/invitation.txt", provider=provider, carer=carer, link=link, days=days
+    )
     EmailMessage(f"{provider.name} invites you to CoopCare", body, to=[email]).send()
     audit.record("carer.invited", actor_id=actor_id, target=carer, provider_id=provider.id)
     return carer
@@ -231,16 +255,24 @@ def accept_invitation(invitation: Invitation, user: User) -> Carer:
     carer = invitation.carer
     carer.user_id = user.id
     user.add_role("carer")
-    audit.record("carer.invitation_accepted", actor_id=user.id, target=carer,
-                 provider_id=invitation.provider.id)
+    audit.record(
+        "carer.invitation_accepted",
+        actor_id=user.id,
+        target=carer,
+        provider_id=invitation.provider.id,
+    )
     return carer
 
 
 def register_from_invitation(invitation: Invitation, display_name: str, password: str) -> User:
     """Create the invited carer's account (role carer) and link it."""
     # The invitation reached this address, so it is confirmed.
-    user = User(email=invitation.email, password_hash=hash_password(password),
-                display_name=display_name, email_confirmed_at=utcnow())
+    user = User(
+        email=invitation.email,
+        password_hash=hash_password(password),
+        display_name=display_name,
+        email_confirmed_at=utcnow(),
+    )
     db.session.add(user)
     db.session.flush()
     audit.record("user.registered", actor_id=user.id, target=user, roles=["carer"])
@@ -252,4 +284,3 @@ def mask_email(email: str) -> str:
     """s***@example.org: enough to recognise, not enough to harvest."""
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
-

@@ -35,8 +35,12 @@ from marketplace.extensions import db, limiter
 from marketplace.models import Carer
 from marketplace.money import format_pence
 
-FORMS = {"about": AboutForm, "skills": SkillsForm, "availability": AvailabilityForm,
-         "checks": ChecksForm}
+FORMS = {
+    "about": AboutForm,
+    "skills": SkillsForm,
+    "availability": AvailabilityForm,
+    "checks": ChecksForm,
+}
 
 
 def _managed_carer(carer_id: int) -> Carer:
@@ -49,8 +53,9 @@ def _managed_carer(carer_id: int) -> Carer:
 
 def _picker(endpoint: str, heading: str):
     providers = authz.managed_providers(current_user)
-    return render_template("carers/choose_provider.html", providers=providers,
-                           endpoint=endpoint, heading=heading)
+    return render_template(
+        "carers/choose_provider.html", providers=providers, endpoint=endpoint, heading=heading
+    )
 
 
 # --- provider admin: list, add, invite, pause ---------------------------------------------
@@ -63,7 +68,8 @@ def manage_list():
     if provider is None:
         return _picker("carers.manage_list", "Choose whose carers to manage")
     carers = db.session.scalars(
-        sa.select(Carer).where(Carer.provider_id == provider.id)
+        sa.select(Carer)
+        .where(Carer.provider_id == provider.id)
         .order_by(Carer.active.desc(), Carer.display_name, Carer.id)
     ).all()
     return render_template("carers/manage_list.html", provider=provider, carers=carers)
@@ -77,11 +83,11 @@ def manage_add():
         return _picker("carers.manage_add", "Choose which provider the carer works for")
     form = AddCarerForm()
     if form.validate_on_submit():
-        carer = services.add_carer(provider, form.display_name.data.strip(), form.location,
-                                   current_user.id)
+        carer = services.add_carer(
+            provider, form.display_name.data.strip(), form.location, current_user.id
+        )
         db.session.commit()
-        flash(f"{carer.display_name} has been added. Fill in the rest of their profile.",
-              "success")
+        flash(f"{carer.display_name} has been added. Fill in the rest of their profile.", "success")
         return redirect(url_for("carers.manage_profile", carer_id=carer.id))
     return render_template("carers/manage_add.html", form=form, provider=provider), (
         400 if form.errors else 200
@@ -95,17 +101,26 @@ def manage_invite():
     if provider is None:
         return _picker("carers.manage_invite", "Choose which provider is inviting the carer")
     unlinked = db.session.scalars(
-        sa.select(Carer).where(Carer.provider_id == provider.id, Carer.user_id.is_(None))
+        sa.select(Carer)
+        .where(Carer.provider_id == provider.id, Carer.user_id.is_(None))
         .order_by(Carer.display_name, Carer.id)
     ).all()
     form = InviteForm(carers=[(str(c.id), c.display_name) for c in unlinked])
     if form.validate_on_submit():
         existing = None if form.carer.data == "new" else db.session.get(Carer, int(form.carer.data))
-        carer = services.invite_carer(provider, existing, (form.display_name.data or "").strip(),
-                                      form.email.data.strip().lower(), current_user.id)
+        carer = services.invite_carer(
+            provider,
+            existing,
+            (form.display_name.data or "").strip(),
+            form.email.data.strip().lower(),
+            current_user.id,
+        )
         db.session.commit()
-        flash(f"We have emailed an invitation to {form.email.data.strip().lower()}. "
-              f"It links their account to {carer.display_name}'s profile.", "success")
+        flash(
+            f"We have emailed an invitation to {form.email.data.strip().lower()}. "
+            f"It links their account to {carer.display_name}'s profile.",
+            "success",
+        )
         return redirect(url_for("carers.manage_list", provider=provider.id))
     return render_template("carers/manage_invite.html", form=form, provider=provider), (
         400 if form.errors else 200
@@ -125,8 +140,10 @@ def _set_active(carer_id: int, active: bool):
     elif carer.is_listed:
         message = f"{carer.display_name} is active and listed: people can find and match them."
     else:
-        message = (f"{carer.display_name} is active, but not listed yet: see what is missing "
-                   "on their profile.")
+        message = (
+            f"{carer.display_name} is active, but not listed yet: see what is missing "
+            "on their profile."
+        )
     flash(message, "success")
     return redirect(url_for("carers.manage_list", provider=carer.provider_id))
 
@@ -196,15 +213,24 @@ def _verify_checks(carer: Carer, back: str):
     if not problems and form.validate_on_submit():
         checks.verify(carer, user, today)
         db.session.commit()
-        listed = ("is now listed" if carer.is_listed
-                  else "will be listed once nothing else is missing")
-        flash(f"{carer.display_name}'s checks are verified by {organisation}. "
-              f"{carer.display_name} {listed}.", "success")
+        listed = (
+            "is now listed" if carer.is_listed else "will be listed once nothing else is missing"
+        )
+        flash(
+            f"{carer.display_name}'s checks are verified by {organisation}. "
+            f"{carer.display_name} {listed}.",
+            "success",
+        )
         return redirect(back)
     status = 400 if form.errors or (problems and request.method == "POST") else 200
     return render_template(
-        "carers/verify_checks.html", carer=carer, form=form, problems=problems,
-        organisation=organisation, back=back, rows=checks.check_rows(carer),
+        "carers/verify_checks.html",
+        carer=carer,
+        form=form,
+        problems=problems,
+        organisation=organisation,
+        back=back,
+        rows=checks.check_rows(carer),
         problem_errors=[("problems", p) for p in problems] if request.method == "POST" else [],
     ), status
 
@@ -234,18 +260,25 @@ def _section_url(carer: Carer, owner: bool, section: str) -> str:
 
 
 def _summary_url(carer: Carer, owner: bool) -> str:
-    return url_for("carers.profile") if owner else url_for("carers.manage_profile",
-                                                           carer_id=carer.id)
+    return (
+        url_for("carers.profile") if owner else url_for("carers.manage_profile", carer_id=carer.id)
+    )
 
 
 def _summary(carer: Carer, owner: bool):
     teams = [m.team for m in carer.team_memberships]
     return render_template(
-        "carers/profile_summary.html", carer=carer, owner=owner, teams=teams,
-        sections=services.SECTIONS, section_url=lambda s: _section_url(carer, owner, s),
-        needs_insurance=services.needs_insurance(carer), slot_labels=SLOT_LABELS,
+        "carers/profile_summary.html",
+        carer=carer,
+        owner=owner,
+        teams=teams,
+        sections=services.SECTIONS,
+        section_url=lambda s: _section_url(carer, owner, s),
+        needs_insurance=services.needs_insurance(carer),
+        slot_labels=SLOT_LABELS,
         interests=services.interests_for_form(carer.interests),
-        check_rows=checks.check_rows(carer), gaps=checks.listing_gaps(carer, checks.today()),
+        check_rows=checks.check_rows(carer),
+        gaps=checks.listing_gaps(carer, checks.today()),
         can_verify=checks.verifier_organisation(current_user._get_current_object(), carer)
         is not None,
     )
@@ -283,8 +316,12 @@ def _initial_data(carer: Carer, section: str, owner: bool) -> dict[str, Any]:
         }
     if section == "skills":
         checked, other = services.interests_for_form(carer.interests)
-        return {"skills": carer.skills or [], "interests": checked, "other_interests": other,
-                "languages": carer.languages or []}
+        return {
+            "skills": carer.skills or [],
+            "interests": checked,
+            "other_interests": other,
+            "languages": carer.languages or [],
+        }
     if section == "availability":
         return {"availability": carer.availability or []}
     record = carer.check("criminal_record")
@@ -320,8 +357,7 @@ def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, An
         changes = {
             "display_name": form.display_name.data.strip(),
             "bio": (form.bio.data or "").strip(),
-            "gender": form.gender.data if form.gender.data in Gender.values()
-            else None,
+            "gender": form.gender.data if form.gender.data in Gender.values() else None,
             "travel_radius_km": float(form.radius),
             "hourly_rate_pence": form.rate_pence,
         }
@@ -331,8 +367,9 @@ def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, An
     if section == "skills":
         return {
             "skills": list(form.skills.data or []),
-            "interests": services.interests_from_form(form.interests.data or [],
-                                                      form.other_interests.data),
+            "interests": services.interests_from_form(
+                form.interests.data or [], form.other_interests.data
+            ),
             "languages": list(form.languages.data or []),
         }
     if section == "availability":
@@ -354,9 +391,7 @@ def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, An
     if "right_to_work_checked" in form._fields:
         changes["right_to_work"] = {} if form.right_to_work_checked.data else None
     if "insurance_expires_on" in form._fields:
-        changes["insurance"] = (
-            {"expires_on": form.insurance_date} if form.insurance_date else None
-        )
+        changes["insurance"] = {"expires_on": form.insurance_date} if form.insurance_date else None
     return changes
 
 
@@ -365,15 +400,22 @@ def _edit_section(carer: Carer, section: str, owner: bool):
         abort(404)
     form = _form_for(carer, section, owner)
     if form.validate_on_submit():
-        services.update_profile(carer, section, _changes(carer, section, form, owner),
-                                current_user.id)
+        services.update_profile(
+            carer, section, _changes(carer, section, form, owner), current_user.id
+        )
         db.session.commit()
         flash(f"{services.SECTIONS[section]}: your changes have been saved.", "success")
         return redirect(_summary_url(carer, owner))
     return render_template(
-        f"carers/section_{section}.html", form=form, carer=carer, owner=owner,
-        section=section, section_title=services.SECTIONS[section],
-        summary_url=_summary_url(carer, owner), days=services.DAYS, parts=services.PARTS,
+        f"carers/section_{section}.html",
+        form=form,
+        carer=carer,
+        owner=owner,
+        section=section,
+        section_title=services.SECTIONS[section],
+        summary_url=_summary_url(carer, owner),
+        days=services.DAYS,
+        parts=services.PARTS,
     ), (400 if form.errors else 200)
 
 
@@ -393,30 +435,40 @@ def invitation(token: str):
         return _invitation_problem(problem)
     if current_user.is_authenticated:
         if current_user.email != invite.email:
-            return render_template("carers/invitation_wrong_email.html", invite=invite,
-                                   sent_to=services.mask_email(invite.email)), 403
+            return render_template(
+                "carers/invitation_wrong_email.html",
+                invite=invite,
+                sent_to=services.mask_email(invite.email),
+            ), 403
         if request.method == "POST":  # CSRFProtect has checked the token
             try:
                 services.accept_invitation(invite, current_user._get_current_object())
             except services.InvitationProblem as problem:
                 return _invitation_problem(problem)
             db.session.commit()
-            flash(f"Your account is now linked to your profile at {invite.provider.name}.",
-                  "success")
+            flash(
+                f"Your account is now linked to your profile at {invite.provider.name}.", "success"
+            )
             return redirect(url_for("carers.profile"))
         return render_template("carers/invitation_accept.html", invite=invite)
     if find_user_by_email(invite.email) is not None:
-        return render_template("carers/invitation_login.html", invite=invite,
-                               login_url=url_for("auth.login", next=request.path))
+        return render_template(
+            "carers/invitation_login.html",
+            invite=invite,
+            login_url=url_for("auth.login", next=request.path),
+        )
     form = InvitationRegisterForm()
     form.personal_details = [invite.email]
     if form.validate_on_submit():
-        user = services.register_from_invitation(invite, form.display_name.data.strip(),
-                                                 form.password.data)
+        user = services.register_from_invitation(
+            invite, form.display_name.data.strip(), form.password.data
+        )
         db.session.commit()
         login_user(user)
-        flash(f"Your account is ready and linked to your profile at {invite.provider.name}.",
-              "success")
+        flash(
+            f"Your account is ready and linked to your profile at {invite.provider.name}.",
+            "success",
+        )
         return redirect(url_for("carers.profile"))
     return render_template("carers/invitation_register.html", form=form, invite=invite), (
         400 if form.errors else 200

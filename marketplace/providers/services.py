@@ -81,9 +81,7 @@ def form_data(provider: Provider, step: str) -> dict[str, Any]:
         },
         "services": lambda: {"skills": list(p.skills or [])},
         "languages": lambda: {"languages": list(p.languages or [])},
-        "rate": lambda: {
-            "hourly_rate": format_pence(p.hourly_rate_pence, for_input=True)
-        },
+        "rate": lambda: {"hourly_rate": format_pence(p.hourly_rate_pence, for_input=True)},
         "contact": lambda: {
             "contact_email": p.contact_email,
             "contact_phone": p.contact_phone,

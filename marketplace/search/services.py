@@ -155,8 +155,12 @@ def map_points(
     map shows no more than the list does.
     """
     points: list[dict[str, Any]] = [
-        {"kind": "place", "label": f"Your area: {place.outcode}",
-         "lat": round(place.lat, 4), "lon": round(place.lon, 4)}
+        {
+            "kind": "place",
+            "label": f"Your area: {place.outcode}",
+            "lat": round(place.lat, 4),
+            "lon": round(place.lon, 4),
+        }
     ]
     by_district: dict[str, int] = {}
     for result in carers:
@@ -168,8 +172,14 @@ def map_points(
         except LookupError:
             continue
         noun = "carer" if count == 1 else "carers"
-        points.append({"kind": "carers", "label": f"{count} {noun} in {district}",
-                       "lat": round(lat, 4), "lon": round(lon, 4)})
+        points.append(
+            {
+                "kind": "carers",
+                "label": f"{count} {noun} in {district}",
+                "lat": round(lat, 4),
+                "lon": round(lon, 4),
+            }
+        )
     for hit in providers:
         provider = hit.provider
         if not provider.district:
@@ -178,9 +188,15 @@ def map_points(
             lat, lon = geo.district_centroid(provider.district)
         except LookupError:
             continue
-        points.append({"kind": "provider", "label": f"{provider.name} ({provider.district})",
-                       "lat": round(lat, 4), "lon": round(lon, 4),
-                       "url": url_for("search.provider", provider_id=provider.id)})
+        points.append(
+            {
+                "kind": "provider",
+                "label": f"{provider.name} ({provider.district})",
+                "lat": round(lat, 4),
+                "lon": round(lon, 4),
+                "url": url_for("search.provider", provider_id=provider.id),
+            }
+        )
     return points
 
 

@@ -15,9 +15,11 @@ class TeamForm(FlaskForm):
     name = StringField(
         "Team name",
         description="A name your carers and the people you support will recognise, like "
-                    "Headingley North.",
-        validators=[DataRequired("Enter a team name"),
-                    Length(max=120, message="The team name must be 120 characters or fewer")],
+        "Headingley North.",
+        validators=[
+            DataRequired("Enter a team name"),
+            Length(max=120, message="The team name must be 120 characters or fewer"),
+        ],
     )
     description = TextAreaField(
         "About the team (optional)",
@@ -29,8 +31,9 @@ class TeamForm(FlaskForm):
         description="The first half of each postcode, separated by commas, like LS6, LS7, LS16.",
     )
 
-    def __init__(self, *args: Any, provider_id: int, team_id: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, provider_id: int, team_id: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.provider_id = provider_id
         self.team_id = team_id
@@ -54,8 +57,9 @@ class AddMemberForm(FlaskForm):
         validators=[DataRequired("Choose a carer to add")],
     )
 
-    def __init__(self, *args: Any, choices: list[tuple[str, str]], team_size: int,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, choices: list[tuple[str, str]], team_size: int, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.carer.choices = [("", "Choose a carer"), *choices]
         self.team_size = team_size
@@ -71,14 +75,14 @@ class RolesForm(FlaskForm):
         "Coach",
         default="",
         description="The coach helps the team organise itself and solve problems. "
-                    "A team has one coach at most.",
+        "A team has one coach at most.",
     )
     circles_connector = SelectField(
         "Community circles connector",
         default="",
         description="The connector links people with friends, neighbours and local groups. "
-                    "A team has one connector at most, and it must be a different person "
-                    "from the coach.",
+        "A team has one connector at most, and it must be a different person "
+        "from the coach.",
     )
 
     def __init__(self, *args: Any, members: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -89,6 +93,5 @@ class RolesForm(FlaskForm):
     def validate_circles_connector(self, field: SelectField) -> None:
         if field.data and field.data == self.coach.data:
             raise ValidationError(
-                "Choose different people for coach and connector: one person cannot hold "
-                "both roles"
+                "Choose different people for coach and connector: one person cannot hold both roles"
             )

@@ -60,12 +60,15 @@ def parse_patch(text: str | None) -> list[str]:
             try:
                 normal = geo.normalise_postcode(token)
             except geo.InvalidPostcode:
-                problems.append(f"{token} is not a postcode district. A district is the first "
-                                "half of a postcode, like LS6.")
+                problems.append(
+                    f"{token} is not a postcode district. A district is the first "
+                    "half of a postcode, like LS6."
+                )
                 continue
             if " " in normal:
-                problems.append(f"{normal} is a full postcode. Enter only its district, "
-                                f"{normal.split()[0]}.")
+                problems.append(
+                    f"{normal} is a full postcode. Enter only its district, {normal.split()[0]}."
+                )
                 continue
             try:
                 geo.lookup(normal)
@@ -79,8 +82,12 @@ def parse_patch(text: str | None) -> list[str]:
     if not districts:
         raise PatchError(["Enter at least one postcode district, like LS6."])
     if len(districts) > MAX_PATCH_DISTRICTS:
-        raise PatchError([f"Enter {MAX_PATCH_DISTRICTS} postcode districts or fewer. "
-                          "A neighbourhood team covers a small area."])
+        raise PatchError(
+            [
+                f"Enter {MAX_PATCH_DISTRICTS} postcode districts or fewer. "
+                "A neighbourhood team covers a small area."
+            ]
+        )
     return districts
 
 
@@ -93,18 +100,19 @@ def name_taken(provider_id: int, name: str, except_team_id: int | None = None) -
     return db.session.scalar(query) is not None
 
 
-def create_team(provider: Provider, name: str, description: str, patch: list[str],
-                actor_id: int) -> Team:
-    team = Team(provider_id=provider.id, name=name.strip(), description=description.strip(),
-                patch=patch)
+def create_team(
+    provider: Provider, name: str, description: str, patch: list[str], actor_id: int
+) -> Team:
+    team = Team(
+        provider_id=provider.id, name=name.strip(), description=description.strip(), patch=patch
+    )
     db.session.add(team)
     db.session.flush()
     audit.record("team.created", actor_id=actor_id, target=team, provider_id=provider.id)
     return team
 
 
-def update_team(team: Team, name: str, description: str, patch: list[str],
-                actor_id: int) -> None:
+def update_team(team: Team, name: str, description: str, patch: list[str], actor_id: int) -> None:
     team.name, team.description, team.patch = name.strip(), description.strip(), patch
     audit.record("team.updated", actor_id=actor_id, target=team)
 
@@ -115,9 +123,12 @@ def delete_team(team: Team, actor_id: int) -> None:
 
 
 def member_count(team_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(TeamMember).where(TeamMember.team_id == team_id)
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(TeamMember).where(TeamMember.team_id == team_id)
+        )
+        or 0
+    )
 
 
 def lowest_free_seat(team_id: int) -> int | None:
@@ -127,19 +138,26 @@ def lowest_free_seat(team_id: int) -> int | None:
 
 
 def is_member(team_id: int, carer_id: int) -> bool:
-    return db.session.scalar(
-        sa.select(TeamMember.id).where(TeamMember.team_id == team_id,
-                                       TeamMember.carer_id == carer_id)
-    ) is not None
+    return (
+        db.session.scalar(
+            sa.select(TeamMember.id).where(
+                TeamMember.team_id == team_id, TeamMember.carer_id == carer_id
+            )
+        )
+        is not None
+    )
 
 
 def eligible_carers(team: Team) -> list[Carer]:
     """The provider's carers who are not yet in this team."""
     in_team = sa.select(TeamMember.carer_id).where(TeamMember.team_id == team.id)
-    return list(db.session.scalars(
-        sa.select(Carer).where(Carer.provider_id == team.provider_id, Carer.id.not_in(in_team))
-        .order_by(Carer.display_name, Carer.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Carer)
+            .where(Carer.provider_id == team.provider_id, Carer.id.not_in(in_team))
+            .order_by(Carer.display_name, Carer.id)
+        )
+    )
 
 
 def add_member(team: Team, carer: Carer, actor_id: int, attempts: int = 3) -> TeamMember:
@@ -164,8 +182,9 @@ def add_member(team: Team, carer: Carer, actor_id: int, attempts: int = 3) -> Te
         except sa.exc.IntegrityError:
             continue
         db.session.expire(team, ["memberships"])
-        audit.record("team.member_added", actor_id=actor_id, target=team, carer_id=carer.id,
-                     seat=seat)
+        audit.record(
+            "team.member_added", actor_id=actor_id, target=team, carer_id=carer.id, seat=seat
+        )
         return member
     db.session.expire(team, ["memberships"])
     if member_count(team.id) >= TEAM_MAX_MEMBERS:
@@ -174,15 +193,15 @@ def add_member(team: Team, carer: Carer, actor_id: int, attempts: int = 3) -> Te
 
 
 def remove_member(team: Team, member: TeamMember, actor_id: int) -> None:
-    audit.record("team.member_removed", actor_id=actor_id, target=team,
-                 carer_id=member.carer_id)
+    audit.record("team.member_removed", actor_id=actor_id, target=team, carer_id=member.carer_id)
     db.session.delete(member)
     db.session.flush()
     db.session.expire(team, ["memberships"])
 
 
-def set_roles(team: Team, coach_carer_id: int | None, connector_carer_id: int | None,
-              actor_id: int) -> None:
+def set_roles(
+    team: Team, coach_carer_id: int | None, connector_carer_id: int | None, actor_id: int
+) -> None:
     """One coach and one community circles connector at most; everyone else is a member."""
     if coach_carer_id is not None and coach_carer_id == connector_carer_id:
         raise ValueError("one person cannot be both coach and connector")
@@ -193,5 +212,10 @@ def set_roles(team: Team, coach_carer_id: int | None, connector_carer_id: int | 
             member.role = "circles_connector"
         else:
             member.role = "member"
-    audit.record("team.roles_set", actor_id=actor_id, target=team, coach=coach_carer_id,
-                 circles_connector=connector_carer_id)
+    audit.record(
+        "team.roles_set",
+        actor_id=actor_id,
+        target=team,
+        coach=coach_carer_id,
+        circles_connector=connector_carer_id,
+    )

@@ -22,8 +22,12 @@ def _team_or_abort(team_id: int) -> Team:
 
 
 def _picker(endpoint: str, heading: str):
-    return render_template("carers/choose_provider.html", endpoint=endpoint, heading=heading,
-                           providers=authz.managed_providers(current_user))
+    return render_template(
+        "carers/choose_provider.html",
+        endpoint=endpoint,
+        heading=heading,
+        providers=authz.managed_providers(current_user),
+    )
 
 
 @bp.route("/")
@@ -35,8 +39,9 @@ def index():
     teams = db.session.scalars(
         sa.select(Team).where(Team.provider_id == provider.id).order_by(Team.name)
     ).all()
-    return render_template("teams/index.html", provider=provider, teams=teams,
-                           max_members=services.TEAM_MAX_MEMBERS)
+    return render_template(
+        "teams/index.html", provider=provider, teams=teams, max_members=services.TEAM_MAX_MEMBERS
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -47,8 +52,9 @@ def create():
         return _picker("teams.create", "Choose which provider the team belongs to")
     form = TeamForm(provider_id=provider.id)
     if form.validate_on_submit():
-        team = services.create_team(provider, form.name.data, form.description.data or "",
-                                    form.districts, current_user.id)
+        team = services.create_team(
+            provider, form.name.data, form.description.data or "", form.districts, current_user.id
+        )
         db.session.commit()
         flash(f"Team {team.name} has been created. Now add its members.", "success")
         return redirect(url_for("teams.show", team_id=team.id))
@@ -60,7 +66,8 @@ def create():
 def _member_forms(team: Team) -> tuple[AddMemberForm, RolesForm]:
     eligible = services.eligible_carers(team)
     add_form = AddMemberForm(
-        prefix="add", choices=[(str(c.id), _carer_choice(c)) for c in eligible],
+        prefix="add",
+        choices=[(str(c.id), _carer_choice(c)) for c in eligible],
         team_size=len(team.memberships),
     )
     roles_form = RolesForm(
@@ -68,9 +75,11 @@ def _member_forms(team: Team) -> tuple[AddMemberForm, RolesForm]:
     )
     if request.method == "GET" or request.endpoint != "teams.set_roles":
         roles_form.coach.data = next(
-            (str(m.carer_id) for m in team.memberships if m.role == "coach"), "")
+            (str(m.carer_id) for m in team.memberships if m.role == "coach"), ""
+        )
         roles_form.circles_connector.data = next(
-            (str(m.carer_id) for m in team.memberships if m.role == "circles_connector"), "")
+            (str(m.carer_id) for m in team.memberships if m.role == "circles_connector"), ""
+        )
     return add_form, roles_form
 
 
@@ -79,12 +88,22 @@ def _carer_choice(carer: Carer) -> str:
     return f"{carer.display_name}, {carer.district or 'no postcode yet'}{status}"
 
 
-def _show(team: Team, add_form: AddMemberForm, roles_form: RolesForm, status: int = 200,
-          extra_errors: list[tuple[str, str]] | None = None):
+def _show(
+    team: Team,
+    add_form: AddMemberForm,
+    roles_form: RolesForm,
+    status: int = 200,
+    extra_errors: list[tuple[str, str]] | None = None,
+):
     errored = add_form if add_form.errors else roles_form if roles_form.errors else None
     return render_template(
-        "teams/show.html", team=team, add_form=add_form, roles_form=roles_form, form=errored,
-        extra_errors=extra_errors or [], role_labels=services.ROLE_LABELS,
+        "teams/show.html",
+        team=team,
+        add_form=add_form,
+        roles_form=roles_form,
+        form=errored,
+        extra_errors=extra_errors or [],
+        role_labels=services.ROLE_LABELS,
         max_members=services.TEAM_MAX_MEMBERS,
     ), status
 
@@ -100,13 +119,21 @@ def show(team_id: int):
 @authz.requires("provider_area.use")
 def edit(team_id: int):
     team = _team_or_abort(team_id)
-    form = TeamForm(provider_id=team.provider_id, team_id=team.id,
-                    data=None if request.method == "POST" else {
-                        "name": team.name, "description": team.description,
-                        "patch": ", ".join(team.patch or [])})
+    form = TeamForm(
+        provider_id=team.provider_id,
+        team_id=team.id,
+        data=None
+        if request.method == "POST"
+        else {
+            "name": team.name,
+            "description": team.description,
+            "patch": ", ".join(team.patch or []),
+        },
+    )
     if form.validate_on_submit():
-        services.update_team(team, form.name.data, form.description.data or "",
-                             form.districts, current_user.id)
+        services.update_team(
+            team, form.name.data, form.description.data or "", form.districts, current_user.id
+        )
         db.session.commit()
         flash(f"Team {team.name} has been saved.", "success")
         return redirect(url_for("teams.show", team_id=team.id))
@@ -123,8 +150,7 @@ def delete(team_id: int):
         provider_id, name = team.provider_id, team.name
         services.delete_team(team, current_user.id)
         db.session.commit()
-        flash(f"Team {name} has been deleted. Its carers are still on your carers list.",
-              "success")
+        flash(f"Team {name} has been deleted. Its carers are still on your carers list.", "success")
         return redirect(url_for("teams.index", provider=provider_id))
     return render_template("teams/delete.html", team=team)
 
@@ -142,10 +168,12 @@ def add_member(team_id: int):
     except (services.TeamFull, services.TeamChanged, services.AlreadyMember) as problem:
         db.session.expire(team)
         add_form, roles_form = _member_forms(team)
-        message = (f"{problem} is already in this team"
-                   if isinstance(problem, services.AlreadyMember) else str(problem))
-        return _show(team, add_form, roles_form, status=409,
-                     extra_errors=[("add-carer", message)])
+        message = (
+            f"{problem} is already in this team"
+            if isinstance(problem, services.AlreadyMember)
+            else str(problem)
+        )
+        return _show(team, add_form, roles_form, status=409, extra_errors=[("add-carer", message)])
     db.session.commit()
     flash(f"{carer.display_name} has joined {team.name}.", "success")
     return redirect(url_for("teams.show", team_id=team.id))
@@ -174,10 +202,12 @@ def set_roles(team_id: int):
     add_form, roles_form = _member_forms(team)
     if not roles_form.validate_on_submit():
         return _show(team, add_form, roles_form, status=400)
-    services.set_roles(team, int(roles_form.coach.data) if roles_form.coach.data else None,
-                       int(roles_form.circles_connector.data)
-                       if roles_form.circles_connector.data else None,
-                       current_user.id)
+    services.set_roles(
+        team,
+        int(roles_form.coach.data) if roles_form.coach.data else None,
+        int(roles_form.circles_connector.data) if roles_form.circles_connector.data else None,
+        current_user.id,
+    )
     db.session.commit()
     flash(f"The roles in {team.name} have been saved.", "success")
     return redirect(url_for("teams.show", team_id=team.id))

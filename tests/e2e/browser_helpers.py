@@ -94,6 +94,7 @@ def login(page: Page, role: str, password: str = DEMO_PASSWORD, email_address: s
 
 # ---------------------------------------------------------------- axe-core
 
+
 def axe_violations(page: Page) -> list[str]:
     """axe-core's WCAG 2.2 AA violations on the page, one readable line per node."""
     results = _axe.run(

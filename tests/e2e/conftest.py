@@ -116,17 +116,32 @@ def live_server(
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn",
-                "--bind", f"127.0.0.1:{port}",
-                "--workers", "1", "--threads", "8",
-                "--graceful-timeout", "2",
-                "--chdir", str(ROOT), "--pythonpath", str(HERE),
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+                "--graceful-timeout",
+                "2",
+                "--chdir",
+                str(ROOT),
+                "--pythonpath",
+                str(HERE),
                 "e2e_wsgi:app",
             ],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     server = LiveServer(
-        url=f"http://127.0.0.1:{port}", mail_dir=mail_dir, log=log,
+        url=f"http://127.0.0.1:{port}",
+        mail_dir=mail_dir,
+        log=log,
         database=work / "coopcare.sqlite3",
     )
     try:

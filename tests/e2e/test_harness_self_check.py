@@ -96,7 +96,12 @@ def test_reading_age_tells_hard_from_easy(open_page: Callable[..., Page]) -> Non
     blocks = main_text(page)
     assert len(blocks) == 2
     assert reading_age(blocks) < 8
-    assert reading_age(
-        ["Notwithstanding contractual indemnification obligations, organisational "
-         "responsibilities are apportioned proportionately."]
-    ) > 20
+    assert (
+        reading_age(
+            [
+                "Notwithstanding contractual indemnification obligations, organisational "
+                "responsibilities are apportioned proportionately."
+            ]
+        )
+        > 20
+    )

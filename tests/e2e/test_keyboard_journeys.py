@@ -143,9 +143,7 @@ def _pdf(tmp_path: Path) -> Path:
 
 def _save(keyboard: Keyboard) -> None:
     keyboard.activate(text="Save and")  # "Save and continue" or "Save and go back"
-    assert not keyboard.page.title().startswith("Error"), keyboard.page.locator(
-        "main"
-    ).inner_text()
+    assert not keyboard.page.title().startswith("Error"), keyboard.page.locator("main").inner_text()
 
 
 def _onboard(

@@ -89,32 +89,41 @@ PAGES: list[Visit] = [
     Visit("anonymous", "/login"),
     Visit("anonymous", "/login", submit_empty),
     Visit(
-        "anonymous", "/login",
+        "anonymous",
+        "/login",
         fill_and_submit(email="person@coopcare.example", password="not-the-password"),
         note="wrong-password",
     ),
     Visit("anonymous", "/register"),
     Visit("anonymous", "/register", submit_empty),
     Visit(
-        "anonymous", "/register",
+        "anonymous",
+        "/register",
         fill_and_submit(
             display_name="Sam", email="not-an-email", password="short", confirm="other"
         ),
         note="bad-answers",
     ),
     Visit(
-        "anonymous", "/register",
+        "anonymous",
+        "/register",
         fill_and_submit(
-            display_name="Sam", email="sam-axe@coopcare.example", password="password1234",
-            confirm="password1234", account_type="check",
+            display_name="Sam",
+            email="sam-axe@coopcare.example",
+            password="password1234",
+            confirm="password1234",
+            account_type="check",
         ),
         note="weak-password",
     ),
     Visit(
-        "anonymous", "/register",
+        "anonymous",
+        "/register",
         fill_and_submit(
-            display_name="Sam", email="sam-axe@coopcare.example",
-            password="kettle orbit violin meadow", confirm="kettle orbit violin meadow",
+            display_name="Sam",
+            email="sam-axe@coopcare.example",
+            password="kettle orbit violin meadow",
+            confirm="kettle orbit violin meadow",
             account_type="check",
         ),
         note="check-email",
@@ -123,7 +132,9 @@ PAGES: list[Visit] = [
     Visit("anonymous", "/reset-password"),
     Visit("anonymous", "/reset-password", submit_empty),
     Visit(
-        "anonymous", "/reset-password", fill_and_submit(email="nobody@coopcare.example"),
+        "anonymous",
+        "/reset-password",
+        fill_and_submit(email="nobody@coopcare.example"),
         note="sent",
     ),
     Visit("anonymous", "/reset-password/not-a-real-token", status=400, note="bad-token"),
@@ -133,7 +144,9 @@ PAGES: list[Visit] = [
     Visit("person", "/account/delete"),
     Visit("person", "/account/delete", submit_empty),
     Visit(
-        "person", "/account/delete", fill_and_submit(password="not-the-password"),
+        "person",
+        "/account/delete",
+        fill_and_submit(password="not-the-password"),
         note="wrong-password",
     ),
     # The public directory: search with results, long lists, empty and error states
@@ -141,7 +154,8 @@ PAGES: list[Visit] = [
     Visit("anonymous", "/search?postcode=LS6+1AA", note="results"),
     Visit("anonymous", "/search?postcode=LS6+1AA&radius_km=50&page=2", note="page-2"),
     Visit(
-        "anonymous", "/search?postcode=LS6+1AA&skill=peg_feeding&gender=male&language=so",
+        "anonymous",
+        "/search?postcode=LS6+1AA&skill=peg_feeding&gender=male&language=so",
         note="filters-no-results",
     ),
     Visit("anonymous", "/search?postcode=ZE1", note="no-results"),
@@ -183,8 +197,10 @@ PAGES: list[Visit] = [
         for section in ("about", "skills", "availability", "checks")
     ],
     Visit(
-        "carer", "/carer/profile/about",
-        fill_and_submit(display_name="", travel_radius_km="500"), note="bad-answers",
+        "carer",
+        "/carer/profile/about",
+        fill_and_submit(display_name="", travel_radius_km="500"),
+        note="bad-answers",
     ),
     # Provider admins: their organisation, onboarding and quality-review documents
     Visit("provider_admin", "/provider"),
@@ -193,8 +209,10 @@ PAGES: list[Visit] = [
     Visit("provider_admin", "/provider/onboarding/registration"),
     Visit("provider_admin", "/provider/onboarding/regulator"),
     Visit(
-        "provider_admin", "/provider/onboarding/regulator",
-        fill_and_submit(regulated="check", regulator_number="CS123"), note="bad-answers",
+        "provider_admin",
+        "/provider/onboarding/regulator",
+        fill_and_submit(regulated="check", regulator_number="CS123"),
+        note="bad-answers",
     ),
     Visit("provider_admin", "/provider/evidence"),
     Visit("provider_admin", "/provider/evidence", press_button("Upload document")),
@@ -213,12 +231,15 @@ PAGES: list[Visit] = [
     Visit("admin", "/admin/councils"),
     Visit("admin", "/admin/councils/{leeds}"),
     Visit(
-        "admin", "/admin/councils/{leeds}",
-        fill_and_submit(direct_payment_support_url="not a web address"), note="bad-link",
+        "admin",
+        "/admin/councils/{leeds}",
+        fill_and_submit(direct_payment_support_url="not a web address"),
+        note="bad-link",
     ),
     Visit("anonymous", "/search?postcode=LS6+1AA&radius_km=50", note="map"),
-    Visit("anonymous", "/search?postcode=LS6+1AA&interest=gardening&interest=music",
-          note="interests"),
+    Visit(
+        "anonymous", "/search?postcode=LS6+1AA&interest=gardening&interest=music", note="interests"
+    ),
     Visit("anonymous", "/providers/{suspended}", status=404, note="suspended"),
     Visit("anonymous", "/carer/invitation/not-a-real-token", status=400, note="bad-token"),
     # Everyone signed in: their notifications

@@ -93,8 +93,12 @@ def test_behind_a_proxy_links_use_the_forwarded_scheme_and_host(database_url):
 
 @pytest.mark.parametrize(
     "url",
-    ["/providers/53927675932451244751867112062976", "/carers/99999999999", "/teams/2147483648",
-     "/api/v1/providers/450488262596849565696"],
+    [
+        "/providers/53927675932451244751867112062976",
+        "/carers/99999999999",
+        "/teams/2147483648",
+        "/api/v1/providers/450488262596849565696",
+    ],
 )
 def test_huge_ids_in_urls_are_not_found_not_a_crash(client, url):
     assert client.get(url).status_code == 404

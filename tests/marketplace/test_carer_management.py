@@ -22,22 +22,47 @@ from marketplace.carers import services
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Carer, User
 
-OK_ADMIN = {"anonymous": 302, "person": 403, "carer_own": 403, "carer_other": 403,
-            "provider_admin": "ok", "other_provider_admin": 403, "reviewer": 403, "admin": "ok"}
-OK_CARER = {"anonymous": 302, "person": 403, "carer_own": "ok", "carer_other": "ok",
-            "provider_admin": 403, "other_provider_admin": 403, "reviewer": 403,
-            # Admins pass every role check, but have no carer profile of their own.
-            "admin": 404}
+OK_ADMIN = {
+    "anonymous": 302,
+    "person": 403,
+    "carer_own": 403,
+    "carer_other": 403,
+    "provider_admin": "ok",
+    "other_provider_admin": 403,
+    "reviewer": 403,
+    "admin": "ok",
+}
+OK_CARER = {
+    "anonymous": 302,
+    "person": 403,
+    "carer_own": "ok",
+    "carer_other": "ok",
+    "provider_admin": 403,
+    "other_provider_admin": 403,
+    "reviewer": 403,
+    # Admins pass every role check, but have no carer profile of their own.
+    "admin": 404,
+}
 
 # (method, url, form data, expected status when allowed, who may)
 ROUTES = [
     ("GET", "/provider/carers/?provider={provider}", None, 200, OK_ADMIN),
     ("GET", "/provider/carers/new?provider={provider}", None, 200, OK_ADMIN),
-    ("POST", "/provider/carers/new?provider={provider}",
-     {"display_name": "Dee E.", "postcode": "LS6 2AB"}, 302, OK_ADMIN),
+    (
+        "POST",
+        "/provider/carers/new?provider={provider}",
+        {"display_name": "Dee E.", "postcode": "LS6 2AB"},
+        302,
+        OK_ADMIN,
+    ),
     ("GET", "/provider/carers/invite?provider={provider}", None, 200, OK_ADMIN),
-    ("POST", "/provider/carers/invite?provider={provider}",
-     {"carer": "new", "display_name": "Eve F.", "email": "eve@example.org"}, 302, OK_ADMIN),
+    (
+        "POST",
+        "/provider/carers/invite?provider={provider}",
+        {"carer": "new", "display_name": "Eve F.", "email": "eve@example.org"},
+        302,
+        OK_ADMIN,
+    ),
     ("GET", "/provider/carers/{carer}", None, 200, OK_ADMIN),
     ("POST", "/provider/carers/{carer}/pause", {}, 302, OK_ADMIN),
     ("POST", "/provider/carers/{carer}/reactivate", {}, 302, OK_ADMIN),
@@ -45,8 +70,13 @@ ROUTES = [
     ("GET", "/provider/carers/{carer}/profile/skills", None, 200, OK_ADMIN),
     ("GET", "/provider/carers/{carer}/profile/availability", None, 200, OK_ADMIN),
     ("GET", "/provider/carers/{carer}/profile/checks", None, 200, OK_ADMIN),
-    ("POST", "/provider/carers/{carer}/profile/availability",
-     {"availability": ["mon-am", "sun-eve"]}, 302, OK_ADMIN),
+    (
+        "POST",
+        "/provider/carers/{carer}/profile/availability",
+        {"availability": ["mon-am", "sun-eve"]},
+        302,
+        OK_ADMIN,
+    ),
     ("GET", "/carer/profile", None, 200, OK_CARER),
     ("GET", "/carer/profile/about", None, 200, OK_CARER),
     ("GET", "/carer/profile/skills", None, 200, OK_CARER),
@@ -57,8 +87,9 @@ ROUTES = [
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("method, url, data, ok, who", ROUTES,
-                         ids=[f"{r[0]} {r[1]}" for r in ROUTES])
+@pytest.mark.parametrize(
+    "method, url, data, ok, who", ROUTES, ids=[f"{r[0]} {r[1]}" for r in ROUTES]
+)
 def test_permission_matrix(make, login, client, role, method, url, data, ok, who):
     world = build_world(make)
     by_role = clients(world, make, login, client)
@@ -115,8 +146,9 @@ def test_pause_and_reactivate_bump_catalog(make, login):
 
 def test_reactivate_needs_a_location(make, login):
     world = build_world(make)
-    carer = make.carer(world.provider, display_name="No Place", district=None, lat=None,
-                       lon=None, active=False)
+    carer = make.carer(
+        world.provider, display_name="No Place", district=None, lat=None, lon=None, active=False
+    )
     admin = login(world.admin)
     response = admin.post(f"/provider/carers/{carer.id}/reactivate", follow_redirects=True)
     assert "Add a postcode" in text(response)
@@ -128,7 +160,8 @@ def test_add_carer_directly(make, login):
     world = build_world(make)
     before = version()
     response = login(world.admin).post(
-        "/provider/carers/new", data={"display_name": " Dee E. ", "postcode": "ls62ab"})
+        "/provider/carers/new", data={"display_name": " Dee E. ", "postcode": "ls62ab"}
+    )
     assert response.status_code == 302
     carer = db.session.scalar(sa.select(Carer).where(Carer.display_name == "Dee E."))
     assert carer.provider_id == world.provider.id and carer.active
@@ -137,17 +170,21 @@ def test_add_carer_directly(make, login):
     assert version() == before + 1
 
 
-@pytest.mark.parametrize("postcode, message", [
-    ("", "Enter the carer&#39;s home postcode"),
-    ("LS6", "Enter the full postcode"),
-    ("not a postcode", "is not a UK postcode"),
-    ("QQ1 1AA", "We could not find the postcode"),
-])
+@pytest.mark.parametrize(
+    "postcode, message",
+    [
+        ("", "Enter the carer&#39;s home postcode"),
+        ("LS6", "Enter the full postcode"),
+        ("not a postcode", "is not a UK postcode"),
+        ("QQ1 1AA", "We could not find the postcode"),
+    ],
+)
 def test_add_carer_errors_change_nothing(make, login, postcode, message):
     world = build_world(make)
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Carer))
     response = login(world.admin).post(
-        "/provider/carers/new", data={"display_name": "Dee E.", "postcode": postcode})
+        "/provider/carers/new", data={"display_name": "Dee E.", "postcode": postcode}
+    )
     assert response.status_code == 400
     assert has_error_summary(text(response)) and message in text(response)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Carer)) == count
@@ -159,7 +196,8 @@ def test_add_carer_errors_change_nothing(make, login, postcode, message):
 def invite(app, login, world, email="newcarer@example.org", carer="new", name="Dee E."):
     outbox(app).clear()
     response = login(world.admin).post(
-        "/provider/carers/invite", data={"carer": carer, "display_name": name, "email": email})
+        "/provider/carers/invite", data={"carer": carer, "display_name": name, "email": email}
+    )
     assert response.status_code == 302, text(response)
     assert len(outbox(app)) == 1
     message = outbox(app)[0]
@@ -175,23 +213,30 @@ def test_invitation_happy_path_registers_a_new_carer(app, make, login, client):
     assert carer.active is False  # paused until it has a postcode
     page = client.get(link)
     assert page.status_code == 200 and "Create your carer account" in text(page)
-    response = client.post(link, data={"display_name": "Dee Evans",
-                                       "password": "a long enough password",
-                                       "confirm": "a long enough password"})
+    response = client.post(
+        link,
+        data={
+            "display_name": "Dee Evans",
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/carer/profile")
     user = db.session.scalar(sa.select(User).where(User.email == "newcarer@example.org"))
     db.session.refresh(carer)
     assert carer.user_id == user.id and user.roles == {"carer"}
     assert client.get("/carer/profile").status_code == 200  # logged in as the carer
-    assert db.session.scalar(sa.select(AuditLog).where(
-        AuditLog.action == "carer.invitation_accepted", AuditLog.target_id == carer.id))
+    assert db.session.scalar(
+        sa.select(AuditLog).where(
+            AuditLog.action == "carer.invitation_accepted", AuditLog.target_id == carer.id
+        )
+    )
 
 
 def test_invitation_register_form_errors(app, make, login, client):
     world = build_world(make)
     link = invite(app, login, world)
-    response = client.post(link, data={"display_name": "", "password": "short",
-                                       "confirm": "other"})
+    response = client.post(link, data={"display_name": "", "password": "short", "confirm": "other"})
     assert response.status_code == 400 and has_error_summary(text(response))
     assert db.session.scalar(sa.select(User).where(User.email == "newcarer@example.org")) is None
 
@@ -216,8 +261,17 @@ def test_invitation_for_existing_account_logged_out_asks_to_log_in(app, make, lo
     link = invite(app, login, world, email="sam@example.org", carer=str(world.spare.id))
     page = client.get(link)
     assert page.status_code == 200 and "Log in to accept" in text(page)
-    assert client.post(link, data={"display_name": "X", "password": "a long enough password",
-                                   "confirm": "a long enough password"}).status_code == 200
+    assert (
+        client.post(
+            link,
+            data={
+                "display_name": "X",
+                "password": "a long enough password",
+                "confirm": "a long enough password",
+            },
+        ).status_code
+        == 200
+    )
     db.session.refresh(world.spare)
     assert world.spare.user_id is None
 
@@ -237,8 +291,11 @@ def test_invitation_wrong_email_is_refused(app, make, login):
 def test_invitation_cannot_be_reused(app, make, login, client):
     world = build_world(make)
     link = invite(app, login, world)
-    form = {"display_name": "Dee", "password": "a long enough password",
-            "confirm": "a long enough password"}
+    form = {
+        "display_name": "Dee",
+        "password": "a long enough password",
+        "confirm": "a long enough password",
+    }
     assert client.post(link, data=form).status_code == 302
     again = login(make.user(roles=["person"])).get(link)
     assert again.status_code == 400 and "already been used" in text(again)
@@ -253,10 +310,10 @@ def test_expired_invitation(app, make, login, client):
         def get_timestamp(self) -> int:
             return int(time.time()) - 8 * 24 * 3600
 
-    serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="carer-invite",
-                                        signer=EightDaysAgo)
-    token = serializer.dumps(
-        {"p": world.provider.id, "c": world.spare.id, "e": "late@example.org"})
+    serializer = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt="carer-invite", signer=EightDaysAgo
+    )
+    token = serializer.dumps({"p": world.provider.id, "c": world.spare.id, "e": "late@example.org"})
     page = client.get(f"/carer/invitation/{token}")
     assert page.status_code == 400 and "expired" in text(page)
 
@@ -270,15 +327,17 @@ def test_tampered_invitation(client, token):
 def test_invitation_signed_for_another_purpose_is_refused(app, make, client):
     world = build_world(make)
     token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="password-reset").dumps(
-        {"p": world.provider.id, "c": world.spare.id, "e": "x@example.org"})
+        {"p": world.provider.id, "c": world.spare.id, "e": "x@example.org"}
+    )
     assert client.get(f"/carer/invitation/{token}").status_code == 400
 
 
 def test_invitation_with_mismatched_provider_is_refused(app, make, client):
     world = build_world(make)
     with app.test_request_context():
-        token = services.make_invitation_token(world.other_provider.id, world.spare.id,
-                                               "x@example.org")
+        token = services.make_invitation_token(
+            world.other_provider.id, world.spare.id, "x@example.org"
+        )
     assert client.get(f"/carer/invitation/{token}").status_code == 400
 
 
@@ -296,7 +355,8 @@ def test_invite_form_errors(make, login, app):
     world = build_world(make)
     outbox(app).clear()
     response = login(world.admin).post(
-        "/provider/carers/invite", data={"carer": "new", "display_name": "", "email": "nope"})
+        "/provider/carers/invite", data={"carer": "new", "display_name": "", "email": "nope"}
+    )
     assert response.status_code == 400 and has_error_summary(text(response))
     assert "Enter the new carer&#39;s name" in text(response)
     assert outbox(app) == []
@@ -306,5 +366,6 @@ def test_invite_cannot_pick_another_providers_carer(make, login, app):
     world = build_world(make)
     response = login(world.admin).post(
         "/provider/carers/invite",
-        data={"carer": str(world.other_carer.id), "email": "x@example.org"})
+        data={"carer": str(world.other_carer.id), "email": "x@example.org"},
+    )
     assert response.status_code == 400

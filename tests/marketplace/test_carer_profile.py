@@ -21,10 +21,21 @@ from marketplace.choices import SLOT_LABELS
 from marketplace.extensions import db
 from marketplace.models import AuditLog
 
-ABOUT = {"display_name": "Ana S.", "postcode": "ls6 2ab", "bio": "I love gardens.",
-         "gender": "female", "travel_radius_km": "12", "hourly_rate": "£18.50"}
-CHECKS = {"dbs_level": "enhanced_barred", "dbs_number": "0012 3456 7890",
-          "dbs_issue_date": "27 3 2024", "dbs_update_service": "yes", "care_certificate": "y"}
+ABOUT = {
+    "display_name": "Ana S.",
+    "postcode": "ls6 2ab",
+    "bio": "I love gardens.",
+    "gender": "female",
+    "travel_radius_km": "12",
+    "hourly_rate": "£18.50",
+}
+CHECKS = {
+    "dbs_level": "enhanced_barred",
+    "dbs_number": "0012 3456 7890",
+    "dbs_issue_date": "27 3 2024",
+    "dbs_update_service": "yes",
+    "care_certificate": "y",
+}
 
 
 def test_summary_shows_every_section(make, login):
@@ -51,8 +62,9 @@ def test_save_about(make, login):
     assert version() == before + 1
 
 
-@pytest.mark.parametrize("rate, pence", [("18", 1800), ("18.5", 1850), ("1,00.00", 10000),
-                                         ("", None)])
+@pytest.mark.parametrize(
+    "rate, pence", [("18", 1800), ("18.5", 1850), ("1,00.00", 10000), ("", None)]
+)
 def test_rate_in_pounds_becomes_pence(make, login, rate, pence):
     world = build_world(make)
     login(world.carer_user).post("/carer/profile/about", data={**ABOUT, "hourly_rate": rate})
@@ -62,38 +74,44 @@ def test_rate_in_pounds_becomes_pence(make, login, rate, pence):
 
 def test_prefer_not_to_say_stores_no_gender(make, login):
     world = build_world(make)
-    login(world.carer_user).post("/carer/profile/about",
-                                 data={**ABOUT, "gender": "prefer_not_to_say"})
+    login(world.carer_user).post(
+        "/carer/profile/about", data={**ABOUT, "gender": "prefer_not_to_say"}
+    )
     db.session.refresh(world.carer)
     assert world.carer.gender is None
 
 
-@pytest.mark.parametrize("section, data, message", [
-    ("about", {**ABOUT, "display_name": ""}, "Enter the name to show on the profile"),
-    ("about", {**ABOUT, "postcode": "LS6"}, "Enter the full postcode"),
-    ("about", {**ABOUT, "postcode": "bananas"}, "is not a UK postcode"),
-    ("about", {**ABOUT, "postcode": "QQ1 1AA"}, "We could not find the postcode"),
-    ("about", {**ABOUT, "travel_radius_km": "0"}, "a whole number from 1 to 100"),
-    ("about", {**ABOUT, "travel_radius_km": "101"}, "a whole number from 1 to 100"),
-    ("about", {**ABOUT, "travel_radius_km": "ten"}, "a whole number from 1 to 100"),
-    ("about", {**ABOUT, "hourly_rate": "lots"}, "in pounds and pence, like £21.50"),
-    ("about", {**ABOUT, "hourly_rate": "18.505"}, "in pounds and pence, like £21.50"),
-    ("about", {**ABOUT, "hourly_rate": "250"}, "£200 or less"),
-    ("about", {**ABOUT, "gender": "robot"}, "Not a valid choice"),
-    ("about", {**ABOUT, "bio": "x" * 2001}, "2,000 characters or fewer"),
-    ("skills", {"skills": ["cooking"], "languages": []}, "Choose at least one language"),
-    ("skills", {"skills": ["juggling"], "languages": ["en"]}, "not a valid choice"),
-    ("availability", {"availability": ["mon-night"]}, "not a valid choice"),
-    ("checks", {**CHECKS, "dbs_number": "12345"}, "must be 12 digits"),
-    ("checks", {**CHECKS, "dbs_number": ""}, "Enter the DBS certificate number"),
-    ("checks", {**CHECKS, "dbs_issue_date": ""}, "Enter the certificate date of issue"),
-    ("checks", {**CHECKS, "dbs_issue_date": "31 2 2024"}, "as a real date"),
-    ("checks", {**CHECKS, "dbs_issue_date": (date.today() + timedelta(days=1)).isoformat()},
-     "today or in the past"),
-    ("checks", {**CHECKS, "dbs_level": "platinum"}, "Not a valid choice"),
-])
-def test_validation_errors_show_summary_and_change_nothing(make, login, section, data,
-                                                           message):
+@pytest.mark.parametrize(
+    "section, data, message",
+    [
+        ("about", {**ABOUT, "display_name": ""}, "Enter the name to show on the profile"),
+        ("about", {**ABOUT, "postcode": "LS6"}, "Enter the full postcode"),
+        ("about", {**ABOUT, "postcode": "bananas"}, "is not a UK postcode"),
+        ("about", {**ABOUT, "postcode": "QQ1 1AA"}, "We could not find the postcode"),
+        ("about", {**ABOUT, "travel_radius_km": "0"}, "a whole number from 1 to 100"),
+        ("about", {**ABOUT, "travel_radius_km": "101"}, "a whole number from 1 to 100"),
+        ("about", {**ABOUT, "travel_radius_km": "ten"}, "a whole number from 1 to 100"),
+        ("about", {**ABOUT, "hourly_rate": "lots"}, "in pounds and pence, like £21.50"),
+        ("about", {**ABOUT, "hourly_rate": "18.505"}, "in pounds and pence, like £21.50"),
+        ("about", {**ABOUT, "hourly_rate": "250"}, "£200 or less"),
+        ("about", {**ABOUT, "gender": "robot"}, "Not a valid choice"),
+        ("about", {**ABOUT, "bio": "x" * 2001}, "2,000 characters or fewer"),
+        ("skills", {"skills": ["cooking"], "languages": []}, "Choose at least one language"),
+        ("skills", {"skills": ["juggling"], "languages": ["en"]}, "not a valid choice"),
+        ("availability", {"availability": ["mon-night"]}, "not a valid choice"),
+        ("checks", {**CHECKS, "dbs_number": "12345"}, "must be 12 digits"),
+        ("checks", {**CHECKS, "dbs_number": ""}, "Enter the DBS certificate number"),
+        ("checks", {**CHECKS, "dbs_issue_date": ""}, "Enter the certificate date of issue"),
+        ("checks", {**CHECKS, "dbs_issue_date": "31 2 2024"}, "as a real date"),
+        (
+            "checks",
+            {**CHECKS, "dbs_issue_date": (date.today() + timedelta(days=1)).isoformat()},
+            "today or in the past",
+        ),
+        ("checks", {**CHECKS, "dbs_level": "platinum"}, "Not a valid choice"),
+    ],
+)
+def test_validation_errors_show_summary_and_change_nothing(make, login, section, data, message):
     world = build_world(make)
     before, catalog = snapshot(world.carer), version()
     response = login(world.carer_user).post(f"/carer/profile/{section}", data=data)
@@ -110,9 +128,15 @@ def test_validation_errors_show_summary_and_change_nothing(make, login, section,
 def test_skills_and_interests_with_free_text(make, login):
     world = build_world(make)
     client = login(world.carer_user)
-    response = client.post("/carer/profile/skills", data={
-        "skills": ["cooking", "dementia_care"], "interests": ["football"],
-        "other_interests": "my allotment, Jazz,  , Football", "languages": ["en", "pl"]})
+    response = client.post(
+        "/carer/profile/skills",
+        data={
+            "skills": ["cooking", "dementia_care"],
+            "interests": ["football"],
+            "other_interests": "my allotment, Jazz,  , Football",
+            "languages": ["en", "pl"],
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(world.carer)
     assert world.carer.skills == ["cooking", "dementia_care"]
@@ -133,8 +157,11 @@ def test_stored_labels_show_as_ticked_boxes(make, login):
 
 
 def availability_boxes(page: str) -> dict[str, bool]:
-    boxes = re.findall(r'<input class="choice-input" type="checkbox" name="availability" '
-                       r'value="([a-z]+-[a-z]+)" id="([^"]+)"( checked)?>', page)
+    boxes = re.findall(
+        r'<input class="choice-input" type="checkbox" name="availability" '
+        r'value="([a-z]+-[a-z]+)" id="([^"]+)"( checked)?>',
+        page,
+    )
     return {value: bool(checked) for value, _id, checked in boxes}
 
 
@@ -156,8 +183,9 @@ def test_availability_round_trip(make, login):
     client = login(world.carer_user)
     chosen = ["sun-eve", "mon-am", "wed-pm", "tue-pm"]
     before = version()
-    assert client.post("/carer/profile/availability",
-                       data={"availability": chosen}).status_code == 302
+    assert (
+        client.post("/carer/profile/availability", data={"availability": chosen}).status_code == 302
+    )
     db.session.refresh(world.carer)
     assert world.carer.availability == ["mon-am", "tue-pm", "wed-pm", "sun-eve"]
     assert version() == before + 1
@@ -172,13 +200,20 @@ def test_availability_round_trip(make, login):
 
 def test_save_checks(make, login):
     world = build_world(make)
-    assert login(world.carer_user).post("/carer/profile/checks", data={
-        **CHECKS, "right_to_work_checked": "y"}).status_code == 302
+    assert (
+        login(world.carer_user)
+        .post("/carer/profile/checks", data={**CHECKS, "right_to_work_checked": "y"})
+        .status_code
+        == 302
+    )
     carer = world.carer
     db.session.refresh(carer)
     record = carer.check("criminal_record")
     assert (record.scheme, record.level, record.certificate_number) == (
-        "dbs", "enhanced_barred", "001234567890")
+        "dbs",
+        "enhanced_barred",
+        "001234567890",
+    )
     assert record.issued_on == date(2024, 3, 27) and record.update_service
     assert carer.care_certificate
     # The carer changed a verified check: it is only declared again, and unlisted.
@@ -202,9 +237,15 @@ def test_provider_admin_records_right_to_work(make, login):
     carer = make.carer(world.provider, checks=None)
     admin = login(world.admin)
     assert "Has the right to work in the UK" in text(
-        admin.get(f"/provider/carers/{carer.id}/profile/checks"))
-    assert admin.post(f"/provider/carers/{carer.id}/profile/checks",
-                      data={**CHECKS, "right_to_work_checked": "y"}).status_code == 302
+        admin.get(f"/provider/carers/{carer.id}/profile/checks")
+    )
+    assert (
+        admin.post(
+            f"/provider/carers/{carer.id}/profile/checks",
+            data={**CHECKS, "right_to_work_checked": "y"},
+        ).status_code
+        == 302
+    )
     db.session.refresh(carer)
     assert carer.check("right_to_work").status == "declared"
 
@@ -218,8 +259,9 @@ def test_insurance_only_for_self_employed_pas(make, login):
     pa = make.carer(pa_provider, user_id=pa_user.id, checks=None)
     pa_client = login(pa_user)
     assert "Public liability insurance expiry date" in text(pa_client.get("/carer/profile/checks"))
-    response = pa_client.post("/carer/profile/checks",
-                              data={**CHECKS, "insurance_expires_on": "31/12/2030"})
+    response = pa_client.post(
+        "/carer/profile/checks", data={**CHECKS, "insurance_expires_on": "31/12/2030"}
+    )
     assert response.status_code == 302
     db.session.refresh(pa)
     assert pa.check("insurance").expires_on == date(2030, 12, 31)
@@ -232,8 +274,10 @@ def test_provider_admin_edits_with_the_same_forms_and_keeps_the_postcode(make, l
     admin = login(world.admin)
     form = text(admin.get(f"/provider/carers/{world.carer.id}/profile/about"))
     assert 'name="postcode"' in form and SECRET_POSTCODE not in form
-    response = admin.post(f"/provider/carers/{world.carer.id}/profile/about",
-                          data={**ABOUT, "postcode": "", "display_name": "Ana Silva"})
+    response = admin.post(
+        f"/provider/carers/{world.carer.id}/profile/about",
+        data={**ABOUT, "postcode": "", "display_name": "Ana Silva"},
+    )
     assert response.status_code == 302
     db.session.refresh(world.carer)
     assert world.carer.display_name == "Ana Silva" and world.carer.postcode == SECRET_POSTCODE
@@ -279,19 +323,36 @@ def test_postcode_only_on_the_carers_own_edit_form(app, make, login, client):
     assert f'value="{SECRET_POSTCODE}"' in own_form
 
     pages = {
-        carer_client: ["/carer/profile", "/carer/profile/skills", "/carer/profile/availability",
-                       "/carer/profile/checks", "/account"],
-        admin: ["/provider/carers/", f"/provider/carers/{world.carer.id}",
-                f"/provider/carers/{world.carer.id}/profile/about",
-                f"/provider/carers/{world.carer.id}/profile/skills",
-                f"/provider/carers/{world.carer.id}/profile/availability",
-                f"/provider/carers/{world.carer.id}/profile/checks",
-                "/provider/teams/", f"/provider/teams/{world.team.id}",
-                f"/provider/teams/{world.team.id}/edit", "/provider/carers/invite"],
+        carer_client: [
+            "/carer/profile",
+            "/carer/profile/skills",
+            "/carer/profile/availability",
+            "/carer/profile/checks",
+            "/account",
+        ],
+        admin: [
+            "/provider/carers/",
+            f"/provider/carers/{world.carer.id}",
+            f"/provider/carers/{world.carer.id}/profile/about",
+            f"/provider/carers/{world.carer.id}/profile/skills",
+            f"/provider/carers/{world.carer.id}/profile/availability",
+            f"/provider/carers/{world.carer.id}/profile/checks",
+            "/provider/teams/",
+            f"/provider/teams/{world.team.id}",
+            f"/provider/teams/{world.team.id}/edit",
+            "/provider/carers/invite",
+        ],
         # Public pages (built by the directory engineer) when they exist in this build.
-        client: [url for url in (f"/carers/{world.carer.id}", f"/teams/{world.team.id}",
-                                 f"/providers/{world.provider.id}", "/search?postcode=LS6")
-                 if _routed(app, url)],
+        client: [
+            url
+            for url in (
+                f"/carers/{world.carer.id}",
+                f"/teams/{world.team.id}",
+                f"/providers/{world.provider.id}",
+                "/search?postcode=LS6",
+            )
+            if _routed(app, url)
+        ],
     }
     for who, urls in pages.items():
         for url in urls:

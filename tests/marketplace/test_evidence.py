@@ -213,9 +213,7 @@ def test_expiry_date_must_be_a_real_date(
 
 @pytest.mark.parametrize("days", [0, -1, -400])
 def test_expiry_date_must_be_in_the_future(login, admin, provider, uploads, days):
-    body = upload(login(admin), expires=clock.today() + timedelta(days=days)).get_data(
-        as_text=True
-    )
+    body = upload(login(admin), expires=clock.today() + timedelta(days=days)).get_data(as_text=True)
     assert "The expiry date must be in the future" in body
     assert _documents(provider) == []
 

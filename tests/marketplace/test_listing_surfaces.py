@@ -66,11 +66,13 @@ def _surfaces(client, provider, team, carer_ids):
         json.dumps(client.get(f"/api/v1/providers/{provider.id}?postcode=LS6+1AA").json),
     )
     yield "council CSV", client.get(f"/councils/{LEEDS}/providers.csv").get_data(True)
-    yield "Open Referral services", json.dumps(
-        client.get("/api/openreferral/v3/services?per_page=100").json
+    yield (
+        "Open Referral services",
+        json.dumps(client.get("/api/openreferral/v3/services?per_page=100").json),
     )
-    yield "Open Referral service at locations", json.dumps(
-        client.get("/api/openreferral/v3/service_at_locations?per_page=100").json
+    yield (
+        "Open Referral service at locations",
+        json.dumps(client.get("/api/openreferral/v3/service_at_locations?per_page=100").json),
     )
     for carer_id in carer_ids:
         response = client.get(f"/carers/{carer_id}")

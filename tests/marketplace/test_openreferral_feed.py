@@ -186,8 +186,9 @@ def test_full_service(client, catalogue):
     assert body["status"] == "active"
     assert body["assured_date"] == leeds.approved_at.date().isoformat()
     assert body["assurer_email"] == "quality@coopcare.invalid"
-    assert "Care Quality Commission, CQC location ID 1-1234567890, CQC rating: Good" in (
-        body["accreditations"]
+    assert (
+        "Care Quality Commission, CQC location ID 1-1234567890, CQC rating: Good"
+        in (body["accreditations"])
     )
     organization = body["organization"]
     assert organization["website"] == "https://headingley.example"

@@ -276,8 +276,6 @@ def test_invalid_first_answer_creates_no_provider(admin_client):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Provider)) == 0
 
 
-
-
 @pytest.mark.parametrize(
     "legal_form, data, ok",
     [

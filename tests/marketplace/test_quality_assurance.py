@@ -125,9 +125,11 @@ def test_submit_is_blocked_and_lists_what_is_missing(make, admin):
     assert "Care regulator: Enter your CQC location ID and CQC rating" in missing
     assert "Insurance (employer's and public liability): Expired on" in missing
     assert "Safeguarding policy: Not uploaded yet" in missing
-    assert "Care regulator registration certificate (CQC, Care Inspectorate, CIW or RQIA): " + (
-        "Not uploaded yet"
-    ) in missing
+    assert (
+        "Care regulator registration certificate (CQC, Care Inspectorate, CIW or RQIA): "
+        + ("Not uploaded yet")
+        in missing
+    )
     assert provider.qa_status == "draft"
 
 

@@ -15,8 +15,9 @@ def map_on(app, monkeypatch):
 
 
 def _points(body: str) -> list[dict]:
-    found = re.search(r'<script type="application/json" id="results-map-data">(.*?)</script>',
-                      body, re.S)
+    found = re.search(
+        r'<script type="application/json" id="results-map-data">(.*?)</script>', body, re.S
+    )
     assert found, "no map data on the page"
     return json.loads(found.group(1))
 
@@ -34,9 +35,10 @@ def test_map_uses_district_centres_never_a_carers_own_point(client, make, map_on
     assert any(p["kind"] == "provider" and p["url"] == f"/providers/{provider.id}" for p in points)
     assert 'data-module="results-map" hidden' in body  # hidden until JavaScript shows it
     assert "vendor/leaflet/leaflet.js" in body
-    assert "img-src 'self' data: http://127.0.0.1:9;" in client.get("/").headers[
-        "Content-Security-Policy"
-    ]
+    assert (
+        "img-src 'self' data: http://127.0.0.1:9;"
+        in client.get("/").headers["Content-Security-Policy"]
+    )
 
 
 def test_no_map_when_tiles_are_not_configured(client, make):
@@ -55,10 +57,10 @@ def test_map_points_skip_unknown_districts(app, make):
 
 def test_interests_rank_carers_who_share_them_higher_and_say_why(client, make):
     provider = make.provider()
-    make.carer(provider, display_name="Near Nofish", interests=["knitting"], lat=53.8179,
-               lon=-1.5745)
-    make.carer(provider, display_name="Far Fisher", interests=["fishing"], lat=53.84,
-               lon=-1.58)
+    make.carer(
+        provider, display_name="Near Nofish", interests=["knitting"], lat=53.8179, lon=-1.5745
+    )
+    make.carer(provider, display_name="Far Fisher", interests=["fishing"], lat=53.84, lon=-1.58)
     plain = client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
     assert plain.index("Near Nofish") < plain.index("Far Fisher")
     body = client.get("/search?postcode=LS6+1AA&interest=fishing").get_data(as_text=True)
