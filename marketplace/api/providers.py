@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import request
 
-from marketplace import geo
+from marketplace import geo, links
 from marketplace.api import bp
 from marketplace.api import schemas as s
 from marketplace.api.errors import APIError
@@ -42,7 +42,7 @@ def provider_summary(provider: Any, distance_km: float | None = None) -> dict[st
         "quality_assured_since": provider.approved_at.date() if provider.approved_at else None,
         "hourly_rate_pence": provider.hourly_rate_pence,
         "distance_km": services.shown_distance_km(distance_km),
-        "url": url_for("search.provider", provider_id=provider.id, _external=True),
+        "url": links.public_url("search.provider", provider_id=provider.id),
     }
 
 
@@ -95,7 +95,7 @@ def providers_list():
     next_url = None
     if chunk.has_next:
         args = {**request.args.to_dict(), "page": str(query.page + 1)}
-        next_url = url_for("api.providers_list", _external=True, **args)
+        next_url = links.public_url("api.providers_list", **args)
     return respond(
         s.ProviderPage(
             results=[
@@ -149,7 +149,7 @@ def provider_detail(provider_id: int):
                     ref=team.ref,
                     name=team.name,
                     patch=list(team.patch or []),
-                    url=url_for("search.team", team_id=team.id, _external=True),
+                    url=links.public_url("search.team", team_id=team.id),
                 )
                 for team in provider.teams
             ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,6 +58,32 @@ def create_user(
     return user
 
 
+# Mail that someone else can make us send to an address (a "someone tried to register"
+# note, a reset link) goes at most this often to one account, whatever the sender's IP:
+# the per-IP rate limit alone lets many addresses flood one inbox.
+UNASKED_MAIL_PER_HOUR = {
+    "user.registration_attempt_existing": 1,
+    "user.password_reset_requested": 3,
+}
+
+
+def _may_mail(user: User, action: str) -> bool:
+    """False when ``user`` was already sent this kind of mail as often as an hour allows."""
+    since = utcnow() - timedelta(hours=1)
+    sent = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditLog)
+        .where(
+            AuditLog.action == action,
+            AuditLog.target_type == "User",
+            AuditLog.target_id == user.id,
+            AuditLog.created_at >= since,
+            AuditLog.detail["mailed"].as_boolean().is_not(False),
+        )
+    )
+    return (sent or 0) < UNASKED_MAIL_PER_HOUR[action]
+
+
 def register(email: str, password: str, display_name: str, role: str) -> None:
     """Self-registration that does not reveal whether the address has an account.
 
@@ -69,6 +96,10 @@ def register(email: str, password: str, display_name: str, role: str) -> None:
     password_hash = hash_password(password)
     existing = find_user_by_email(email)
     if existing is not None:
+        action = "user.registration_attempt_existing"
+        if not _may_mail(existing, action):
+            audit.record(action, actor_id=None, target=existing, mailed=False)
+            return
         body = render_template(
             "email/register_existing.txt",
             user=existing,
@@ -78,7 +109,7 @@ def register(email: str, password: str, display_name: str, role: str) -> None:
         EmailMessage(
             "Someone tried to register with your email address", body, to=[existing.email]
         ).send()
-        audit.record("user.registration_attempt_existing", actor_id=None, target=existing)
+        audit.record(action, actor_id=None, target=existing, mailed=True)
         return
     user = create_user(
         email, password, display_name, [role], confirmed=False, password_hash=password_hash
@@ -181,11 +212,15 @@ def send_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None:
         return
+    action = "user.password_reset_requested"
+    if not _may_mail(user, action):
+        audit.record(action, actor_id=user.id, target=user, mailed=False)
+        return
     link = public_url("auth.reset_password_token", token=make_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     body = render_template("email/reset_password.txt", user=user, link=link, minutes=minutes)
     EmailMessage("Reset your CoopCare password", body, to=[user.email]).send()
-    audit.record("user.password_reset_requested", actor_id=user.id, target=user)
+    audit.record(action, actor_id=user.id, target=user, mailed=True)
 
 
 def set_password(user: User, password: str) -> None:

@@ -116,3 +116,18 @@ def test_new_routes_are_documented(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert "get" in paths["/providers"] and "get" in paths["/providers/{provider_id}"]
     assert "post" in paths["/match"]
+
+
+def test_links_in_answers_use_the_public_address_not_the_host_header(client, leeds, app, make):
+    """A forged Host header must not turn our API's links into links to another site."""
+    for n in range(20):
+        make.provider(name=f"Paged Co-op {n:02d}")
+    public = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    body = client.get("/api/v1/providers?postcode=LS6+1AA", headers={"Host": "evil.example"}).json
+    text = json.dumps(body)
+    assert "evil.example" not in text
+    assert body["results"][0]["url"].startswith(public + "/")
+    assert body["next"].startswith(public + "/api/v1/providers?")
+    near = leeds[0]
+    detail = client.get(f"/api/v1/providers/{near.id}", headers={"Host": "evil.example"}).json
+    assert "evil.example" not in json.dumps(detail)

@@ -96,6 +96,26 @@ def test_register_with_taken_email_says_nothing_on_the_page(app, client, make):
     assert "https://coopcare.example/reset-password" in message.body
 
 
+def test_strangers_cannot_flood_an_inbox_through_registration_or_reset(app, client, make):
+    """Many senders (or one rotating its IP) can make us mail one address only a few times."""
+    make.user(email="owner@example.org")
+    outbox(app).clear()
+    for _ in range(4):
+        response = register(client, email="owner@example.org")
+        assert "Check your email" in response.get_data(as_text=True)
+    assert [m.subject for m in outbox(app)] == ["Someone tried to register with your email address"]
+    outbox(app).clear()
+    for _ in range(6):
+        response = client.post("/reset-password", data={"email": "owner@example.org"})
+        assert "Check your email" in response.get_data(as_text=True)
+    assert len(outbox(app)) == 3
+    # Every attempt is still on the record, mailed or not.
+    attempts = db.session.scalars(
+        sa.select(AuditLog.detail).where(AuditLog.action == "user.password_reset_requested")
+    ).all()
+    assert [a["mailed"] for a in attempts] == [True] * 3 + [False] * 3
+
+
 def test_self_registration_cannot_make_a_reviewer(client):
     register(client, account_type="reviewer")
     assert db.session.scalar(sa.select(User).where(User.email == "sam@example.org")) is None
