@@ -49,6 +49,7 @@ Rule = Callable[[User | None, Any], str | None]
 RULES: dict[str, Rule] = {}
 
 CURRENT_PROVIDER_KEY = "provider_id"  # the session remembers the provider being worked on
+ACTING_FOR_KEY = "acting_for_person_id"  # the session remembers whom a supporter acts for
 
 
 def _user(user: Any) -> User | None:
@@ -294,9 +295,11 @@ def _manage_team(user: User | None, team: Team) -> str | None:
 
 
 def _person_rule(scope: ConsentScope) -> Rule:
-    def check(user: User | None, person: Person) -> str | None:
+    def check(user: User | None, person: Person | None) -> str | None:
         if user is None:
             return SIGN_IN
+        if person is None:  # acting_for() found nobody: say nothing about anyone
+            return "Choose the person you are supporting first."
         if person.user_id == user.id:
             return None
         if consent_grant(user, person, scope) is not None:
@@ -306,8 +309,94 @@ def _person_rule(scope: ConsentScope) -> Rule:
     return check
 
 
+# person.view, person.message, person.manage_introductions, person.pay: the person, or a
+# supporter whose grant covers that scope now. Use them with acting_for(user), e.g.
+# ``authz.require(current_user, "person.manage_introductions", authz.acting_for(current_user))``.
 for _scope in ConsentScope:
     RULES[f"person.{_scope.value}"] = _person_rule(_scope)
+
+
+@rule("supporters.manage")
+def _manage_supporters(user: User | None, person: Person | None) -> str | None:
+    """Only the person invites, changes and revokes their supporters (a supporter cannot
+    pass the person's consent on to someone else)."""
+    if user is None:
+        return SIGN_IN
+    if person is None or person.user_id != user.id:
+        return "Only the person can choose who supports them."
+    return None
+
+
+@rule("consent_grant.change")
+def _change_grant(user: User | None, grant: ConsentGrant) -> str | None:
+    """Changing a grant's scopes or revoking it: the person who gave it."""
+    if user is None:
+        return SIGN_IN
+    if grant.person is None or grant.person.user_id != user.id:
+        return "Only the person who gave this consent can change it."
+    return None
+
+
+RULES["supporting.use"] = _role_rule(
+    "supporter", message="Only supporters can use this part of CoopCare."
+)
+
+
+# -- whom a supporter is acting for -------------------------------------------------------
+
+
+def grant_in_force(grant: ConsentGrant, at: Any = None) -> bool:
+    """True when the grant covers at least one scope at this moment."""
+    at = at or clock.now()
+    return any(grant.allows(scope, at) for scope in ConsentScope)
+
+
+def grants_in_force(user: Any) -> list[ConsentGrant]:
+    """The grants to this supporter in force now, by the person's name."""
+    user = _user(user)
+    if user is None:
+        return []
+    now = clock.now()
+    grants = db.session.scalars(
+        sa.select(ConsentGrant)
+        .join(Person, Person.id == ConsentGrant.person_id)
+        .where(ConsentGrant.supporter_user_id == user.id, ConsentGrant.revoked_at.is_(None))
+        .order_by(Person.display_name, Person.id, ConsentGrant.id)
+    )
+    return [grant for grant in grants if grant_in_force(grant, now)]
+
+
+def choose_person(user: Any, person_id: int) -> Person:
+    """Remember whom this supporter acts for, after checking a grant from them is in force.
+
+    403 both when the person does not exist and when they gave no grant (or it ended), so
+    the answer says nothing about who has an account.
+    """
+    grant = next((g for g in grants_in_force(user) if g.person_id == person_id), None)
+    if grant is None:
+        abort(403)
+    session[ACTING_FOR_KEY] = grant.person_id
+    return grant.person
+
+
+def acting_for(user: Any) -> Person | None:
+    """The person this supporter is acting for now, checked again on every call:
+
+    1. the one chosen in the session, while a grant from them is still in force;
+    2. otherwise the only person whose grant is in force.
+    None: no grant in force, or several and none chosen (send them to choose). A revoked
+    or ended grant stops counting at once, and the session forgets it. Then ask the
+    person's rule for the scope: ``require(user, "person.pay", acting_for(user))``.
+    """
+    grants = grants_in_force(user)
+    remembered = session.get(ACTING_FOR_KEY) if _user(user) is not None else None
+    if remembered is not None:
+        chosen = next((g for g in grants if g.person_id == remembered), None)
+        if chosen is not None:
+            return chosen.person
+        session.pop(ACTING_FOR_KEY, None)
+    people = {grant.person_id: grant.person for grant in grants}
+    return next(iter(people.values())) if len(people) == 1 else None
 
 
 # -- budgets -------------------------------------------------------------------------------

@@ -110,8 +110,38 @@ class FundingRoute(Choice):
 
 class ConsentScope(Choice):
     VIEW = "view", "See the profile, matches and budget"
-    MESSAGE = "message", "Send and answer messages and introductions"
+    MESSAGE = "message", "Send and answer messages"
+    MANAGE_INTRODUCTIONS = (
+        "manage_introductions",
+        "Ask for introductions, answer them and close them",
+    )
     PAY = "pay", "Approve invoices and make payments"
+
+
+class SupporterRelationship(Choice):
+    """Who a supporter is to the person (what the person says when inviting them)."""
+
+    FAMILY = "family", "Family member"
+    FRIEND = "friend", "Friend"
+    NOMINEE = "nominee", "Nominee (manages a direct payment for the person)"
+    AUTHORISED_PERSON = "authorised_person", "Authorised person (for someone who lacks capacity)"
+    OTHER = "other", "Someone else I trust"
+
+
+class InvitationStatus(Choice):
+    """A supporter invitation: waiting to be accepted, accepted (used once), or withdrawn.
+    An invitation past its expiry time stays "pending" in the table but cannot be used."""
+
+    PENDING = "pending", "Waiting to be accepted"
+    ACCEPTED = "accepted", "Accepted"
+    CANCELLED = "cancelled", "Withdrawn"
+
+
+class GrantStatus(Choice):
+    """A consent grant: in force (within its dates) or revoked by the person."""
+
+    ACTIVE = "active", "Active"
+    REVOKED = "revoked", "Revoked"
 
 
 class Role(Choice):
