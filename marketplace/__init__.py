@@ -92,6 +92,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.providers import bp as providers_bp
     from marketplace.search import bp as search_bp
     from marketplace.seo import bp as seo_bp
+    from marketplace.shortlist import bp as shortlist_bp
     from marketplace.teams import bp as teams_bp
 
     for blueprint in (
@@ -108,6 +109,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         budgets_bp,
         people_bp,
         seo_bp,
+        shortlist_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

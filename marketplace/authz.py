@@ -39,6 +39,8 @@ from marketplace.models import (
     Person,
     Provider,
     ProviderAdmin,
+    SavedSearch,
+    ShortlistEntry,
     Team,
     User,
 )
@@ -451,6 +453,42 @@ def _edit_profile(user: User | None, person: Person | None) -> str | None:
     if person is None or person.user_id != user.id:
         return "Only the person whose profile it is can change it."
     return None
+
+
+# -- shortlists and saved searches --------------------------------------------------------
+
+# The person's shortlist, private notes included, is seen by the person and by a supporter
+# they allowed to see their profile and matches ("view"); only the person changes it.
+RULES["shortlist.view"] = _person_rule(ConsentScope.VIEW)
+
+
+@rule("shortlist.edit")
+def _edit_shortlist(user: User | None, person: Person | None) -> str | None:
+    if user is None:
+        return SIGN_IN
+    if person is None or person.user_id != user.id:
+        return "Only the person whose shortlist it is can change it."
+    return None
+
+
+@rule("shortlist_entry.edit")
+def _edit_shortlist_entry(user: User | None, entry: ShortlistEntry) -> str | None:
+    return _edit_shortlist(user, entry.person if entry is not None else None)
+
+
+@rule("saved_search.manage")
+def _manage_saved_searches(user: User | None, person: Person | None) -> str | None:
+    """Saved searches notify the account holder, so only they save, see and delete them."""
+    if user is None:
+        return SIGN_IN
+    if person is None or person.user_id != user.id:
+        return "Only the person whose searches they are can see or change them."
+    return None
+
+
+@rule("saved_search.delete")
+def _delete_saved_search(user: User | None, saved: SavedSearch) -> str | None:
+    return _manage_saved_searches(user, saved.person if saved is not None else None)
 
 
 # -- the provider a page is about --------------------------------------------------------

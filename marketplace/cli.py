@@ -88,3 +88,6 @@ def init_app(app: Flask) -> None:
     from marketplace.catalog_io import catalog_cli
 
     app.cli.add_command(catalog_cli)
+    from marketplace.shortlist.cli import searches_cli
+
+    app.cli.add_command(searches_cli)

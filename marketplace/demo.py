@@ -527,6 +527,9 @@ def seed_demo(
     from marketplace.providers.demo import seed_quality_assurance
 
     seed_quality_assurance([p for p, _, _ in providers], users, DEMO_EPOCH)
+    from marketplace.shortlist.demo import seed_shortlist
+
+    seed_shortlist(amira, [p for p, _, _ in providers], DEMO_EPOCH)
     return SeedReport(providers=len(providers), teams=teams, carers=made_carers, users=len(users))
 
 

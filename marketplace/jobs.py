@@ -91,10 +91,19 @@ def billing_run() -> str:
         return run()
 
 
+def searches_notify() -> str:
+    """Tell people about new listed carers matching their saved searches (idempotent)."""
+    from marketplace.shortlist.saved_searches import notify_new_matches
+
+    with _app_context():
+        return notify_new_matches().summary()
+
+
 PERIODIC: dict[str, Callable[[], Any]] = {
     "qa-expire": qa_expire,
     "deliver-due": deliver_due,
     "billing-run": billing_run,
+    "searches-notify": searches_notify,
 }
 
 

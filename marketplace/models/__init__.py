@@ -30,6 +30,7 @@ from marketplace.models.quality import (  # noqa: F401
     OutboxEmail,
     QAEvent,
 )
+from marketplace.models.shortlists import SavedSearch, SavedSearchCarer, ShortlistEntry
 from marketplace.models.users import ROLES, User, UserRole
 from marketplace.models.vocabulary import VocabularyTerm
 from marketplace.models.workflow import WorkflowEvent
@@ -54,6 +55,9 @@ __all__ = [
     "Provider",
     "ProviderAdmin",
     "ProviderInvoice",
+    "SavedSearch",
+    "SavedSearchCarer",
+    "ShortlistEntry",
     "StripeRefundTotal",
     "Team",
     "TeamMember",

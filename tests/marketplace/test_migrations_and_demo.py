@@ -53,7 +53,7 @@ def test_the_suite_database_was_built_by_migrations(app):
 
 def _digest(url: str, seed: int) -> str:
     from marketplace.demo import seed_demo
-    from marketplace.models import Carer, Provider, Team, TeamMember
+    from marketplace.models import Carer, Provider, SavedSearch, ShortlistEntry, Team, TeamMember
 
     app = _fresh_app(url)
     with app.app_context():
@@ -66,6 +66,8 @@ def _digest(url: str, seed: int) -> str:
             (Team, Team.id),
             (Carer, Carer.id),
             (TeamMember, TeamMember.id),
+            (ShortlistEntry, ShortlistEntry.id),
+            (SavedSearch, SavedSearch.id),
         ):
             for obj in db.session.scalars(sa.select(model).order_by(order)):
                 data = {

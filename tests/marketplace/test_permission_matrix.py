@@ -17,7 +17,7 @@ from qa_helpers import add_evidence, ready_provider
 
 from marketplace import clock
 from marketplace.extensions import db
-from marketplace.models import TeamMember, utcnow
+from marketplace.models import SavedSearch, ShortlistEntry, TeamMember, utcnow
 
 WHO = [
     "anonymous",
@@ -76,6 +76,16 @@ def _world(app, make, login, tmp_path) -> World:
     isf = make.budget(
         person_user.person, funding_route="individual_service_fund", holder_provider_id=provider.id
     )
+    # Shortlists and saved searches: the person's own, and another person's.
+    other_person = make.user(roles=["person"]).person
+    entry = ShortlistEntry(person_id=person_user.person.id, carer_id=other_carer.id, note="x")
+    other_entry = ShortlistEntry(person_id=other_person.id, carer_id=other_carer.id)
+    db.session.add_all(
+        [entry, other_entry, ShortlistEntry(person_id=person_user.person.id, team_id=other_team.id)]
+    )
+    saved = SavedSearch(person_id=person_user.person.id, outcode="LS6", radius_km=10, key="a")
+    other_saved = SavedSearch(person_id=other_person.id, outcode="LS6", radius_km=10, key="a")
+    db.session.add_all([saved, other_saved])
     db.session.flush()
     users = {
         "person": person_user,
@@ -102,6 +112,11 @@ def _world(app, make, login, tmp_path) -> World:
         "council": COUNCIL,
         "budget": budget.id,
         "isf": isf.id,
+        "person": person_user.person.id,
+        "entry": entry.id,
+        "other_entry": other_entry.id,
+        "saved": saved.id,
+        "other_saved": other_saved.id,
     }
     return World(clients, values)
 
@@ -335,6 +350,34 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("POST", "/budgets/{isf}/entries/new", {}, [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, BAD]),
     ("GET", "/budgets/{budget}/entries/new", None,
      [GO, NO, NO, NF, NO, NF, NF, NF, NF, NF, NF, NO]),
+    # Shortlists: a visitor's (in the session) or the person's own; a supporter with view
+    # consent reads the person's at ?person=; another person's entry or search is not found
+    ("GET", "/shortlist", None, [OK, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/shortlist?person={person}", None, [NF, OK, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("GET", "/shortlist/compare?item=carer-{other_carer}&item=team-{other_team}", None,
+     [BAD, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),  # a visitor's own list is empty
+    ("GET", "/shortlist/compare?person={person}&item=carer-{other_carer}&item=team-{other_team}",
+     None, [NF, OK, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("POST", "/shortlist/add", {"item": "carer-{other_carer}", "next": "/search"},
+     [GO, GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/shortlist/add", {"item": "carer-{carer}"},  # a draft provider's: not public
+     [NF, NF, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/shortlist/remove", {"item": "carer-{other_carer}", "next": "/search"},
+     [GO, GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/shortlist/notes/{entry}", {"note": "Kind"},
+     [GO, GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("POST", "/shortlist/notes/{other_entry}", {"note": "Mine now"},
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    # Saved searches: only the person whose searches they are
+    ("GET", "/saved-searches", None, [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/saved-searches/new?postcode=LS6", None,
+     [OK, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/saved-searches", {"postcode": "LS6", "radius_km": "5"},
+     [GO, GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/saved-searches/{saved}/delete", {},
+     [GO, GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("POST", "/saved-searches/{other_saved}/delete", {},
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
     # Administrators: councils
     ("GET", "/admin/councils", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
     ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
@@ -342,6 +385,9 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO]),
 ]  # fmt: skip
 
+
+# Visitors may use these without logging in: they redirect back, not to the login page.
+VISITOR_POSTS = {"/logout", "/shortlist/add", "/shortlist/remove"}
 
 CASES = [
     pytest.param(method, url, data, who, expected[i], id=f"{method} {url} {who}")
@@ -354,7 +400,7 @@ CASES = [
 def test_permission_matrix(world, method, url, data, who, expected):
     response = request_as(world, who, method, url, data)
     assert response.status_code == expected, response.get_data(as_text=True)[:500]
-    if who == "anonymous" and expected == 302 and "/api/" not in url and url != "/logout":
+    if who == "anonymous" and expected == 302 and "/api/" not in url and url not in VISITOR_POSTS:
         assert "/login" in response.location
     response.close()
 
@@ -367,7 +413,8 @@ def test_every_route_is_in_the_matrix(app):
         path = url.split("?")[0].format(
             **{k: 1 for k in ("provider", "other_provider", "submitted", "evidence", "pa",
                               "other_evidence", "carer", "other_carer", "team", "other_team",
-                              "budget", "isf")},
+                              "budget", "isf", "person", "entry", "other_entry", "saved",
+                              "other_saved")},
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
                for k in ("or_service", "or_sal", "or_taxonomy", "or_term")},

@@ -1,0 +1,349 @@
+"""/shortlist (and compare) and /saved-searches.
+
+A visitor's shortlist lives in their session; a person's in the database. A supporter
+sees the shortlist of a person who gave them "view" consent at ``/shortlist?person=<id>``
+(authz ``shortlist.view``); only the person changes it. Buttons are plain POST forms with
+a CSRF token that come back to the page they were on (``marketplace.links``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from marketplace import authz
+from marketplace.extensions import db
+from marketplace.links import safe_redirect_target
+from marketplace.models import Person
+from marketplace.models.shortlists import SHORTLIST_MAX
+from marketplace.people.services import person_of
+from marketplace.search.forms import SearchForm
+from marketplace.shortlist import bp, saved_searches, services
+from marketplace.shortlist.forms import ConfirmForm, NoteForm, ShortlistItemForm
+
+PRIVATE = {"Cache-Control": "private, no-store"}
+PENDING_SEARCH_KEY = "saved_search_pending"  # a visitor's "tell me", kept until they log in
+
+
+# -- whose shortlist ------------------------------------------------------------------
+
+
+def _viewed() -> tuple[services.VisitorShortlist | services.PersonShortlist, Person | None]:
+    """The shortlist this page shows: ?person=<id> (a supporter with view consent), the
+    person's own, or a visitor's. 404 for a person the user may not see."""
+    person_id = request.args.get("person", type=int)
+    if person_id is not None:
+        person = db.session.get(Person, person_id)
+        if person is None:
+            abort(404)
+        authz.require(current_user, "shortlist.view", person, hide=True)
+        return services.PersonShortlist(person), person
+    if not current_user.is_authenticated:
+        return services.VisitorShortlist(session), None
+    person = person_of(current_user)
+    if person is None:  # staff, carers and supporters keep no shortlist of their own
+        abort(403)
+    authz.require(current_user, "shortlist.view", person)
+    return services.PersonShortlist(person), person
+
+
+def _editable() -> services.VisitorShortlist | services.PersonShortlist:
+    """The shortlist a button changes: the visitor's, or the person's own."""
+    if not current_user.is_authenticated:
+        return services.VisitorShortlist(session)
+    person = person_of(current_user)
+    authz.require(current_user, "shortlist.edit", person)
+    return services.PersonShortlist(person)
+
+
+def shortlist_state(kind: str, target_id: int) -> bool | None:
+    """For the buttons: True on the shortlist, False not, None when this user has none."""
+    if "shortlist_keys" not in g:
+        keys: set[str] | None = None
+        if not current_user.is_authenticated:
+            keys = services.VisitorShortlist(session).keys()
+        else:
+            person = person_of(current_user)
+            if person is not None and authz.can(current_user, "shortlist.edit", person):
+                keys = services.PersonShortlist(person).keys()
+        g.shortlist_keys = keys
+    if g.shortlist_keys is None:
+        return None
+    return f"{kind}-{target_id}" in g.shortlist_keys
+
+
+def visitor_shortlist_count() -> int:
+    return 0 if current_user.is_authenticated else len(services.VisitorShortlist(session).keys())
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {
+        "shortlist_state": shortlist_state,
+        "visitor_shortlist_count": visitor_shortlist_count,
+        "saved_search_action": saved_search_action,
+    }
+
+
+@bp.before_app_request
+def _move_visitor_shortlist() -> None:
+    """After logging in (or confirming a new account), a visitor's shortlist and their
+    "tell me" search move onto their person account."""
+    if services.SESSION_KEY not in session and PENDING_SEARCH_KEY not in session:
+        return
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    person = person_of(current_user)
+    if person is None or not authz.can(current_user, "shortlist.edit", person):
+        return
+    moved = services.move_visitor_items(session, person) if services.SESSION_KEY in session else 0
+    pending = session.pop(PENDING_SEARCH_KEY, None)
+    created = _save_pending(person, pending) if pending else None
+    db.session.commit()
+    if moved:
+        flash(f"We kept your shortlist: {moved} saved to your account.", "success")
+    if created is not None:
+        flash(f"We will tell you when someone new matches: {created}.", "success")
+
+
+def _save_pending(person: Person, pending: Any) -> str | None:
+    if not isinstance(pending, list):
+        return None
+    pairs = [(str(k), str(v)) for k, v in (p for p in pending if len(p) == 2)]
+    criteria = _criteria(MultiDict(pairs))
+    if criteria is None:
+        return None
+    try:
+        saved_searches.save(person, criteria, actor_id=person.user_id)
+    except saved_searches.TooMany:
+        return None
+    return criteria.describe()
+
+
+# -- the shortlist --------------------------------------------------------------------
+
+
+def _index(status: int = 200, compare_error: str | None = None, chosen: list[str] | None = None):
+    shortlist, person = _viewed()
+    items = services.listed(shortlist)
+    own = person is None or person.user_id == getattr(current_user, "id", None)
+    response = render_template(
+        "shortlist/index.html",
+        items=items,
+        person=person,
+        own=own,
+        has_notes=shortlist.has_notes,
+        note_forms={i.entry.id: NoteForm(note=i.entry.note) for i in items if i.entry},
+        button_form=ShortlistItemForm(),
+        compare_error=compare_error,
+        chosen=set(chosen or ()),
+        maximum=SHORTLIST_MAX,
+        note_error=None,
+    )
+    return response, status, PRIVATE
+
+
+@bp.get("/shortlist")
+def index():
+    return _index()
+
+
+def _next_or_shortlist(form: ShortlistItemForm, item: services.Item | None) -> str:
+    target = safe_redirect_target(form.next.data, url_for("shortlist.index"))
+    if item is not None and "#" not in target:
+        target += f"#shortlist-{item.key}"
+    return target
+
+
+@bp.post("/shortlist/add")
+def add():
+    form = ShortlistItemForm()
+    if not form.validate_on_submit():
+        abort(400)
+    shortlist = _editable()
+    item = services.Item.parse(form.item.data)
+    target = services.public_target(item) if item else None
+    if item is None or target is None:
+        abort(404)
+    name = getattr(target, "display_name", None) or target.name
+    if isinstance(shortlist, services.PersonShortlist):
+        result = shortlist.add(item, actor_id=current_user.id)
+        db.session.commit()
+    else:
+        result = shortlist.add(item)
+    if result == services.AddResult.FULL:
+        flash(
+            f"Your shortlist is full: it holds {SHORTLIST_MAX}. Remove someone to add {name}.",
+            "error",
+        )
+    elif result == services.AddResult.ADDED:
+        flash(f"{name} is on your shortlist.", "success")
+    return redirect(_next_or_shortlist(form, item))
+
+
+@bp.post("/shortlist/remove")
+def remove():
+    form = ShortlistItemForm()
+    if not form.validate_on_submit():
+        abort(400)
+    shortlist = _editable()
+    item = services.Item.parse(form.item.data)
+    if item is None:
+        abort(404)
+    if isinstance(shortlist, services.PersonShortlist):
+        removed = shortlist.remove(item, actor_id=current_user.id)
+        db.session.commit()
+    else:
+        removed = shortlist.remove(item)
+    if removed:
+        flash("Removed from your shortlist.", "success")
+    return redirect(_next_or_shortlist(form, item))
+
+
+@bp.post("/shortlist/notes/<int:entry_id>")
+@login_required
+def note(entry_id: int):
+    entry = services.entry_of(entry_id)
+    if entry is None:
+        abort(404)
+    authz.require(current_user, "shortlist_entry.edit", entry, hide=True)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        items = services.listed(services.PersonShortlist(entry.person))
+        forms = {i.entry.id: NoteForm(note=i.entry.note) for i in items if i.entry}
+        forms[entry.id] = form
+        page = render_template(
+            "shortlist/index.html",
+            items=items,
+            person=entry.person,
+            own=True,
+            has_notes=True,
+            note_forms=forms,
+            button_form=ShortlistItemForm(),
+            compare_error=None,
+            chosen=set(),
+            maximum=SHORTLIST_MAX,
+            form=form,  # "Error:" in the page title
+            note_error=(f"note-{entry.id}", form.note.errors[0] if form.note.errors else ""),
+        )
+        return page, 400, PRIVATE
+    services.set_note(entry, form.note.data or "", actor_id=current_user.id)
+    db.session.commit()
+    flash("Your note is saved.", "success")
+    return redirect(url_for("shortlist.index") + f"#entry-{entry.id}")
+
+
+@bp.get("/shortlist/compare")
+def compare():
+    shortlist, person = _viewed()
+    wanted = request.args.getlist("item")
+    chosen, error = services.pick_for_compare(services.listed(shortlist), wanted)
+    if error:
+        return _index(400, compare_error=error, chosen=wanted)
+    response = render_template(
+        "shortlist/compare.html",
+        columns=services.compare_columns(chosen, person),
+        person=person,
+        own=person is None or person.user_id == getattr(current_user, "id", None),
+        needs=services.needs_sentence(person),
+    )
+    return response, 200, PRIVATE
+
+
+# -- saved searches -------------------------------------------------------------------
+
+
+def _criteria(args: MultiDict) -> saved_searches.Criteria | None:
+    """Criteria from search-form fields, or None when they are not a valid search."""
+    form = SearchForm(formdata=args)
+    if not form.validate() or form.place is None:
+        return None
+    return saved_searches.criteria_from_search(
+        form.place,
+        form.radius_km.data,
+        {name: form[name].data for name in ("skill", "interest", "gender", "language")},
+    )
+
+
+def saved_search_action() -> str | None:
+    """How the search page offers "tell me": "save" (a person), "sign_in" (a visitor)
+    or None (an account that keeps no saved searches)."""
+    if not current_user.is_authenticated:
+        return "sign_in"
+    person = person_of(current_user)
+    if person is not None and authz.can(current_user, "saved_search.manage", person):
+        return "save"
+    return None
+
+
+def _own_person_for_searches() -> Person:
+    person = person_of(current_user)
+    authz.require(current_user, "saved_search.manage", person)
+    return person
+
+
+@bp.get("/saved-searches", endpoint="saved_searches")
+@login_required
+def saved_searches_list():
+    person = _own_person_for_searches()
+    rows = [
+        (saved, saved_searches.Criteria.from_saved(saved))
+        for saved in saved_searches.saved_searches(person)
+    ]
+    page = render_template("shortlist/saved_searches.html", rows=rows, form=ConfirmForm())
+    return page, 200, PRIVATE
+
+
+@bp.get("/saved-searches/new")
+def new_saved_search():
+    criteria = _criteria(request.args)
+    if criteria is None:
+        abort(404)
+    if not current_user.is_authenticated:
+        # Kept until they log in or confirm a new account, then saved for them.
+        session[PENDING_SEARCH_KEY] = criteria.search_args()
+        return render_template("shortlist/sign_in_to_save.html", criteria=criteria), 200, PRIVATE
+    _own_person_for_searches()
+    page = render_template("shortlist/confirm_save.html", criteria=criteria, form=ConfirmForm())
+    return page, 200, PRIVATE
+
+
+@bp.post("/saved-searches")
+@login_required
+def save_search():
+    person = _own_person_for_searches()
+    form = ConfirmForm()
+    criteria = _criteria(request.form)
+    if not form.validate_on_submit() or criteria is None:
+        abort(400)
+    try:
+        saved, new = saved_searches.save(person, criteria, actor_id=current_user.id)
+    except saved_searches.TooMany as error:
+        flash(f"{error} Delete one to save another.", "error")
+        return redirect(url_for("shortlist.saved_searches"))
+    db.session.commit()
+    if new:
+        flash(
+            f"Saved. We will tell you when someone new matches: {criteria.describe()}.", "success"
+        )
+    else:
+        flash("You saved this search before. We will tell you when someone new matches.")
+    return redirect(url_for("shortlist.saved_searches") + f"#saved-{saved.id}")
+
+
+@bp.post("/saved-searches/<int:saved_id>/delete")
+@login_required
+def delete_saved_search(saved_id: int):
+    saved = saved_searches.saved_search_of(saved_id)
+    if saved is None:
+        abort(404)
+    authz.require(current_user, "saved_search.delete", saved, hide=True)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    saved_searches.delete(saved, actor_id=current_user.id)
+    db.session.commit()
+    flash("The saved search is deleted. We will not tell you about it any more.", "success")
+    return redirect(url_for("shortlist.saved_searches"))
