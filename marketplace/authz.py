@@ -36,6 +36,7 @@ from marketplace.models import (
     Carer,
     ConsentGrant,
     Evidence,
+    Introduction,
     Person,
     Provider,
     ProviderAdmin,
@@ -489,6 +490,81 @@ def _manage_saved_searches(user: User | None, person: Person | None) -> str | No
 @rule("saved_search.delete")
 def _delete_saved_search(user: User | None, saved: SavedSearch) -> str | None:
     return _manage_saved_searches(user, saved.person if saved is not None else None)
+
+
+# -- introductions ------------------------------------------------------------------------
+
+
+def introduction_people(user: Any) -> list[Person]:
+    """The people this user may ask introductions for: themselves (if they are a person)
+    and everyone who gave them the manage-introductions scope, now."""
+    user = _user(user)
+    if user is None:
+        return []
+    people = []
+    own = db.session.scalar(sa.select(Person).where(Person.user_id == user.id))
+    if own is not None:
+        people.append(own)
+    now = clock.now()
+    for grant in grants_in_force(user):
+        if grant.allows(ConsentScope.MANAGE_INTRODUCTIONS, now) and grant.person not in people:
+            people.append(grant.person)
+    return people
+
+
+@rule("introduction.manage")
+def _manage_introduction(user: User | None, introduction: Introduction) -> str | None:
+    """The person's side: the person, or a supporter with the manage-introductions scope."""
+    return RULES["person.manage_introductions"](user, introduction.person)
+
+
+@rule("introduction.answer")
+def _answer_introduction(user: User | None, introduction: Introduction) -> str | None:
+    """The provider's side: the provider's own admins, and the carer it is addressed to.
+    Platform admins do not answer for a provider."""
+    if user is None:
+        return SIGN_IN
+    if runs_provider(user, introduction.provider_id):
+        return None
+    carer = introduction.carer
+    if carer is not None and carer.user_id is not None and carer.user_id == user.id:
+        return None
+    return "Only the provider's own admins, or the carer it is for, can answer."
+
+
+@rule("introduction.view")
+def _view_introduction(user: User | None, introduction: Introduction) -> str | None:
+    """Either side (a supporter with the message scope too); platform admins."""
+    if user is None:
+        return SIGN_IN
+    if (
+        has_role(user, "admin")
+        or _manage_introduction(user, introduction) is None
+        or _answer_introduction(user, introduction) is None
+        or consent_grant(user, introduction.person, ConsentScope.MESSAGE) is not None
+    ):
+        return None
+    return "Only the two sides of this introduction can see it."
+
+
+@rule("introduction.message")
+def _message_introduction(user: User | None, introduction: Introduction) -> str | None:
+    """Write on the thread: either side; a supporter with the message or
+    manage-introductions scope."""
+    if user is None:
+        return SIGN_IN
+    if (
+        _manage_introduction(user, introduction) is None
+        or _answer_introduction(user, introduction) is None
+        or consent_grant(user, introduction.person, ConsentScope.MESSAGE) is not None
+    ):
+        return None
+    return "Only the two sides of this introduction can write here."
+
+
+RULES["introduction.block"] = _message_introduction
+RULES["introduction.report"] = _message_introduction
+RULES["moderation.use"] = _role_rule("reviewer", message="Only quality reviewers moderate.")
 
 
 # -- the provider a page is about --------------------------------------------------------

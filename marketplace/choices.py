@@ -227,3 +227,34 @@ class RQIAInspection(Choice):
 
     INSPECTED = "inspected", "Inspected (RQIA does not give ratings)"
     NOT_INSPECTED = "not_inspected", "Not inspected yet"
+
+
+class IntroductionStatus(Choice):
+    """Where an introduction is (the workflow is declared in marketplace/introductions)."""
+
+    REQUESTED = "requested", "Waiting for an answer"
+    ACCEPTED = "accepted", "Accepted: meeting times offered"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Closed: no answer in time"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    MEETING = "meeting", "Meeting arranged"
+    AGREED = "agreed", "Both sides agreed to go ahead"
+    NOT_GOING_AHEAD = "not_going_ahead", "Not going ahead"
+
+
+class DeclineReason(Choice):
+    """Why a provider or carer says no to an introduction, in words the person can read."""
+
+    NO_CAPACITY = "no_capacity", "We cannot take on anyone new at the moment"
+    OUTSIDE_AREA = "outside_area", "We do not work in the person's area"
+    TIMES_NOT_AVAILABLE = "times_not_available", "We are not free at the times asked for"
+    NEEDS_NOT_MET = "needs_not_met", "We cannot safely meet these support needs"
+    NOT_A_GOOD_MATCH = "not_a_good_match", "We do not think we are the right match"
+    OTHER = "other", "Another reason (said below)"
+
+
+class IntroductionSide(Choice):
+    """The two sides of an introduction's message thread."""
+
+    PERSON = "person", "The person and their supporters"
+    PROVIDER = "provider", "The provider or carer"

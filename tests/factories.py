@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marketplace.extensions import db
@@ -12,6 +12,7 @@ from marketplace.models import (
     Carer,
     CarerCheck,
     ConsentGrant,
+    Introduction,
     Person,
     Provider,
     ProviderAdmin,
@@ -200,6 +201,51 @@ class Factories:
         db.session.add(grant)
         db.session.flush()
         return grant
+
+    def introduction(
+        self,
+        person: Person | None = None,
+        carer: Carer | None = None,
+        provider: Provider | None = None,
+        status: str = "requested",
+        **kw: Any,
+    ) -> Introduction:
+        """An introduction row as it stands at ``status`` (no events: for setting up
+        pages; journeys go through marketplace.introductions.services)."""
+        person = person or self.person()
+        if carer is None and provider is None and "team_id" not in kw:
+            carer = self.carer()
+        if provider is None:
+            provider = carer.provider if carer is not None else None
+        defaults: dict[str, Any] = dict(
+            message="Hello, I would like to meet you.",
+            preferred_times=["mon-am"],
+            remind_on=date(2026, 12, 8),
+            expires_on=date(2026, 12, 15),
+        )
+        if status != "requested":
+            defaults["answered_at"] = utcnow()
+        if status in {"accepted", "meeting", "agreed", "not_going_ahead"}:
+            defaults["meeting_options"] = ["2030-01-07T10:00"]
+        if status in {"meeting", "agreed"}:
+            defaults["meeting_at"] = datetime(2030, 1, 7, 10, tzinfo=UTC)
+        if status == "agreed":
+            defaults.update(
+                person_agreed_at=utcnow(), provider_agreed_at=utcnow(), contact_shared_at=utcnow()
+            )
+        if status == "declined":
+            defaults["decline_reason"] = "no_capacity"
+        defaults.update(kw)
+        introduction = Introduction(
+            person_id=person.id,
+            provider_id=provider.id,
+            carer_id=carer.id if carer is not None else None,
+            status=status,
+            **defaults,
+        )
+        db.session.add(introduction)
+        db.session.flush()
+        return introduction
 
     def budget(self, person: Person | None, **kw: Any) -> Budget:
         defaults: dict[str, Any] = dict(

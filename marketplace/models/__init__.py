@@ -4,6 +4,11 @@ from marketplace.models.audit import AuditLog, CatalogVersion
 from marketplace.models.base import Base, utcnow
 from marketplace.models.budgets import Budget, BudgetNotice
 from marketplace.models.councils import CouncilLinks
+from marketplace.models.introductions import (
+    Introduction,
+    IntroductionBlock,
+    IntroductionMessage,
+)
 from marketplace.models.payments import (
     CardPayment,
     LedgerEntry,
@@ -47,6 +52,9 @@ __all__ = [
     "CatalogVersion",
     "ConsentGrant",
     "CouncilLinks",
+    "Introduction",
+    "IntroductionBlock",
+    "IntroductionMessage",
     "LedgerEntry",
     "Membership",
     "MembershipInvoice",
