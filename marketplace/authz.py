@@ -459,22 +459,16 @@ def _edit_profile(user: User | None, person: Person | None) -> str | None:
 # -- shortlists and saved searches --------------------------------------------------------
 
 # The person's shortlist, private notes included, is seen by the person and by a supporter
-# they allowed to see their profile and matches ("view"); only the person changes it.
+# they allowed to see their profile and matches ("view"). It is changed (added to, notes
+# written) by the person, or by a supporter allowed to ask for introductions for them:
+# choosing whom to meet. Use with acting_for(user) for supporters.
 RULES["shortlist.view"] = _person_rule(ConsentScope.VIEW)
-
-
-@rule("shortlist.edit")
-def _edit_shortlist(user: User | None, person: Person | None) -> str | None:
-    if user is None:
-        return SIGN_IN
-    if person is None or person.user_id != user.id:
-        return "Only the person whose shortlist it is can change it."
-    return None
+RULES["shortlist.edit"] = _person_rule(ConsentScope.MANAGE_INTRODUCTIONS)
 
 
 @rule("shortlist_entry.edit")
 def _edit_shortlist_entry(user: User | None, entry: ShortlistEntry) -> str | None:
-    return _edit_shortlist(user, entry.person if entry is not None else None)
+    return RULES["shortlist.edit"](user, entry.person if entry is not None else None)
 
 
 @rule("saved_search.manage")

@@ -154,7 +154,9 @@ class PersonShortlist:
             .where(ShortlistEntry.person_id == self.person.id)
         )
 
-    def add(self, item: Item, *, actor_id: int | None = None) -> str:
+    def add(
+        self, item: Item, *, actor_id: int | None = None, on_behalf_of: int | None = None
+    ) -> str:
         """Add it (the caller checked it is public). The caller commits."""
         if self._find(item) is not None:
             return AddResult.ALREADY
@@ -170,15 +172,29 @@ class PersonShortlist:
                 db.session.add(entry)
         except IntegrityError:  # added at the same moment in another tab
             return AddResult.ALREADY
-        audit.record("shortlist.added", actor_id=actor_id, target=self.person, item=item.key)
+        audit.record(
+            "shortlist.added",
+            actor_id=actor_id,
+            target=self.person,
+            on_behalf_of_person_id=on_behalf_of,
+            item=item.key,
+        )
         return AddResult.ADDED
 
-    def remove(self, item: Item, *, actor_id: int | None = None) -> bool:
+    def remove(
+        self, item: Item, *, actor_id: int | None = None, on_behalf_of: int | None = None
+    ) -> bool:
         entry = self._find(item)
         if entry is None:
             return False
         db.session.delete(entry)
-        audit.record("shortlist.removed", actor_id=actor_id, target=self.person, item=item.key)
+        audit.record(
+            "shortlist.removed",
+            actor_id=actor_id,
+            target=self.person,
+            on_behalf_of_person_id=on_behalf_of,
+            item=item.key,
+        )
         return True
 
 
@@ -186,10 +202,17 @@ def entry_of(entry_id: int) -> ShortlistEntry | None:
     return db.session.get(ShortlistEntry, entry_id)
 
 
-def set_note(entry: ShortlistEntry, text: str, *, actor_id: int) -> None:
+def set_note(
+    entry: ShortlistEntry, text: str, *, actor_id: int, on_behalf_of: int | None = None
+) -> None:
     """Keep the person's private note (the audit row never holds its words)."""
     entry.note = (text or "").strip()[:NOTE_MAX]
-    audit.record("shortlist.note_saved", actor_id=actor_id, target=entry.person)
+    audit.record(
+        "shortlist.note_saved",
+        actor_id=actor_id,
+        target=entry.person,
+        on_behalf_of_person_id=on_behalf_of,
+    )
 
 
 def move_visitor_items(session: MutableMapping[str, Any], person: Person) -> int:

@@ -31,9 +31,16 @@ PENDING_SEARCH_KEY = "saved_search_pending"  # a visitor's "tell me", kept until
 # -- whose shortlist ------------------------------------------------------------------
 
 
+def _whose(user: Any) -> Person | None:
+    """The person a signed-in user's shortlist is about: their own, or (a supporter) the
+    person they are acting for (``authz.acting_for``)."""
+    return person_of(user) or authz.acting_for(user)
+
+
 def _viewed() -> tuple[services.VisitorShortlist | services.PersonShortlist, Person | None]:
     """The shortlist this page shows: ?person=<id> (a supporter with view consent), the
-    person's own, or a visitor's. 404 for a person the user may not see."""
+    person's own or the one of the person a supporter acts for, or a visitor's. 404 for
+    a person the user may not see; 403 for an account with nobody's shortlist to show."""
     person_id = request.args.get("person", type=int)
     if person_id is not None:
         person = db.session.get(Person, person_id)
@@ -43,20 +50,33 @@ def _viewed() -> tuple[services.VisitorShortlist | services.PersonShortlist, Per
         return services.PersonShortlist(person), person
     if not current_user.is_authenticated:
         return services.VisitorShortlist(session), None
-    person = person_of(current_user)
-    if person is None:  # staff, carers and supporters keep no shortlist of their own
-        abort(403)
+    person = _whose(current_user)
     authz.require(current_user, "shortlist.view", person)
     return services.PersonShortlist(person), person
 
 
 def _editable() -> services.VisitorShortlist | services.PersonShortlist:
-    """The shortlist a button changes: the visitor's, or the person's own."""
+    """The shortlist a button changes: the visitor's, the person's own, or that of the
+    person a supporter acts for (with the manage-introductions scope)."""
     if not current_user.is_authenticated:
         return services.VisitorShortlist(session)
-    person = person_of(current_user)
+    person = _whose(current_user)
     authz.require(current_user, "shortlist.edit", person)
     return services.PersonShortlist(person)
+
+
+def _actor(shortlist: services.PersonShortlist) -> dict[str, int | None]:
+    """Who did it, and for whom: "by supporter X for person Y" in the audit log."""
+    return {
+        "actor_id": current_user.id,
+        "on_behalf_of": authz.on_behalf_of(current_user, shortlist.person),
+    }
+
+
+def _acting_for_self(shortlist: services.VisitorShortlist | services.PersonShortlist) -> bool:
+    return not isinstance(shortlist, services.PersonShortlist) or (
+        shortlist.person.user_id == current_user.id
+    )
 
 
 def shortlist_state(kind: str, target_id: int) -> bool | None:
@@ -66,7 +86,7 @@ def shortlist_state(kind: str, target_id: int) -> bool | None:
         if not current_user.is_authenticated:
             keys = services.VisitorShortlist(session).keys()
         else:
-            person = person_of(current_user)
+            person = _whose(current_user)
             if person is not None and authz.can(current_user, "shortlist.edit", person):
                 keys = services.PersonShortlist(person).keys()
         g.shortlist_keys = keys
@@ -96,7 +116,7 @@ def _move_visitor_shortlist() -> None:
         return
     if request.endpoint == "static" or not current_user.is_authenticated:
         return
-    person = person_of(current_user)
+    person = person_of(current_user)  # their own account only, never a supported person's
     if person is None or not authz.can(current_user, "shortlist.edit", person):
         return
     moved = services.move_visitor_items(session, person) if services.SESSION_KEY in session else 0
@@ -135,6 +155,7 @@ def _index(status: int = 200, compare_error: str | None = None, chosen: list[str
         items=items,
         person=person,
         own=own,
+        can_edit=person is None or authz.can(current_user, "shortlist.edit", person),
         has_notes=shortlist.has_notes,
         note_forms={i.entry.id: NoteForm(note=i.entry.note) for i in items if i.entry},
         button_form=ShortlistItemForm(),
@@ -170,7 +191,7 @@ def add():
         abort(404)
     name = getattr(target, "display_name", None) or target.name
     if isinstance(shortlist, services.PersonShortlist):
-        result = shortlist.add(item, actor_id=current_user.id)
+        result = shortlist.add(item, **_actor(shortlist))
         db.session.commit()
     else:
         result = shortlist.add(item)
@@ -180,7 +201,8 @@ def add():
             "error",
         )
     elif result == services.AddResult.ADDED:
-        flash(f"{name} is on your shortlist.", "success")
+        whose = "your" if _acting_for_self(shortlist) else f"{shortlist.person.display_name}’s"
+        flash(f"{name} is on {whose} shortlist.", "success")
     return redirect(_next_or_shortlist(form, item))
 
 
@@ -194,7 +216,7 @@ def remove():
     if item is None:
         abort(404)
     if isinstance(shortlist, services.PersonShortlist):
-        removed = shortlist.remove(item, actor_id=current_user.id)
+        removed = shortlist.remove(item, **_actor(shortlist))
         db.session.commit()
     else:
         removed = shortlist.remove(item)
@@ -219,7 +241,8 @@ def note(entry_id: int):
             "shortlist/index.html",
             items=items,
             person=entry.person,
-            own=True,
+            own=entry.person.user_id == current_user.id,
+            can_edit=True,
             has_notes=True,
             note_forms=forms,
             button_form=ShortlistItemForm(),
@@ -230,7 +253,12 @@ def note(entry_id: int):
             note_error=(f"note-{entry.id}", form.note.errors[0] if form.note.errors else ""),
         )
         return page, 400, PRIVATE
-    services.set_note(entry, form.note.data or "", actor_id=current_user.id)
+    services.set_note(
+        entry,
+        form.note.data or "",
+        actor_id=current_user.id,
+        on_behalf_of=authz.on_behalf_of(current_user, entry.person),
+    )
     db.session.commit()
     flash("Your note is saved.", "success")
     return redirect(url_for("shortlist.index") + f"#entry-{entry.id}")

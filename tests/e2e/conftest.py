@@ -232,6 +232,12 @@ def demo_ids(live_server: LiveServer) -> dict[str, object]:
             "WHERE users.email = 'carer@coopcare.example'"
         ),
         "leeds": q("SELECT care_council_code FROM providers WHERE id = ?", headingley),
+        # "item=carer-12&item=carer-40&item=team-3": the first three on Amira's shortlist.
+        "amira_compare": q(
+            "SELECT group_concat(item, '&') FROM (SELECT 'item=' || CASE WHEN carer_id IS "
+            "NOT NULL THEN 'carer-' || carer_id ELSE 'team-' || team_id END AS item "
+            "FROM shortlist_entries ORDER BY id LIMIT 3)"
+        ),
         **{
             status: q("SELECT min(id) FROM providers WHERE qa_status = ?", status)
             for status in ("submitted", "changes_requested", "suspended", "draft")

@@ -249,6 +249,16 @@ PAGES: list[Visit] = [
     Visit("person", "/profile", fill_and_submit(postcode="LS6"), note="bad-postcode"),
     Visit("person", "/search", note="from-profile"),
     Visit("provider_admin", "/notifications"),
+    # Shortlists, compare and saved searches (Amira's demo shortlist and saved search)
+    Visit("person", "/shortlist"),
+    Visit("person", "/shortlist/compare?{amira_compare}", note="compare"),
+    Visit("person", "/shortlist/compare?item=carer-1", status=400, note="compare-one"),
+    Visit("person", "/saved-searches"),
+    Visit("person", "/saved-searches/new?postcode=LS7&radius_km=5", note="confirm"),
+    Visit("anonymous", "/saved-searches/new?postcode=LS7", note="sign-in"),
+    Visit("anonymous", "/shortlist", note="empty"),
+    Visit("supporter", "/shortlist", note="supporting"),
+    Visit("anonymous", "/search?postcode=TR19+7AA", note="nobody-near"),
     # Signed-in people see 403 pages for others' areas
     Visit("person", "/provider/teams/", status=403, note="forbidden"),
 ]

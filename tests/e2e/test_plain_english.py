@@ -33,6 +33,8 @@ PUBLIC_PAGES = [
     "/councils",
     "/councils/{leeds}",
     "/map",
+    "/shortlist",
+    "/saved-searches/new?postcode=LS7",
 ]
 
 

@@ -351,11 +351,12 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/budgets/{budget}/entries/new", None,
      [GO, NO, NO, NF, NO, NF, NF, NF, NF, NF, NF, NO]),
     # Shortlists: a visitor's (in the session) or the person's own; a supporter with view
-    # consent reads the person's at ?person=; another person's entry or search is not found
-    ("GET", "/shortlist", None, [OK, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    # consent reads the person's (the one they act for, or ?person=); changing it needs
+    # manage_introductions; another person's entry or search is not found
+    ("GET", "/shortlist", None, [OK, OK, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
     ("GET", "/shortlist?person={person}", None, [NF, OK, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
     ("GET", "/shortlist/compare?item=carer-{other_carer}&item=team-{other_team}", None,
-     [BAD, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),  # a visitor's own list is empty
+     [BAD, OK, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO]),  # a visitor's own list is empty
     ("GET", "/shortlist/compare?person={person}&item=carer-{other_carer}&item=team-{other_team}",
      None, [NF, OK, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
     ("POST", "/shortlist/add", {"item": "carer-{other_carer}", "next": "/search"},

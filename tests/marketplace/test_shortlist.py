@@ -249,10 +249,31 @@ def test_a_supporter_with_view_consent_sees_the_shortlist_but_cannot_change_it(m
     for client in (login(messenger), login(make.user(roles=["person"]))):
         assert client.get(f"/shortlist?person={pid}").status_code == 404
         assert client.get(f"/shortlist/compare?person={pid}&item=x").status_code == 404
-    assert login(viewer).get("/shortlist").status_code == 403  # no shortlist of their own
+    # Acting for Amira (their only grant), /shortlist is hers; view consent cannot change it.
+    assert "Amira’s shortlist" in login(viewer).get("/shortlist").get_data(as_text=True)
+    assert login(messenger).get("/shortlist").status_code == 403  # messages only
     assert _add(login(viewer), f"carer-{ana.id}").status_code == 403
-    # No buttons for accounts that keep no shortlist.
     assert "shortlist-carer" not in login(viewer).get(f"/carers/{ana.id}").get_data(True)
+    assert login(make.user(roles=["supporter"])).get("/shortlist").status_code == 403
+
+
+def test_a_supporter_who_asks_for_introductions_shortlists_for_the_person(make, login):
+    provider, ana, bob = _two_carers(make)
+    user = make.user(roles=["person"], display_name="Amira")
+    helper = make.user(roles=["supporter"], display_name="Joe")
+    make.consent(user.person, helper, ["view", "manage_introductions"])
+    client = login(helper)
+    assert f'id="shortlist-carer-{ana.id}"' in client.get(f"/carers/{ana.id}").get_data(True)
+    _add(client, f"carer-{ana.id}")
+    page = client.get("/shortlist").get_data(as_text=True)
+    assert "Ana S. is on Amira’s shortlist." in page
+    [entry] = _entries(user.person)
+    row = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "shortlist.added"))
+    assert (row.actor_user_id, row.on_behalf_of_person_id) == (helper.id, user.person.id)
+    client.post(f"/shortlist/notes/{entry.id}", data={"note": "Joe met her"})
+    assert entry.note == "Joe met her"
+    # The person's own shortlist page shows it.
+    assert "Joe met her" in login(user).get("/shortlist").get_data(as_text=True)
 
 
 def test_another_persons_note_is_not_found(make, login):
