@@ -190,7 +190,8 @@ class NotifyReport:
 
     def summary(self) -> str:
         return (
-            f"Checked {self.searches} saved searches: told {self.notified} "
+            f"Checked {self.searches} saved {'search' if self.searches == 1 else 'searches'}: "
+            f"told {self.notified} "
             f"{'person' if self.notified == 1 else 'people'} about {self.carers} new "
             f"{'carer' if self.carers == 1 else 'carers'}."
         )
@@ -240,7 +241,7 @@ def check_one(saved: SavedSearch) -> int:
         [saved.person.user],
         _message(criteria, new),
         notifications.path("shortlist.saved_searches"),
-        subject=f"new carers near {criteria.outcode}",
+        subject=f"{'a new carer' if len(new) == 1 else 'new carers'} near {criteria.outcode}",
     )
     db.session.commit()
     return len(new)

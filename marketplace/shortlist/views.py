@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -20,8 +20,9 @@ from marketplace.links import safe_redirect_target
 from marketplace.models import Person
 from marketplace.models.shortlists import SHORTLIST_MAX
 from marketplace.people.services import person_of
+from marketplace.search import services as search_services
 from marketplace.search.forms import SearchForm
-from marketplace.shortlist import bp, saved_searches, services
+from marketplace.shortlist import bp, easy_read, saved_searches, services
 from marketplace.shortlist.forms import ConfirmForm, NoteForm, ShortlistItemForm
 
 PRIVATE = {"Cache-Control": "private, no-store"}
@@ -81,7 +82,10 @@ def _acting_for_self(shortlist: services.VisitorShortlist | services.PersonShort
 
 def shortlist_state(kind: str, target_id: int) -> bool | None:
     """For the buttons: True on the shortlist, False not, None when this user has none."""
-    if "shortlist_keys" not in g:
+    # Looked up once per request (a results page has many buttons), and kept on the
+    # request itself: an app context (and its ``g``) can outlive one request.
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    if not hasattr(current, "coopcare_shortlist_keys"):
         keys: set[str] | None = None
         if not current_user.is_authenticated:
             keys = services.VisitorShortlist(session).keys()
@@ -89,10 +93,9 @@ def shortlist_state(kind: str, target_id: int) -> bool | None:
             person = _whose(current_user)
             if person is not None and authz.can(current_user, "shortlist.edit", person):
                 keys = services.PersonShortlist(person).keys()
-        g.shortlist_keys = keys
-    if g.shortlist_keys is None:
-        return None
-    return f"{kind}-{target_id}" in g.shortlist_keys
+        current.coopcare_shortlist_keys = keys
+    keys = current.coopcare_shortlist_keys
+    return None if keys is None else f"{kind}-{target_id}" in keys
 
 
 def visitor_shortlist_count() -> int:
@@ -375,3 +378,27 @@ def delete_saved_search(saved_id: int):
     db.session.commit()
     flash("The saved search is deleted. We will not tell you about it any more.", "success")
     return redirect(url_for("shortlist.saved_searches"))
+
+
+# -- Easy Read ------------------------------------------------------------------------
+
+
+@bp.get("/carers/<int:carer_id>/easy-read")
+def carer_easy_read(carer_id: int):
+    """A printable Easy Read page about a listed carer, for the person who may choose them
+    (their needs and interests when signed in, or those of the person a supporter with
+    view consent acts for)."""
+    carer = search_services.public_carer(carer_id)
+    if carer is None:
+        abort(404)
+    person = _whose(current_user) if current_user.is_authenticated else None
+    if person is not None and not authz.can(current_user, "shortlist.view", person):
+        person = None
+    page = render_template(
+        "shortlist/easy_read.html",
+        carer=carer,
+        person=person,
+        lines=easy_read.easy_read(carer, person, shortlist_state("carer", carer.id)),
+        name=easy_read._first_name(carer),
+    )
+    return (page, 200, PRIVATE) if person is not None else page

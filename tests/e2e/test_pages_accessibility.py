@@ -258,6 +258,8 @@ PAGES: list[Visit] = [
     Visit("anonymous", "/saved-searches/new?postcode=LS7", note="sign-in"),
     Visit("anonymous", "/shortlist", note="empty"),
     Visit("supporter", "/shortlist", note="supporting"),
+    Visit("anonymous", "/carers/{ana}/easy-read"),
+    Visit("person", "/carers/{ana}/easy-read", note="for-amira"),
     Visit("anonymous", "/search?postcode=TR19+7AA", note="nobody-near"),
     # Signed-in people see 403 pages for others' areas
     Visit("person", "/provider/teams/", status=403, note="forbidden"),

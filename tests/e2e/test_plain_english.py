@@ -34,6 +34,7 @@ PUBLIC_PAGES = [
     "/councils/{leeds}",
     "/map",
     "/shortlist",
+    "/carers/{ana}/easy-read",
     "/saved-searches/new?postcode=LS7",
 ]
 

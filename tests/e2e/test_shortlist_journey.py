@@ -96,3 +96,25 @@ def test_compare_page_at_phone_and_desktop_widths(open_page: Callable[..., Page]
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
+
+
+def test_easy_read_is_large_print_with_a_picture_for_each_idea(
+    open_page: Callable[..., Page], demo_ids
+) -> None:
+    page = open_page("person", width=360)
+    response = page.goto(f"/carers/{demo_ids['ana']}/easy-read")
+    assert response is not None and response.status == 200
+    sizes = page.eval_on_selector_all(
+        "main .easy-read-line p", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
+    )
+    assert sizes and min(sizes) >= 14 * 96 / 72, sizes  # 14 pt
+    lines = page.locator("main .easy-read-line")
+    for i in range(lines.count()):
+        line = lines.nth(i)
+        image = line.locator("img")
+        assert image.get_attribute("alt")
+        # The picture is on the left of its words.
+        assert image.bounding_box()["x"] < line.locator("p").first.bounding_box()["x"]
+    screenshot(page, "easy-read-360")
+    page.emulate_media(media="print")
+    assert not page.locator("header.site-header").is_visible()
