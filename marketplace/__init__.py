@@ -86,6 +86,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.budgets import bp as budgets_bp
     from marketplace.carers import bp as carers_bp
     from marketplace.inbox import bp as inbox_bp
+    from marketplace.memberships import bp as memberships_bp
+    from marketplace.memberships import provider_bp as provider_memberships_bp
     from marketplace.openreferral import bp as openreferral_bp
     from marketplace.pages import bp as pages_bp
     from marketplace.people import bp as people_bp
@@ -110,6 +112,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         people_bp,
         seo_bp,
         shortlist_bp,
+        memberships_bp,
+        provider_memberships_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

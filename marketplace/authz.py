@@ -37,6 +37,8 @@ from marketplace.models import (
     ConsentGrant,
     Evidence,
     Introduction,
+    Membership,
+    MembershipPlan,
     Person,
     Provider,
     ProviderAdmin,
@@ -559,6 +561,59 @@ def _message_introduction(user: User | None, introduction: Introduction) -> str 
 RULES["introduction.block"] = _message_introduction
 RULES["introduction.report"] = _message_introduction
 RULES["moderation.use"] = _role_rule("reviewer", message="Only quality reviewers moderate.")
+# -- memberships for outcomes --------------------------------------------------------------
+
+
+@rule("plan.manage")
+def _manage_plan(user: User | None, plan: MembershipPlan) -> str | None:
+    return _manage_provider(user, plan.provider_id)
+
+
+def _membership_person(user: User, membership: Membership, *scopes: ConsentScope) -> bool:
+    """The person whose membership it is, or their supporter inside one of ``scopes``."""
+    person = membership.person
+    if person is None:
+        return False
+    if person.user_id == user.id:
+        return True
+    return any(consent_grant(user, person, scope) is not None for scope in scopes)
+
+
+@rule("membership.view")
+def _view_membership(user: User | None, membership: Membership) -> str | None:
+    """The person; a supporter with the view or pay scope; the plan's provider's admins
+    (the team side of the monthly review); platform admins."""
+    if user is None:
+        return SIGN_IN
+    if has_role(user, "admin") or runs_provider(user, membership.plan.provider_id):
+        return None
+    if _membership_person(user, membership, ConsentScope.VIEW, ConsentScope.PAY):
+        return None
+    return "Only the person, their supporters and the provider can see this membership."
+
+
+@rule("membership.pay")
+def _pay_membership(user: User | None, membership: Membership) -> str | None:
+    """Cancelling (or carrying on) is the payer's: the person, or a supporter with pay."""
+    if user is None:
+        return SIGN_IN
+    if _membership_person(user, membership, ConsentScope.PAY):
+        return None
+    return "Only the person, or a supporter they allowed to make payments, can change this."
+
+
+# The person's side of the monthly outcome review (which decides the guarantee refund):
+# the person, or a supporter with the pay scope.
+RULES["membership.rate_as_person"] = _pay_membership
+
+
+@rule("membership.rate_as_team")
+def _rate_as_team(user: User | None, membership: Membership) -> str | None:
+    if user is None:
+        return SIGN_IN
+    if runs_provider(user, membership.plan.provider_id):
+        return None
+    return "Only the provider's own team can give the team's ratings."
 
 
 # -- the provider a page is about --------------------------------------------------------

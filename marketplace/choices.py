@@ -258,3 +258,44 @@ class IntroductionSide(Choice):
 
     PERSON = "person", "The person and their supporters"
     PROVIDER = "provider", "The provider or carer"
+
+
+# -- memberships for outcomes ------------------------------------------------------------
+
+
+class MembershipState(Choice):
+    """Stripe's subscription statuses (payments.memberships.MembershipStatus), in plain
+    English for the family and the provider."""
+
+    INCOMPLETE = "incomplete", "Waiting for the first payment"
+    INCOMPLETE_EXPIRED = "incomplete_expired", "Not started: the first payment was not made"
+    TRIALING = "trialing", "In a free trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "A payment is overdue"
+    CANCELED = "canceled", "Ended"
+    UNPAID = "unpaid", "Stopped because payments were not made"
+    PAUSED = "paused", "Paused"
+
+
+class OutcomeRating(Choice):
+    """How far an agreed outcome was met this month (payments.memberships.OutcomeRating)."""
+
+    MET = "met", "Met"
+    PARTLY_MET = "partly_met", "Partly met"
+    NOT_MET = "not_met", "Not met"
+
+
+class GuaranteeRule(Choice):
+    """When a plan's outcome guarantee refunds (payments.memberships.GuaranteeRule),
+    judged on the person's own ratings."""
+
+    ANY_NOT_MET = "any_not_met", "When any agreed outcome is not met"
+    MAJORITY_NOT_MET = "majority_not_met", "When more than half of the agreed outcomes are not met"
+    ALL_NOT_MET = "all_not_met", "Only when none of the agreed outcomes is met"
+
+
+class OutcomeReviewStatus(Choice):
+    OPEN = "open", "Waiting for both ratings"
+    PERSON_RATED = "person_rated", "Rated by the family, waiting for the team"
+    TEAM_RATED = "team_rated", "Rated by the team, waiting for the family"
+    COMPLETE = "complete", "Rated by both"

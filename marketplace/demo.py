@@ -524,6 +524,9 @@ def seed_demo(
     derek = users["isf@coopcare.example"].person
     assert derek is not None
     seed_budgets(amira_budget, derek, headingley, users["provider@coopcare.example"])
+    from marketplace.memberships.demo import seed_memberships
+
+    seed_memberships(headingley, amira, users["provider@coopcare.example"])
     from marketplace.providers.demo import seed_quality_assurance
 
     seed_quality_assurance([p for p, _, _ in providers], users, DEMO_EPOCH)

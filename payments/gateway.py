@@ -143,12 +143,15 @@ class MembershipStart:
     started_by_user_id: int | None
     customer_id: str
     price_id: str
+    person_id: int | None = None  # whose membership it will be
 
     def metadata(self) -> dict[str, str]:
         data = {
             "coopcare_membership_start_id": str(self.start_id),
             "coopcare_plan_id": str(self.plan_id),
         }
+        if self.person_id is not None:
+            data["coopcare_person_id"] = str(self.person_id)
         if self.arrangement_id is not None:
             data["coopcare_arrangement_id"] = str(self.arrangement_id)
         if self.started_by_user_id is not None:
@@ -276,9 +279,17 @@ class BillingGateway(Protocol):
         self, start: MembershipStart, *, success_url: str, cancel_url: str
     ) -> CheckoutSession: ...
 
-    def cancel_at_period_end(self, membership: Membership) -> SubscriptionSnapshot: ...
+    def update_plan(
+        self, plan: PlanTerms, *, product_id: str, revision: int, new_price: bool
+    ) -> StripePlanIds: ...
+
+    def set_cancel_at_period_end(
+        self, membership: Membership, cancel: bool
+    ) -> SubscriptionSnapshot: ...
 
     def fetch_subscription(self, subscription_id: str) -> SubscriptionSnapshot: ...
+
+    def list_invoices(self, subscription_id: str) -> list[dict[str, Any]]: ...
 
     def pay(self, payment: CardPaymentRequest) -> PaymentIntentSnapshot: ...
 
@@ -330,29 +341,78 @@ class StripeGateway:
                 },
                 options={"idempotency_key": idempotency_key("plan-product", plan.plan_id)},
             )
-            if self._localstripe:
-                recurring = self._client.v1.plans.create(
-                    params={
-                        "product": product.id,
-                        "amount": plan.monthly_price_pence,
-                        "currency": "gbp",
-                        "interval": "month",
-                        "metadata": metadata,
-                    },
-                    options={"idempotency_key": idempotency_key("plan-plan", plan.plan_id)},
-                )
-                return StripePlanIds(product.id, recurring.id)
-            price = self._client.v1.prices.create(
+            action = "plan-plan" if self._localstripe else "plan-price"
+            recurring = self._recurring(plan, product.id, idempotency_key(action, plan.plan_id))
+        return StripePlanIds(product.id, recurring)
+
+    def _recurring(self, plan: PlanTerms, product_id: str, key: str) -> str:
+        metadata = {
+            "coopcare_plan_id": str(plan.plan_id),
+            "coopcare_provider_id": str(plan.provider_id),
+        }
+        if self._localstripe:
+            created = self._client.v1.plans.create(
                 params={
-                    "product": product.id,
-                    "unit_amount": plan.monthly_price_pence,
+                    "product": product_id,
+                    "amount": plan.monthly_price_pence,
                     "currency": "gbp",
-                    "recurring": {"interval": "month"},
+                    "interval": "month",
                     "metadata": metadata,
                 },
-                options={"idempotency_key": idempotency_key("plan-price", plan.plan_id)},
+                options={"idempotency_key": key},
             )
-            return StripePlanIds(product.id, price.id)
+            return created.id
+        price = self._client.v1.prices.create(
+            params={
+                "product": product_id,
+                "unit_amount": plan.monthly_price_pence,
+                "currency": "gbp",
+                "recurring": {"interval": "month"},
+                "metadata": metadata,
+            },
+            options={"idempotency_key": key},
+        )
+        return price.id
+
+    def update_plan(
+        self, plan: PlanTerms, *, product_id: str, revision: int, new_price: bool
+    ) -> StripePlanIds:
+        """Bring the Product up to date with revision `revision` of our plan, and when the
+        monthly price changed, add a new Price (Stripe's prices cannot change; members
+        already on the plan keep the price they joined at). Each revision has its own
+        idempotency keys, so retrying one is a no-op and the next one is not."""
+        with _translated_errors():
+            self._client.v1.products.update(
+                product_id,
+                params={"name": plan.name, "description": plan.description or plan.name},
+                options={
+                    "idempotency_key": idempotency_key(
+                        "plan-product-update", f"{plan.plan_id}-r{revision}"
+                    )
+                },
+            )
+            price_id = ""
+            if new_price:
+                price_id = self._recurring(
+                    plan,
+                    product_id,
+                    idempotency_key("plan-price", f"{plan.plan_id}-r{revision}"),
+                )
+        return StripePlanIds(product_id, price_id)
+
+    def create_test_card(self, number: str = "4242424242424242") -> str:
+        """A card payment method made from a test card number: only on localstripe (Stripe
+        itself refuses raw card numbers from a server, and so should we)."""
+        if not self._localstripe:
+            raise BillingError("Test cards can only be used with the local test server.")
+        with _translated_errors():
+            method = self._client.v1.payment_methods.create(
+                params={
+                    "type": "card",
+                    "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+                }
+            )
+        return method.id
 
     def create_customer(self, *, user_id: int, email: str, name: str = "") -> str:
         with _translated_errors():
@@ -424,12 +484,20 @@ class StripeGateway:
             )
         return CheckoutSession(session.id, str(session.url))
 
-    def cancel_at_period_end(self, membership: Membership) -> SubscriptionSnapshot:
+    def set_cancel_at_period_end(
+        self, membership: Membership, cancel: bool
+    ) -> SubscriptionSnapshot:
+        """Ask Stripe to end the subscription when the paid period ends (or, with
+        `cancel=False`, to carry on after all). The key names the membership and the
+        Stripe observation the request was made from, so a double submit is one request
+        while a later change of mind is a new one."""
+        action = "cancel-at-period-end" if cancel else "resume"
+        key = idempotency_key(action, f"{membership.id}-{membership.status_observed_at or 0}")
         with _translated_errors():
             subscription = self._client.v1.subscriptions.update(
                 membership.stripe_subscription_id,
-                params={"cancel_at_period_end": True},
-                options={"idempotency_key": idempotency_key("cancel", membership.id)},
+                params={"cancel_at_period_end": cancel},
+                options={"idempotency_key": key},
             )
         return snapshot_from_stripe(subscription.to_dict(), self._now())
 
@@ -437,6 +505,15 @@ class StripeGateway:
         with _translated_errors():
             subscription = self._client.v1.subscriptions.retrieve(subscription_id)
         return snapshot_from_stripe(subscription.to_dict(), self._now())
+
+    def list_invoices(self, subscription_id: str) -> list[dict[str, Any]]:
+        """The subscription's invoices as plain dicts, newest first (for
+        `payments.webhooks.record_invoice`)."""
+        with _translated_errors():
+            page = self._client.v1.invoices.list(
+                params={"subscription": subscription_id, "limit": 100}
+            )
+            return [invoice.to_dict() for invoice in page.auto_paging_iter()]
 
     def pay(self, payment: CardPaymentRequest) -> PaymentIntentSnapshot:
         """Charge the card now. A decline raises `PaymentDeclined`; 3-D Secure leaves the

@@ -168,6 +168,7 @@ class Membership:
     status_observed_at: int | None  # None: Stripe has not told us a status yet
     current_period_end: int | None = None  # the next payment date (Unix seconds)
     cancel_at_period_end: bool = False
+    person_id: int | None = None  # whose membership it is (from our metadata)
 
     def order_key(self) -> tuple[bool, int, int, int, bool] | None:
         if self.status_observed_at is None:

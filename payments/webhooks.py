@@ -51,7 +51,9 @@ __all__ = [
     "MembershipDraft",
     "apply_payment_intent",
     "handle_stripe_event",
+    "record_invoice",
     "record_refunds",
+    "sync_invoices",
     "verify_stripe_event",
 ]
 
@@ -149,6 +151,7 @@ class MembershipDraft:
     started_by_user_id: int | None
     stripe_subscription_id: str
     stripe_customer_id: str | None
+    person_id: int | None = None
 
 
 class BillingRepository(Protocol):
@@ -298,6 +301,7 @@ class _Handler:
         so whichever event arrives first, the membership ends up the same."""
         arrangement_id = _int_or_none(metadata.get("coopcare_arrangement_id"))
         started_by_user_id = _int_or_none(metadata.get("coopcare_started_by_user_id"))
+        person_id = _int_or_none(metadata.get("coopcare_person_id"))
         membership = self.repo.membership_for_subscription(subscription_id)
         if membership is None:
             plan_id = _int_or_none(metadata.get("coopcare_plan_id"))
@@ -310,6 +314,7 @@ class _Handler:
                     started_by_user_id=started_by_user_id,
                     stripe_subscription_id=subscription_id,
                     stripe_customer_id=customer_id,
+                    person_id=person_id,
                 )
             )
         filled = replace(
@@ -321,6 +326,7 @@ class _Handler:
             if membership.started_by_user_id is not None
             else started_by_user_id,
             stripe_customer_id=membership.stripe_customer_id or customer_id,
+            person_id=membership.person_id if membership.person_id is not None else person_id,
         )
         if filled != membership:
             self.repo.save_membership(filled)
@@ -389,28 +395,8 @@ class _Handler:
         membership = self.repo.membership_for_subscription(subscription_id)
         if membership is None:
             return "ignored: an invoice for a subscription that is not ours"
-        lines = (invoice.get("lines") or {}).get("data") or []
-        period = (lines[0].get("period") or {}) if lines else {}
-        observed = MembershipInvoice(
-            stripe_invoice_id=str(invoice["id"]),
-            membership_id=membership.id,
-            status=status,
-            amount_due_pence=int(invoice.get("amount_due") or 0),
-            amount_paid_pence=int(invoice.get("amount_paid") or 0),
-            amount_refunded_pence=0,
-            payment_intent_id=_invoice_payment_intent(invoice),
-            period_start=_int_or_none(period.get("start")),
-            period_end=_int_or_none(period.get("end")),
-            observed_at=created,
-        )
-        if observed.payment_intent_id is not None:
-            noted = self.repo.refunded_total(observed.payment_intent_id)
-            observed = replace(observed, amount_refunded_pence=noted)
-        known = self.repo.membership_invoice(observed.stripe_invoice_id)
-        merged = known.merged(observed) if known else observed
-        if merged != known:
-            self.repo.save_membership_invoice(merged)
-        action = f"invoice {observed.stripe_invoice_id} {merged.status.value}"
+        merged = record_invoice(membership, invoice, created, status, self.repo)
+        action = f"invoice {merged.stripe_invoice_id} {merged.status.value}"
         if self.gateway is not None:
             # Paying or failing an invoice moves the subscription: ask Stripe where it is.
             action += "; " + self._apply(
@@ -488,6 +474,57 @@ class _Handler:
             refunds = self.gateway.list_refunds(intent_id)
         written = record_refunds(payment, refunds, self.repo, now=self.now)
         return f"card payment {payment.id}: {written} refund entries written"
+
+
+def record_invoice(
+    membership: Membership,
+    invoice: Mapping[str, Any],
+    observed_at: int,
+    status: InvoiceStatus,
+    repo: BillingRepository,
+) -> MembershipInvoice:
+    """Record what Stripe said about one of the membership's invoices (from an event, or
+    from listing the subscription's invoices), merged with what we knew: paid beats
+    failed and amounts only grow, so the order of the observations does not matter."""
+    lines = (invoice.get("lines") or {}).get("data") or []
+    period = (lines[0].get("period") or {}) if lines else {}
+    observed = MembershipInvoice(
+        stripe_invoice_id=str(invoice["id"]),
+        membership_id=membership.id,
+        status=status,
+        amount_due_pence=int(invoice.get("amount_due") or 0),
+        amount_paid_pence=int(invoice.get("amount_paid") or 0),
+        amount_refunded_pence=0,
+        payment_intent_id=_invoice_payment_intent(invoice),
+        period_start=_int_or_none(period.get("start")),
+        period_end=_int_or_none(period.get("end")),
+        observed_at=observed_at,
+    )
+    if observed.payment_intent_id is not None:
+        noted = repo.refunded_total(observed.payment_intent_id)
+        observed = replace(observed, amount_refunded_pence=noted)
+    known = repo.membership_invoice(observed.stripe_invoice_id)
+    merged = known.merged(observed) if known else observed
+    if merged != known:
+        repo.save_membership_invoice(merged)
+    return merged
+
+
+def sync_invoices(
+    membership: Membership,
+    invoices: Iterable[Mapping[str, Any]],
+    observed_at: int,
+    repo: BillingRepository,
+) -> list[MembershipInvoice]:
+    """Record the paid invoices in Stripe's answer to "list this subscription's
+    invoices" (drafts, open and void invoices are not payments, so they are skipped)."""
+    return [
+        record_invoice(membership, invoice, observed_at, InvoiceStatus.PAID, repo)
+        for invoice in invoices
+        if invoice.get("object") == "invoice"
+        and invoice.get("id")
+        and invoice.get("status") == "paid"
+    ]
 
 
 def _invoice_subscription(invoice: Mapping[str, Any]) -> str | None:
@@ -628,6 +665,7 @@ class InMemoryBillingRepository:
             stripe_customer_id=draft.stripe_customer_id,
             status=MembershipStatus.INCOMPLETE,
             status_observed_at=None,
+            person_id=draft.person_id,
         )
         self.memberships[membership.id] = membership
         return membership

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
+import requests
 import stripe
 
 REAL_STRIPE = os.environ.get("COOPCARE_REAL_STRIPE") == "1"
@@ -46,3 +54,49 @@ def signed(
         payload, secret, timestamp=int(time.time()) if at is None else at
     )
     return payload.encode(), header
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_localstripe() -> Iterator[str]:
+    """localstripe in its own process on a free loopback port; its base URL."""
+    port = _free_port()
+    # A file, not a pipe: a chatty server could fill a pipe nobody reads and hang.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from aiohttp import web; from localstripe.server import app; "
+            f"web.run_app(app, host='127.0.0.1', port={port}, print=None)",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            if server.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"localstripe did not start: {log.read().decode(errors='replace')}")
+            try:
+                requests.get(base + "/v1/customers", timeout=0.5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            pytest.fail("localstripe did not answer within 15 seconds")
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()

@@ -17,6 +17,8 @@ from marketplace.models import (
     LedgerEntry,
     Membership,
     MembershipInvoice,
+    MembershipPlan,
+    Person,
     StripeRefundTotal,
 )
 from payments import ledger as pure_ledger
@@ -81,6 +83,7 @@ def _membership(row: Membership) -> pure_memberships.Membership:
         status_observed_at=row.status_observed_at,
         current_period_end=row.current_period_end,
         cancel_at_period_end=row.cancel_at_period_end,
+        person_id=row.person_id,
     )
 
 
@@ -158,12 +161,20 @@ class SqlBillingRepository:
         return _membership(row) if row else None
 
     def add_membership(self, draft: pure_webhooks.MembershipDraft) -> pure_memberships.Membership:
+        plan = self.session.get(MembershipPlan, draft.plan_id)
+        person_id = draft.person_id
+        if person_id is not None and self.session.get(Person, person_id) is None:
+            person_id = None  # the account was deleted meanwhile
         row = Membership(
+            # The outcomes agreed when it starts: the plan's (copied, so editing the plan
+            # later does not rewrite what this family agreed to).
+            outcomes=list(plan.outcomes or []) if plan is not None else [],
             plan_id=draft.plan_id,
             arrangement_id=draft.arrangement_id,
             started_by_user_id=draft.started_by_user_id,
             stripe_subscription_id=draft.stripe_subscription_id,
             stripe_customer_id=draft.stripe_customer_id,
+            person_id=person_id,
             status=pure_memberships.MembershipStatus.INCOMPLETE.value,
             status_observed_at=None,
             cancel_at_period_end=False,
@@ -183,6 +194,7 @@ class SqlBillingRepository:
         row.status_observed_at = membership.status_observed_at
         row.current_period_end = membership.current_period_end
         row.cancel_at_period_end = membership.cancel_at_period_end
+        row.person_id = membership.person_id
         self.session.flush()
 
     def membership_invoice(

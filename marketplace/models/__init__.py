@@ -9,6 +9,12 @@ from marketplace.models.introductions import (
     IntroductionBlock,
     IntroductionMessage,
 )
+from marketplace.models.memberships import (
+    GuaranteeRefund,
+    MembershipStart,
+    OutcomeReview,
+    OutcomeReviewLine,
+)
 from marketplace.models.payments import (
     CardPayment,
     LedgerEntry,
@@ -55,10 +61,14 @@ __all__ = [
     "Introduction",
     "IntroductionBlock",
     "IntroductionMessage",
+    "GuaranteeRefund",
     "LedgerEntry",
     "Membership",
     "MembershipInvoice",
     "MembershipPlan",
+    "MembershipStart",
+    "OutcomeReview",
+    "OutcomeReviewLine",
     "Person",
     "Provider",
     "ProviderAdmin",

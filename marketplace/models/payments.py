@@ -11,14 +11,19 @@ numbers, not foreign keys, so that deleting an account never has to rewrite the 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, in_list, utcnow
 from payments.ledger import EntryKind
 from payments.memberships import GuaranteeRule, InvoiceStatus, MembershipStatus
 from payments.webhooks import CardPaymentStatus
+
+if TYPE_CHECKING:
+    from marketplace.models.people import Person
+    from marketplace.models.providers import Provider
 
 ENTRY_KINDS = [k.value for k in EntryKind]
 MEMBERSHIP_STATUSES = [s.value for s in MembershipStatus]
@@ -169,6 +174,17 @@ class MembershipPlan(Base):
     stripe_price_id: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Each edit is a new revision; `stripe_revision` is the one Stripe has (None: not yet
+    # on Stripe), and `stripe_price_pence` the amount of the Price members now join at.
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
+    stripe_revision: Mapped[int | None]
+    stripe_price_pence: Mapped[int | None]
+
+    provider: Mapped[Provider] = relationship()
+
+    @property
+    def on_stripe(self) -> bool:
+        return self.stripe_price_id is not None and self.stripe_revision == self.revision
 
 
 class Membership(Base):
@@ -194,6 +210,17 @@ class Membership(Base):
     current_period_end: Mapped[int | None] = mapped_column(sa.BigInteger)
     cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whose membership it is (from the metadata we tag the subscription with).
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    # The outcomes agreed for this membership: the plan's when it started.
+    outcomes: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # Demo data: no Stripe subscription is behind it (make run works without a network).
+    demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    plan: Mapped[MembershipPlan] = relationship()
+    person: Mapped[Person | None] = relationship()
 
 
 class MembershipInvoice(Base):

@@ -86,6 +86,7 @@ def _world(app, make, login, tmp_path) -> World:
     saved = SavedSearch(person_id=person_user.person.id, outcode="LS6", radius_km=10, key="a")
     other_saved = SavedSearch(person_id=other_person.id, outcode="LS6", radius_km=10, key="a")
     db.session.add_all([saved, other_saved])
+    memberships = _membership_rows(provider, other, person_user.person, make)
     db.session.flush()
     users = {
         "person": person_user,
@@ -117,8 +118,63 @@ def _world(app, make, login, tmp_path) -> World:
         "other_entry": other_entry.id,
         "saved": saved.id,
         "other_saved": other_saved.id,
+        **memberships,
     }
     return World(clients, values)
+
+
+def _membership_rows(provider, other, person, make) -> dict[str, int]:
+    """A plan of each provider; the person's (demo, so no Stripe) membership of this
+    provider's plan with a reviewed month; another person's membership of the other's."""
+    from marketplace.models import (
+        Membership,
+        MembershipInvoice,
+        MembershipPlan,
+        MembershipStart,
+        OutcomeReview,
+        OutcomeReviewLine,
+    )
+
+    def plan(owner):
+        row = MembershipPlan(provider_id=owner.id, name="Living well", monthly_price_pence=45_000,
+                             included="Weekly visits", outcomes=["Sleeps well"])  # fmt: skip
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    this_plan, other_plan = plan(provider), plan(other)
+    stranger = make.person()
+
+    def membership(of_plan, who, sub):
+        row = Membership(plan_id=of_plan.id, person_id=who.id, stripe_subscription_id=sub,
+                         status="active", status_observed_at=1, current_period_end=2_000_000_000,
+                         outcomes=["Sleeps well"], demo=True)  # fmt: skip
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    mine = membership(this_plan, person, "sub_demo_matrix")
+    theirs = membership(other_plan, stranger, "sub_demo_matrix_other")
+    invoice = MembershipInvoice(stripe_invoice_id="in_demo_matrix", membership_id=mine.id,
+                                status="paid", amount_due_pence=45_000, amount_paid_pence=45_000,
+                                observed_at=1)  # fmt: skip
+    db.session.add(invoice)
+    db.session.flush()
+    review = OutcomeReview(membership_id=mine.id, membership_invoice_id=invoice.id, status="open")
+    review.lines = [OutcomeReviewLine(position=1, outcome="Sleeps well", person_comment="",
+                                      team_comment="")]  # fmt: skip
+    start = MembershipStart(token="matrix-token-0123456789", plan_id=other_plan.id,
+                            person_id=person.id, user_id=person.user_id)  # fmt: skip
+    db.session.add_all([review, start])
+    db.session.flush()
+    return {
+        "plan": this_plan.id,
+        "other_plan": other_plan.id,
+        "membership": mine.id,
+        "other_membership": theirs.id,
+        "review": review.id,
+        "start": start.id,
+    }
 
 
 @pytest.fixture
@@ -381,6 +437,56 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
      [GO, GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
     ("POST", "/saved-searches/{other_saved}/delete", {},
      [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    # Memberships for outcomes: plans (provider admins), starting one (the person or a
+    # supporter with pay), the status page (the person, supporters with view or pay, the
+    # plan's provider, admins), changes (the payer), the monthly review (each side).
+    ("GET", "/provider/plans", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/provider/plans/new", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("POST", "/provider/plans/new", {}, [GO, NO, NO, NO, NO, NO, NO, NO, BAD, BAD, NO, OK]),
+    ("GET", "/provider/plans/{plan}/edit", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, NO, NO, OK]),
+    ("GET", "/provider/plans/{other_plan}/edit", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("POST", "/provider/plans/{plan}/edit", {}, [GO, NO, NO, NO, NO, NO, NO, NO, BAD, NO, NO, BAD]),
+    ("GET", "/provider/plans/999999/edit", None, [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("POST", "/provider/plans/{plan}/stripe", {}, [GO, NO, NO, NO, NO, NO, NO, NO, GO, NO, NO, GO]),
+    ("POST", "/provider/plans/{other_plan}/stripe", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, GO, NO, GO]),
+    ("GET", "/provider/memberships", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/memberships", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/memberships/start/{other_plan}", None,
+     [GO, OK, NO, NO, OK, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/memberships/start/{plan}", None,  # a draft provider's plan is not offered
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("POST", "/memberships/start/{other_plan}", {},
+     [GO, BAD, NO, NO, BAD, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/memberships/checkout/{start}/done", None,
+     [GO, OK, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("GET", "/memberships/{membership}", None, [GO, OK, OK, NF, OK, NF, NF, NF, OK, NF, NF, OK]),
+    ("GET", "/memberships/{other_membership}", None,
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, OK, NF, OK]),
+    ("GET", "/memberships/999999", None, [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("POST", "/memberships/{membership}/cancel", {},  # demo data: nothing to cancel at Stripe
+     [GO, CONFLICT, NO, NF, CONFLICT, NF, NF, NF, NO, NF, NF, NO]),
+    ("POST", "/memberships/{other_membership}/cancel", {},
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, NO, NF, NO]),
+    ("POST", "/memberships/{membership}/resume", {},
+     [GO, CONFLICT, NO, NF, CONFLICT, NF, NF, NF, NO, NF, NF, NO]),
+    ("POST", "/memberships/{membership}/refresh", {},
+     [GO, CONFLICT, CONFLICT, NF, CONFLICT, NF, NF, NF, CONFLICT, NF, NF, CONFLICT]),
+    ("POST", "/memberships/{membership}/reviews", {},
+     [GO, GO, NO, NF, GO, NF, NF, NF, GO, NF, NF, NO]),
+    ("POST", "/memberships/{other_membership}/reviews", {},  # no paid month to review yet
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, CONFLICT, NF, NO]),
+    ("GET", "/memberships/{membership}/reviews/{review}", None,
+     [GO, OK, OK, NF, OK, NF, NF, NF, OK, NF, NF, OK]),
+    ("GET", "/memberships/{other_membership}/reviews/{review}", None,  # not its review
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("POST", "/memberships/{membership}/reviews/{review}", {"side": "person"},
+     [GO, BAD, NO, NF, BAD, NF, NF, NF, NO, NF, NF, NO]),
+    ("POST", "/memberships/{membership}/reviews/{review}", {"side": "team"},
+     [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, NO]),
+    ("POST", "/memberships/{membership}/reviews/{review}/refund", {},
+     [GO, CONFLICT, NO, NF, CONFLICT, NF, NF, NF, CONFLICT, NF, NF, NO]),
     # Administrators: councils
     ("GET", "/admin/councils", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
     ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
@@ -418,6 +524,8 @@ def test_every_route_is_in_the_matrix(app):
                               "other_evidence", "carer", "other_carer", "team", "other_team",
                               "budget", "isf", "person", "entry", "other_entry", "saved",
                               "other_saved")},
+                              "budget", "isf", "plan", "other_plan", "membership",
+                              "other_membership", "review", "start")},
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
                for k in ("or_service", "or_sal", "or_taxonomy", "or_term")},

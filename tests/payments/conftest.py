@@ -7,25 +7,13 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 import stripe
-from stripe_helpers import REAL_STRIPE
+from stripe_helpers import REAL_STRIPE, running_localstripe
 
 from payments.gateway import StripeGateway, make_stripe_client
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -33,41 +21,8 @@ def localstripe_url() -> Iterator[str]:
     """Start localstripe in its own process; stop it when the session ends."""
     if REAL_STRIPE:
         pytest.skip("needs localstripe (COOPCARE_REAL_STRIPE is set)")
-    port = _free_port()
-    # A file, not a pipe: a chatty server could fill a pipe nobody reads and hang.
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from aiohttp import web; from localstripe.server import app; "
-            f"web.run_app(app, host='127.0.0.1', port={port}, print=None)",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"localstripe did not start: {log.read().decode(errors='replace')}")
-            try:
-                requests.get(base + "/v1/customers", timeout=0.5)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
-            pytest.fail("localstripe did not answer within 15 seconds")
+    with running_localstripe() as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from payments.gateway import (
     PlanTerms,
     RefundResult,
     StripeGateway,
+    StripePlanIds,
     idempotency_key,
     make_stripe_client,
 )
@@ -92,8 +93,13 @@ def test_a_membership_subscription_from_start_to_cancel(
     membership = Membership(
         1, 5, 11, None, snapshot.subscription_id, start.customer_id, snapshot.status, 1
     )
-    ending = gateway.cancel_at_period_end(membership)
+    ending = gateway.set_cancel_at_period_end(membership, True)
     assert ending.cancel_at_period_end and ending.status is MembershipStatus.ACTIVE
+    carrying_on = gateway.set_cancel_at_period_end(membership, False)
+    assert not carrying_on.cancel_at_period_end and carrying_on.status is MembershipStatus.ACTIVE
+    (invoice,) = gateway.list_invoices(snapshot.subscription_id)
+    assert (invoice["status"], invoice["amount_paid"]) == ("paid", 4500)
+    assert invoice["payment_intent"]
     stripe_client.v1.subscriptions.cancel(snapshot.subscription_id)
     assert gateway.fetch_subscription(snapshot.subscription_id).status is MembershipStatus.CANCELED
 
@@ -421,3 +427,75 @@ def test_payment_intent_snapshot_reads_expanded_charges_and_errors() -> None:
         "Your card was declined.",
         {},
     )
+
+
+@pytest.mark.stripe
+def test_a_plan_revision_updates_the_product_and_adds_a_price(
+    gateway: StripeGateway, stripe_client: stripe.StripeClient
+) -> None:
+    terms = plan_terms()
+    ids = gateway.create_plan(terms)
+    renamed = PlanTerms(terms.plan_id, 7, "Living well, more hours", 4800, "Ten hours a week")
+    changed = gateway.update_plan(renamed, product_id=ids.product_id, revision=2, new_price=True)
+    assert changed.product_id == ids.product_id and changed.price_id != ids.price_id
+    product = stripe_client.v1.products.retrieve(ids.product_id)
+    assert (product.name, product.description) == ("Living well, more hours", "Ten hours a week")
+    if not REAL_STRIPE:
+        assert stripe_client.v1.plans.retrieve(changed.price_id).amount == 4800
+    same_price = gateway.update_plan(
+        renamed, product_id=ids.product_id, revision=3, new_price=False
+    )
+    assert same_price.price_id == ""
+
+
+@pytest.mark.stripe
+@pytest.mark.skipif(REAL_STRIPE, reason="raw test card numbers are for localstripe only")
+def test_test_cards_are_for_localstripe_only(gateway: StripeGateway) -> None:
+    assert gateway.create_test_card().startswith("pm_")
+    real, _ = recording_gateway({})
+    with pytest.raises(BillingError, match="only be used with the local test server"):
+        real.create_test_card()
+
+
+def test_plan_revisions_on_real_stripe_are_prices_with_their_own_keys() -> None:
+    gateway, http = recording_gateway(
+        {
+            "/v1/products/prod_1": {"id": "prod_1", "object": "product"},
+            "/v1/prices": {"id": "price_2", "object": "price"},
+        }
+    )
+    ids = gateway.update_plan(
+        PlanTerms(12, 7, "Plan", 4800), product_id="prod_1", revision=2, new_price=True
+    )
+    assert ids == StripePlanIds("prod_1", "price_2")
+    (_, _, product_headers, product), (_, _, price_headers, price) = http.sent
+    assert product == {"name": "Plan", "description": "Plan"}
+    assert price["unit_amount"] == "4800" and price["recurring[interval]"] == "month"
+    assert product_headers["Idempotency-Key"] == "coopcare-plan-product-update-12-r2"
+    assert price_headers["Idempotency-Key"] == "coopcare-plan-price-12-r2"
+
+
+def test_cancel_and_resume_keys_name_the_state_they_were_asked_from() -> None:
+    subscription = {"id": "sub_1", "object": "subscription", "status": "active",
+                    "customer": "cus_1", "cancel_at_period_end": True, "metadata": {}}  # fmt: skip
+    gateway, http = recording_gateway({"/v1/subscriptions/sub_1": subscription})
+    membership = Membership(3, 5, None, None, "sub_1", "cus_1", MembershipStatus.ACTIVE, 100)
+    gateway.set_cancel_at_period_end(membership, True)
+    gateway.set_cancel_at_period_end(membership, True)  # a double submit: the same request
+    gateway.set_cancel_at_period_end(membership, False)
+    unheard = Membership(4, 5, None, None, "sub_1", "cus_1", MembershipStatus.INCOMPLETE, None)
+    gateway.set_cancel_at_period_end(unheard, True)
+    assert [h["Idempotency-Key"] for _, _, h, _ in http.sent] == [
+        "coopcare-cancel-at-period-end-3-100",
+        "coopcare-cancel-at-period-end-3-100",
+        "coopcare-resume-3-100",
+        "coopcare-cancel-at-period-end-4-0",
+    ]
+    assert [sent["cancel_at_period_end"] for *_, sent in http.sent] == [
+        "true", "true", "false", "true"
+    ]  # fmt: skip
+
+
+def test_person_is_in_the_subscription_metadata() -> None:
+    start = MembershipStart(8, 5, None, 4, "cus_1", "price_1", person_id=17)
+    assert start.metadata()["coopcare_person_id"] == "17"

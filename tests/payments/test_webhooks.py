@@ -27,6 +27,7 @@ from payments.webhooks import (
     InvalidWebhook,
     apply_payment_intent,
     handle_stripe_event,
+    sync_invoices,
     verify_stripe_event,
 )
 
@@ -886,3 +887,35 @@ def test_expanded_payment_intents_on_charges_and_incomplete_refund_lists() -> No
     partial["refunds"]["has_more"] = True  # a truncated list is not trusted
     outcome = handle(repo, event("charge.refunded", partial, T0))
     assert not outcome.handled and "cannot be asked" in outcome.action
+
+
+def test_the_person_comes_from_our_metadata_whichever_event_is_first() -> None:
+    repo = InMemoryBillingRepository()
+    handle(repo, event("customer.subscription.created", subscription("incomplete"), T0))
+    assert repo.memberships[1].person_id is None  # this event did not carry it
+    tagged = subscription("active")
+    tagged["metadata"] = {**tagged["metadata"], "coopcare_person_id": "17"}
+    handle(repo, event("customer.subscription.updated", tagged, T0 + 1))
+    assert repo.memberships[1].person_id == 17
+    fresh = InMemoryBillingRepository()
+    handle(fresh, event("customer.subscription.created", tagged, T0))
+    assert fresh.memberships[1].person_id == 17
+
+
+def test_sync_invoices_records_paid_invoices_only() -> None:
+    repo = InMemoryBillingRepository()
+    handle(repo, event("customer.subscription.created", subscription("active"), T0))
+    membership = repo.memberships[1]
+    listed = [
+        invoice(id="in_paid", status="paid"),
+        invoice(id="in_open", status="open", amount_paid=0),
+        {"object": "charge", "id": "ch_1", "status": "paid"},
+    ]
+    recorded = sync_invoices(membership, listed, T0 + 5, repo)
+    assert [i.stripe_invoice_id for i in recorded] == ["in_paid"]
+    assert set(repo.invoices) == {"in_paid"}
+    assert repo.invoices["in_paid"].status is InvoiceStatus.PAID
+    # Listing again, or the invoice.paid event after it, changes nothing.
+    sync_invoices(membership, listed, T0 + 6, repo)
+    handle(repo, event("invoice.paid", invoice(id="in_paid"), T0 + 2))
+    assert repo.invoices["in_paid"].amount_paid_pence == 4500 and len(repo.invoices) == 1
