@@ -8,6 +8,7 @@ from marketplace.web import add_nav_link
 bp = Blueprint("memberships", __name__, url_prefix="/memberships")
 provider_bp = Blueprint("provider_memberships", __name__, url_prefix="/provider")
 add_nav_link("memberships.index", "Memberships", "person", "supporter")
+add_nav_link("provider_memberships.plans", "Membership plans", "provider_admin")
 
 
 @bp.app_template_global("public_membership_plans")

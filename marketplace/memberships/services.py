@@ -516,7 +516,8 @@ def reviews_of(membership: Membership) -> list[OutcomeReview]:
 
 
 def invoice_to_review(membership: Membership) -> MembershipInvoice | None:
-    """The latest paid month that has no review yet."""
+    """The latest paid month that has ended and has no review yet (a month is paid at
+    its start, and reviewed once it is over)."""
     reviewed = sa.select(OutcomeReview.membership_invoice_id)
     return db.session.scalar(
         sa.select(MembershipInvoice)
@@ -525,16 +526,21 @@ def invoice_to_review(membership: Membership) -> MembershipInvoice | None:
             MembershipInvoice.status == "paid",
             MembershipInvoice.amount_paid_pence > 0,
             MembershipInvoice.id.not_in(reviewed),
+            sa.or_(
+                MembershipInvoice.period_end.is_(None),
+                MembershipInvoice.period_end <= int(clock.now().timestamp()),
+            ),
         )
         .order_by(MembershipInvoice.period_start.desc(), MembershipInvoice.id.desc())
         .limit(1)
     )
 
 
-def period_label(start: int | None, end: int | None) -> str:
+def period_label(start: int | None, end: int | None = None) -> str:
+    """A monthly period by its month: "October 2026" (the month it starts in, UK time)."""
     if start is None:
         return "This month"
-    return f"{long_date(start)} to {long_date(end)}" if end else f"From {long_date(start)}"
+    return datetime.fromtimestamp(start, UTC).astimezone(clock.LONDON).strftime("%B %Y")
 
 
 # -- the monthly outcome review ---------------------------------------------------------
@@ -595,7 +601,9 @@ def open_review(membership: Membership, user: User) -> OutcomeReview:
         latest = reviews_of(membership)
         if latest:
             return latest[0]
-        raise MembershipError("There is no paid month to review yet.", 409)
+        raise MembershipError(
+            "There is no month to review yet: a month is reviewed once it is over.", 409
+        )
     review = OutcomeReview(
         membership_id=membership.id,
         membership_invoice_id=invoice.id,

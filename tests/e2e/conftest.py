@@ -238,6 +238,16 @@ def demo_ids(live_server: LiveServer) -> dict[str, object]:
             "NOT NULL THEN 'carer-' || carer_id ELSE 'team-' || team_id END AS item "
             "FROM shortlist_entries ORDER BY id LIMIT 3)"
         ),
+        "demo_plan": q("SELECT min(id) FROM membership_plans WHERE provider_id = ?", headingley),
+        "amira_membership": q(
+            "SELECT id FROM memberships WHERE stripe_subscription_id = ?", "sub_demo_amira"
+        ),
+        "amira_review": q(
+            "SELECT min(outcome_reviews.id) FROM outcome_reviews JOIN memberships"
+            " ON memberships.id = outcome_reviews.membership_id"
+            " WHERE memberships.stripe_subscription_id = ?",
+            "sub_demo_amira",
+        ),
         **{
             status: q("SELECT min(id) FROM providers WHERE qa_status = ?", status)
             for status in ("submitted", "changes_requested", "suspended", "draft")

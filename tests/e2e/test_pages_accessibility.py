@@ -162,6 +162,21 @@ PAGES: list[Visit] = [
     Visit("anonymous", "/search?postcode=NOT+A+POSTCODE", note="bad-postcode"),
     Visit("anonymous", "/search?postcode=", note="no-postcode"),
     Visit("anonymous", "/providers/{headingley}"),
+    # Memberships for outcomes: the plan on the provider's page, starting one (payments
+    # are not set up in the browser tests: the page says so), the status page and a
+    # past review, the provider's plans, plan form and trends
+    Visit("person", "/memberships/start/{demo_plan}"),
+    Visit("person", "/memberships"),
+    Visit("person", "/memberships/{amira_membership}"),
+    Visit("person", "/memberships/{amira_membership}/reviews/{amira_review}"),
+    Visit("supporter", "/memberships/{amira_membership}"),
+    Visit("supporter", "/memberships", note="supporter"),
+    Visit("provider_admin", "/provider/plans"),
+    Visit("provider_admin", "/provider/plans/new"),
+    Visit("provider_admin", "/provider/plans/new", submit_empty),
+    Visit("provider_admin", "/provider/plans/{demo_plan}/edit"),
+    Visit("provider_admin", "/provider/memberships"),
+    Visit("provider_admin", "/memberships/{amira_membership}"),
     Visit("anonymous", "/providers/999999", status=404, note="not-found"),
     Visit("anonymous", "/carers/{ana}"),
     Visit("anonymous", "/teams/{headingley_team}"),

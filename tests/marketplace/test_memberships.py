@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 import stripe
 from stripe_helpers import WEBHOOK_SECRET, running_localstripe, signed
 
+from marketplace import clock
 from marketplace.extensions import db
 from marketplace.memberships import services
 from marketplace.models import (
@@ -447,8 +449,14 @@ def reviewed(make, login, stripe_on):
     family = login(person_user)
     _start(family, plan, person_user.person.id)
     membership = db.session.scalar(sa.select(Membership))
-    response = family.post(f"/memberships/{membership.id}/reviews")
+    # The month just paid for is reviewed once it is over.
+    too_early = family.post(f"/memberships/{membership.id}/reviews")
+    assert too_early.status_code == 409 and "once it is over" in too_early.get_data(as_text=True)
+    with clock.frozen(clock.now() + timedelta(days=32)):
+        response = family.post(f"/memberships/{membership.id}/reviews")
+        again = family.post(f"/memberships/{membership.id}/reviews")  # the same review
     assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    assert again.location == response.location
     review = db.session.scalar(sa.select(OutcomeReview))
     return membership, review, family, login(admin), person_user
 
