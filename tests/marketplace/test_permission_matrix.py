@@ -523,8 +523,7 @@ def test_every_route_is_in_the_matrix(app):
             **{k: 1 for k in ("provider", "other_provider", "submitted", "evidence", "pa",
                               "other_evidence", "carer", "other_carer", "team", "other_team",
                               "budget", "isf", "person", "entry", "other_entry", "saved",
-                              "other_saved")},
-                              "budget", "isf", "plan", "other_plan", "membership",
+                              "other_saved", "plan", "other_plan", "membership",
                               "other_membership", "review", "start")},
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
