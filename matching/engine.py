@@ -367,6 +367,14 @@ def _explain(
     }
 
 
+def _scores_only(scores: _Scores, i: int) -> dict[str, Signal]:
+    """The signals of a match whose explanations are not wanted: scores, weights, no text."""
+    return {
+        signal: Signal(float(scores.parts[signal][i]), scores.weights[signal], "")
+        for signal in SIGNAL_NAMES
+    }
+
+
 def rank(
     seeker: Seeker,
     index: CandidateIndex,
@@ -375,11 +383,14 @@ def rank(
     *,
     max_per_provider: int | None = None,
     diversity_top_n: int | None = None,
+    explain: slice | None = None,
 ) -> RankResult:
     """The best ``limit`` carers for ``seeker``, explained, with exclusions and suggestions.
 
     With ``max_per_provider`` = K, at most K of the first ``diversity_top_n``
-    matches (default: all of them) come from any one provider.
+    matches (default: all of them) come from any one provider. With ``explain``, only
+    ``matches[explain]`` get their explanations written (a page of a longer list); the
+    others carry the same scores and weights with empty explanation texts.
     """
     weights = _check(seeker, index, weights, limit, max_per_provider, diversity_top_n)
     query = _Query.build(seeker, index)
@@ -417,8 +428,9 @@ def rank(
             order, index.provider[positions], limit, max_per_provider, diversity_top_n or limit
         )
 
+    explained = range(len(chosen)) if explain is None else range(len(chosen))[explain]
     matches = []
-    for i in chosen:
+    for n, i in enumerate(chosen):
         position = int(positions[i])
         candidate = index.candidates[position]
         matches.append(
@@ -426,7 +438,11 @@ def rank(
                 candidate_id=candidate.id,
                 score=float(scores.total[i]),
                 distance_km=float(distance[i]),
-                signals=_explain(index, query, scores, i, position, float(distance[i])),
+                signals=(
+                    _explain(index, query, scores, i, position, float(distance[i]))
+                    if n in explained
+                    else _scores_only(scores, i)
+                ),
                 name=candidate.name,
                 provider_id=candidate.provider_id,
                 team_id=candidate.team_id,

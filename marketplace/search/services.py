@@ -110,6 +110,34 @@ def provider_covers(
     )
 
 
+# A sphere's great-circle distance is within 0.6 % of the WGS84 geodesic one.
+_SPHERE_MARGIN = 1.01
+_EARTH_RADIUS_KM = 6371.0088
+
+
+def _surely_out_of_reach(
+    place: geo.PostcodeLocation, provider: Provider, radius_km: float | None
+) -> bool:
+    """True when ``provider`` can be neither near ``place`` (within ``radius_km``) nor
+    covering it, judged by the cheap spherical distance with a margin, so the exact
+    (geodesic, slow) distance is only measured for providers that might be hits."""
+    if place.outcode in (provider.service_districts or []):
+        return False
+    if provider.public_lat is None or provider.public_lon is None:
+        return True
+    limits = [r for r in (radius_km, provider.service_radius_km) if r is not None]
+    if not limits:
+        return True
+    lat1, lon1 = math.radians(place.lat), math.radians(place.lon)
+    lat2, lon2 = math.radians(provider.public_lat), math.radians(provider.public_lon)
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    sphere_km = 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return sphere_km > max(limits) * _SPHERE_MARGIN + 0.01
+
+
 def approved_providers() -> sa.Select[tuple[Provider]]:
     return sa.select(Provider).where(Provider.is_listed)
 
@@ -135,6 +163,8 @@ def providers_near(
             continue
         if place is None:
             hits.append(ProviderHit(provider, None))
+            continue
+        if _surely_out_of_reach(place, provider, radius_km):
             continue
         distance = public_distance_km(place, provider)
         near = radius_km is not None and distance is not None and distance <= radius_km
@@ -235,9 +265,21 @@ class SearchFilters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def search_carers(place: geo.PostcodeLocation, filters: SearchFilters) -> CarerSearch:
-    """Listed carers for ``place`` ranked by matching, with exclusions and suggestions."""
+def search_carers(
+    place: geo.PostcodeLocation, filters: SearchFilters, page: int | None = None
+) -> CarerSearch:
+    """Listed carers for ``place`` ranked by matching, with exclusions and suggestions.
+
+    Explanations are written only for the results shown: the first ``filters.limit``,
+    or with ``page`` only that page of ``PER_PAGE`` (the others keep their scores, with
+    no reasons). Writing them is most of a search's cost.
+    """
     catalog = get_catalog()
+    explain = slice(0, filters.limit)
+    if page is not None and not filters.required_language:
+        # (A language filter drops matches after ranking, which moves the pages.)
+        start = (max(1, page) - 1) * PER_PAGE
+        explain = slice(start, start + PER_PAGE)
     languages = set(filters.languages)
     if filters.required_language:
         languages.add(filters.required_language)
@@ -252,7 +294,7 @@ def search_carers(place: geo.PostcodeLocation, filters: SearchFilters) -> CarerS
         carer_gender=filters.gender,
     )
     # One extra so we can tell whether the list was cut short.
-    result = rank(seeker, catalog.index, limit=filters.limit + 1)
+    result = rank(seeker, catalog.index, limit=filters.limit + 1, explain=explain)
     excluded = dict(result.excluded)
     matches = list(result.matches)
     limited = len(matches) > filters.limit

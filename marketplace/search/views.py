@@ -37,7 +37,7 @@ def search():
         required_language=form.language.data or None,
         gender=form.gender.data or None,
     )
-    carers = services.search_carers(place, filters)
+    carers = services.search_carers(place, filters, page=form.page.data or 1)
     page = services.paginate(carers.results, form.page.data or 1)
     providers = services.providers_near(place)
     page_html = render_template(

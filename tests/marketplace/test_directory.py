@@ -143,6 +143,11 @@ def test_search_paginates(client, make):
     second = client.get("/search?postcode=LS6+1AA&page=2").get_data(as_text=True)
     assert second.count('class="result"') == 3 and 'rel="prev"' in second
     assert "Showing carers 11 to 13 of 13" in text(client.get("/search?postcode=LS6+1AA&page=2"))
+    # Only the page shown is explained, but every result on it is, on either page.
+    for page in (first, second):
+        for result in page.split('class="result"')[1:]:
+            reasons = result.split("Why this match", 1)[1].split("</ul>", 1)[0]
+            assert reasons.count("<li>") >= 1 and "<li></li>" not in reasons
 
 
 def test_provider_page(client, listed):

@@ -226,6 +226,22 @@ def test_score_is_weighted_mean_of_counted_signals() -> None:
     assert "nice-to-haves" in match.explanation
 
 
+def test_explain_writes_texts_only_for_that_slice() -> None:
+    index = build_index([carer(f"c{i}", km_north=1 + i, interests=["music"]) for i in range(6)])
+    wish = seeker(interests=("music",))
+    full = rank(wish, index, limit=6)
+    page = rank(wish, index, limit=6, explain=slice(2, 4))
+    assert ids(page) == ids(full)
+    for n, (whole, part) in enumerate(zip(full.matches, page.matches, strict=True)):
+        assert part.score == whole.score
+        for name, signal in whole.signals.items():
+            assert part.signals[name].score == signal.score
+            assert part.signals[name].weight == signal.weight
+            expected = signal.explanation if n in (2, 3) else ""
+            assert part.signals[name].explanation == expected
+    assert all(s.explanation for s in page.matches[2].signals.values())
+
+
 def test_all_counted_weights_zero_gives_neutral_score() -> None:
     index = build_index([carer("a")])
     match = rank(seeker(), index, weights=Weights(locality=0, skills=1)).matches[0]
