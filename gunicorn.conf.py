@@ -26,5 +26,7 @@ def when_ready(server):  # type: ignore[no-untyped-def]
             # A forked worker must never reuse the master's database connections.
             db.engine.dispose()
     # Objects made so far live as long as the process: keep the garbage collector from
-    # writing to them (which would copy their pages into every worker).
+    # writing to them (which would copy their pages into every worker). The catalog
+    # itself is memory-mapped from its store, shared through the page cache.
+    gc.collect()
     gc.freeze()

@@ -1,31 +1,47 @@
-"""The matching index, built from the database and cached per worker process.
+"""The matching index, built from the database and shared by every worker process.
 
 Every listed carer (``Carer.is_listed``: active, approved provider, verified checks;
 placed on the map) becomes a
 ``matching.Candidate`` placed at the carer's *public point* (the centroid of their
 postcode sector, see ``marketplace.geo.public_point``), never at their home.
-Building is one core SELECT of the needed columns (no ORM objects), so 100k carers
-build in a couple of seconds. The built catalog is cached per application (that is,
-per worker process). No request waits for a rebuild and no request reads the version:
-a background thread in each worker checks the catalog version every
-``CATALOG_REFRESH_SECONDS`` (default 1 s) and, when it changed, builds the new catalog
-while requests keep using the previous one, then swaps it in. So every worker serves
-the new catalog within a couple of seconds of a change (plus the build time). Only the
-very first request of a process builds (``warm_catalog`` does it at start instead).
+Building is one core SELECT of the needed columns (no ORM objects).
+
+Each catalog version is built once, by one process, and written to the catalog store
+(``CATALOG_STORE_DIR``, one folder per database and version: ``matching.store`` column
+files plus the carers' public cards); every worker memory-maps it read-only, so the
+workers share one copy of it through the page cache and loading a new version takes
+milliseconds. No request waits for a build and no request reads the version: a
+background thread in each worker checks the catalog version every
+``CATALOG_REFRESH_SECONDS`` (default 1 s) and, when it changed, has the new version
+built (``CATALOG_BUILDER``: ``process``, the default, runs ``python -m
+marketplace.catalog publish`` at low priority, so the build's CPU never holds a
+worker's interpreter; ``thread`` builds in the refresher thread, as tests do), one
+build at a time across workers (a file lock), then swaps the new catalog in while
+requests keep using the previous one until then. gunicorn's master publishes and maps
+the current version before forking (``warm_catalog``, ``gunicorn.conf.py``); only a
+process started without it builds at its first request.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gc
+import hashlib
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import sqlalchemy as sa
 from flask import Flask, current_app, g
@@ -33,6 +49,7 @@ from flask import Flask, current_app, g
 from marketplace.extensions import db
 from marketplace.models import Carer, CatalogVersion, Provider, TeamMember
 from matching import Candidate, CandidateIndex, build_index
+from matching.store import PackedStrings, load_index, pack_strings, save_index
 
 _EXTENSION = "coopcare_catalog"
 _create_lock = threading.Lock()
@@ -57,10 +74,12 @@ class Catalog:
 
     key: tuple[int, Any]
     index: CandidateIndex
-    carers: dict[int, CarerCard] = field(default_factory=dict)
+    carers: Mapping[int, CarerCard] = field(default_factory=dict)
     # Values computed from the database that change only with the catalog (home page
     # counts, featured providers): see catalog_memo.
     memo: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # The store folder it was loaded from (None when built in this process).
+    path: Path | None = None
 
     @property
     def size(self) -> int:
@@ -230,8 +249,178 @@ def _caching(app: Flask) -> bool:
     return bool(app.config.get("CATALOG_CACHE", not app.testing))
 
 
+# ---------------------------------------------------------------------------
+# The catalog store: one folder per database and catalog version
+# ---------------------------------------------------------------------------
+
+CURRENT = "CURRENT"  # names the newest published folder
+KEEP_VERSIONS = 4  # older folders are deleted (a process that maps one keeps its pages)
+
+
+class _StoredCards(Mapping[int, CarerCard]):
+    """Carer id -> CarerCard, each decoded from the store's packed cards when read."""
+
+    def __init__(self, index: CandidateIndex, packed: PackedStrings):
+        self.index = index
+        self.packed = packed
+
+    def __getitem__(self, carer_id: int) -> CarerCard:
+        if carer_id not in self.index.position_of:
+            raise KeyError(carer_id)
+        return CarerCard(*self.packed[self.index.position_of[carer_id]])
+
+    def __contains__(self, carer_id: object) -> bool:
+        return carer_id in self.index.position_of
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(candidate_id) for candidate_id in self.index.position_of)
+
+    def __len__(self) -> int:
+        return self.index.size
+
+
+def store_root(app: Flask) -> Path:
+    """This database's folder in the catalog store."""
+    base = app.config.get("CATALOG_STORE_DIR") or Path(app.instance_path) / "catalog"
+    url = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    return Path(base) / hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def _folder_name(key: tuple[int, Any]) -> str:
+    stamp = hashlib.sha256(repr(key[1]).encode()).hexdigest()[:8]
+    return f"v{int(key[0]):012d}-{stamp}"
+
+
+def save_catalog(catalog: Catalog, directory: Path) -> None:
+    """Write ``catalog`` into ``directory`` (new), atomically (complete, or not there)."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=directory.parent))
+    try:
+        save_index(catalog.index, tmp / "index")
+        cards = [catalog.carers[int(c.id)] for c in catalog.index.candidates]
+        blob, offsets = pack_strings(
+            [
+                [c.id, c.ref, c.display_name, c.district, c.provider_id, c.provider_name, c.team_id]
+                for c in cards
+            ]
+        )
+        np.save(tmp / "cards_blob.npy", blob, allow_pickle=False)
+        np.save(tmp / "cards_offsets.npy", offsets, allow_pickle=False)
+        version, changed = catalog.key
+        (tmp / "key.json").write_bytes(
+            orjson.dumps([version, changed.isoformat() if changed else None])
+        )
+        os.rename(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load_catalog(directory: Path) -> Catalog:
+    """The catalog saved in ``directory``, memory-mapped read-only."""
+    version, changed = orjson.loads((directory / "key.json").read_bytes())
+    index = load_index(directory / "index")
+    packed = PackedStrings(
+        np.asarray(np.load(directory / "cards_blob.npy", mmap_mode="r")),
+        np.asarray(np.load(directory / "cards_offsets.npy", mmap_mode="r")),
+    )
+    key = (int(version), datetime.fromisoformat(changed) if changed else None)
+    return Catalog(key=key, index=index, carers=_StoredCards(index, packed), path=directory)
+
+
+def published(root: Path) -> Path | None:
+    """The newest published folder of this store, if any."""
+    try:
+        name = (root / CURRENT).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return root / name if name and (root / name).is_dir() else None
+
+
+@contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    """One build at a time per store, across every process on this machine."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".build.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # waits without holding the interpreter
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def publish_catalog(app: Flask) -> Path:
+    """Build the database's current catalog version into the store, unless it is there
+    already, and name it the newest; its folder. Call with the build lock held."""
+    root = store_root(app)
+    with app.app_context():
+        try:
+            key = catalog_key()
+            directory = root / _folder_name(key)
+            if not directory.is_dir():
+                save_catalog(build_catalog(key), directory)
+        finally:
+            db.session.remove()
+    # Builds take turns (the lock) and each reads the database's latest version, so
+    # the one just made is the newest (even after the database was reset).
+    pointer = root / f".{CURRENT}.{os.getpid()}"
+    pointer.write_text(directory.name)
+    os.replace(pointer, root / CURRENT)
+    _prune(root)
+    return directory
+
+
+def _prune(root: Path) -> None:
+    folders = sorted((p for p in root.glob("v*-*") if p.is_dir()), key=_modified)
+    newest = published(root)
+    for old in folders[:-KEEP_VERSIONS]:
+        if old != newest:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _run_builder(app: Flask) -> None:
+    """Publish the current version: in a separate, low-priority process by default."""
+    if app.config.get("CATALOG_BUILDER", "thread" if app.testing else "process") == "thread":
+        publish_catalog(app)
+        return
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(app.config["SQLALCHEMY_DATABASE_URI"]),
+        "CATALOG_STORE_ROOT": str(store_root(app)),
+        # Lower priority than the workers: requests first, the build with what is left.
+        "CATALOG_BUILD_NICE": str(app.config.get("CATALOG_BUILD_NICE", 10)),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "marketplace.catalog", "publish"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=float(app.config.get("CATALOG_BUILD_TIMEOUT", 600)),
+    )
+
+
+def _current_store_catalog(app: Flask, key: tuple[int, Any]) -> Catalog:
+    """The store's catalog for ``key`` (or newer), published first when it is missing."""
+    root = store_root(app)
+    directory = root / _folder_name(key)
+    if not directory.is_dir():
+        with _build_lock(root):
+            if not directory.is_dir():
+                _run_builder(app)
+                directory = _required(published(root))
+    return load_catalog(directory)
+
+
 def get_catalog() -> Catalog:
-    """The current catalog: cached per worker and refreshed in the background.
+    """The current catalog: mapped from the store once per worker, refreshed in the
+    background.
 
     With ``CATALOG_CACHE`` off (the default when testing, where each test's data is
     rolled back), it is built once per request instead.
@@ -248,7 +437,10 @@ def get_catalog() -> Catalog:
             with cache.lock:
                 catalog = cache.catalog
                 if catalog is None:
-                    catalog = build_catalog()
+                    # Built (in this process) only when nothing warmed it at start.
+                    with _build_lock(store_root(app)):
+                        publish_catalog(app)
+                    catalog = load_catalog(_required(published(store_root(app))))
                     cache.catalog = catalog
                     cache.builds += 1
         _ensure_refresher(app, cache)
@@ -256,42 +448,50 @@ def get_catalog() -> Catalog:
     return catalog
 
 
+def _required(directory: Path | None) -> Path:
+    if directory is None:
+        raise RuntimeError("the catalog store holds no published catalog")
+    return directory
+
+
 def warm_catalog(app: Flask) -> None:
-    """Build the cached catalog now, before any request and without a refresher.
+    """Publish the current catalog and map it now, before any request, without a
+    refresher.
 
     gunicorn's master calls it (``gunicorn.conf.py``) before forking, so every worker
-    starts with the catalog in memory it shares with the others; each worker starts its
-    own refresher on its first request.
+    starts with the catalog mapped (shared with the others); each worker starts its own
+    refresher on its first request.
     """
     if not _caching(app):
         return
     cache = _cache(app)
-    with app.app_context():
-        try:
-            with cache.lock:
-                if cache.catalog is None:
-                    cache.catalog = build_catalog()
-                    cache.builds += 1
-        finally:
-            db.session.remove()
+    with cache.lock:
+        if cache.catalog is None:
+            with _build_lock(store_root(app)):
+                publish_catalog(app)
+            cache.catalog = load_catalog(_required(published(store_root(app))))
+            cache.builds += 1
 
 
 def refresh_catalog(app: Flask) -> bool:
-    """Rebuild the cached catalog if the version changed; True when it was rebuilt.
+    """Swap in the newest catalog if the version changed; True when it was swapped.
 
-    Runs in the refresher thread (or a test); requests keep the previous catalog until
-    the new one is swapped in, in one assignment.
+    Runs in the refresher thread (or a test); the new version is published by one
+    process (see ``_run_builder``), then mapped here; requests keep the previous
+    catalog until the new one is swapped in, in one assignment.
     """
     cache = _cache(app)
     with app.app_context():
         try:
             key = catalog_key()
-            current = cache.catalog
-            if current is not None and current.key == key:
-                return False
-            catalog = build_catalog(key)
         finally:
             db.session.remove()
+    current = cache.catalog
+    if current is not None and current.key == key:
+        return False
+    catalog = _current_store_catalog(app, key)
+    if current is not None and catalog.key == current.key:
+        return False
     with cache.lock:
         cache.catalog = catalog
         cache.builds += 1
@@ -351,5 +551,27 @@ def catalog_memo(name: str, compute: Callable[[], Any], max_age: float = 60.0) -
 
 
 def cache_builds(app: Flask) -> int:
-    """How many times this app built its cached catalog (for tests and monitoring)."""
+    """How many catalogs this app has taken into use (for tests and monitoring)."""
     return _cache(app).builds
+
+
+def _publish_main() -> int:
+    """``python -m marketplace.catalog publish``: build the current version into the
+    store (``CATALOG_STORE_ROOT``, else the app's), at low priority; print its folder."""
+    os.nice(int(os.environ.get("CATALOG_BUILD_NICE", "10")))
+    from marketplace import create_app
+
+    app = create_app()
+    if os.environ.get("CATALOG_STORE_ROOT"):
+        root = Path(os.environ["CATALOG_STORE_ROOT"])
+        app.config["CATALOG_STORE_DIR"] = str(root.parent)
+        if store_root(app) != root:
+            raise SystemExit(f"{root} is not the store of {app.config['SQLALCHEMY_DATABASE_URI']}")
+    print(publish_catalog(app))
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["publish"]:
+        raise SystemExit("usage: python -m marketplace.catalog publish")
+    raise SystemExit(_publish_main())

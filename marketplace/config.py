@@ -119,6 +119,9 @@ class Config:
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(PROJECT_ROOT / "instance" / "uploads"))
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+    # Where each catalog version is written once and memory-mapped by every worker
+    # (marketplace/catalog.py); default instance/catalog. A local disk or tmpfs.
+    CATALOG_STORE_DIR = os.environ.get("CATALOG_STORE_DIR") or None
 
 
 class TestConfig(Config):
@@ -141,3 +144,4 @@ class TestConfig(Config):
     MAP_TILES_URL = ""  # no tiles from the internet in tests
     # Uploaded evidence goes to a throwaway folder, never the developer's instance/.
     UPLOAD_FOLDER = tempfile.mkdtemp(prefix="coopcare-test-uploads-")
+    CATALOG_STORE_DIR = tempfile.mkdtemp(prefix="coopcare-test-catalog-")

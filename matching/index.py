@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
 import numpy as np
@@ -162,8 +162,11 @@ class CandidateIndex:
         keys = grid_key(lat, lon)
         order = np.argsort(keys, kind="stable").astype(np.int64)
         self.keys: FloatArray = keys[order]
-        self.candidates: tuple[Candidate, ...] = tuple(given[i] for i in order.tolist())
-        self.position_of: dict[CandidateId, int] = {c.id: p for p, c in enumerate(self.candidates)}
+        # (A loaded index, matching.store, computes these two from its columns instead.)
+        self.candidates: Sequence[Candidate] = tuple(given[i] for i in order.tolist())
+        self.position_of: Mapping[CandidateId, int] = {
+            c.id: p for p, c in enumerate(self.candidates)
+        }
         self.lat_rad: FloatArray = np.radians(lat[order])
         self.lon_rad: FloatArray = np.radians(lon[order])
         self.cos_lat: FloatArray = np.cos(self.lat_rad)

@@ -281,3 +281,36 @@ def test_gunicorn_master_builds_the_catalog_before_forking(shared_database):
         # The master keeps no connection a forked worker could share.
         assert db.engine.pool.checkedin() == 0
     assert _names(first) == {"Ana"} and cache_builds(first) == 1  # no build at request
+
+
+def test_one_process_publishes_and_every_worker_maps_it(shared_database):
+    """The default builder: a separate low-priority process writes the new version to
+    the store; each app maps it read-only (no Python object per carer)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    first, second = shared_database
+    for app in (first, second):
+        stop_refresher(app)
+        app.config["CATALOG_BUILDER"] = "process"
+        app.config["CATALOG_BUILD_NICE"] = 0
+    _add_carer(second, "Ana")
+    assert refresh_catalog(first) is True
+    assert refresh_catalog(second) is True  # published already: mapped, not rebuilt
+    root = catalog_module.store_root(first)
+    assert root == catalog_module.store_root(second)
+    assert len(list(root.glob("v*-*"))) == 1
+    with first.test_request_context("/"):
+        catalog = get_catalog()
+        assert isinstance(catalog.path, Path) and catalog.path.parent == root
+        assert not catalog.index.keys.flags.writeable
+        assert isinstance(catalog.index.keys, np.ndarray)
+        (card,) = catalog.carers.values()
+        assert card.display_name == "Ana" and card.district == "LS6"
+    with first.app_context():
+        db.session.remove()
+    _add_carer(second, "Ben")
+    assert refresh_catalog(second) is True and _names(second) == {"Ana", "Ben"}
+    assert refresh_catalog(first) is True and _names(first) == {"Ana", "Ben"}
+    assert len(list(root.glob("v*-*"))) == 2
