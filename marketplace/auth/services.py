@@ -284,6 +284,9 @@ def export_user_data(user: User) -> dict[str, Any]:
                 for grant in person.consent_grants
             ],
         }
+        from marketplace.shortlist.services import export_rows
+
+        data["person"].update(export_rows(person))
     rows = db.session.scalars(
         sa.select(AuditLog).where(AuditLog.actor_user_id == user.id).order_by(AuditLog.id)
     )

@@ -399,3 +399,30 @@ def pick_for_compare(
     if len(chosen) > COMPARE_MAX:
         return chosen, "Choose no more than 3 carers or teams to compare"
     return chosen, None
+
+
+def export_rows(person: Person) -> dict[str, Any]:
+    """The person's shortlist (with notes) and saved searches, for their data export."""
+    from marketplace.shortlist.saved_searches import Criteria, saved_searches
+
+    return {
+        "shortlist": [
+            {
+                "kind": entry.kind,
+                "id": entry.target_id,
+                "note": entry.note,
+                "added_at": entry.created_at.isoformat(),
+            }
+            for entry in PersonShortlist(person).entries()
+        ],
+        "saved_searches": [
+            {
+                "search": Criteria.from_saved(saved).describe(),
+                "district": saved.outcode,
+                "radius_km": saved.radius_km,
+                "criteria": saved.criteria,
+                "saved_at": saved.created_at.isoformat(),
+            }
+            for saved in saved_searches(person)
+        ],
+    }

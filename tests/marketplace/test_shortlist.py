@@ -307,3 +307,38 @@ def test_person_account_links_to_shortlist_and_saved_searches(make, login):
     page = login(make.user(roles=["person"])).get("/account").get_data(as_text=True)
     assert 'href="/shortlist">Your shortlist' in page
     assert 'href="/saved-searches">Saved searches' in page
+
+
+def test_the_data_export_has_the_shortlist_and_deleting_the_account_removes_it(make, login):
+    from marketplace.auth import services as auth_services
+    from marketplace.models import SavedSearch
+
+    _, ana, _ = _two_carers(make)
+    user = make.user(roles=["person"])
+    client = login(user)
+    _add(client, f"carer-{ana.id}")
+    client.post("/saved-searches", data={"postcode": "LS6", "radius_km": "10"})
+    entry = _entries(user.person)[0]
+    client.post(f"/shortlist/notes/{entry.id}", data={"note": "Call on Friday"})
+    exported = client.get("/account/export").get_json()["person"]
+    assert exported["shortlist"][0] | {"added_at": None} == {
+        "kind": "carer",
+        "id": ana.id,
+        "note": "Call on Friday",
+        "added_at": None,
+    }
+    assert exported["saved_searches"][0]["search"] == "Carers within 10 km of LS6"
+    person_id = user.person.id
+    auth_services.delete_account(user)
+    db.session.flush()
+    db.session.expire_all()
+    assert (
+        db.session.scalars(
+            sa.select(ShortlistEntry).where(ShortlistEntry.person_id == person_id)
+        ).all()
+        == []
+    )
+    assert (
+        db.session.scalars(sa.select(SavedSearch).where(SavedSearch.person_id == person_id)).all()
+        == []
+    )
