@@ -91,7 +91,7 @@ def providers_list():
     hits = services.providers_near(
         place, radius_km=radius if place else None, skill=query.skill, q=q
     )
-    chunk = services.paginate(hits, query.page, PER_PAGE)
+    chunk = services.paginate(hits, query.page, PER_PAGE, clamp=False)
     next_url = None
     if chunk.has_next:
         args = {**request.args.to_dict(), "page": str(query.page + 1)}

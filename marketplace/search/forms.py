@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import NumberRange, Optional, StopValidation
@@ -13,6 +15,7 @@ from marketplace.search.services import (
     GENDER_LABELS,
     MAX_RADIUS_KM,
     MIN_RADIUS_KM,
+    SearchFilters,
 )
 from marketplace.vocabulary import choices
 
@@ -35,6 +38,10 @@ class WholeNumberField(IntegerField):
 class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
+
+    # Fields that say what is wanted (everything but the postcode and the page): an
+    # address with any of them is a search in full; links always carry radius_km.
+    CHOICE_FIELDS = ("radius_km", "skill", "interest", "gender", "language")
 
     postcode = StringField(
         "Your postcode",
@@ -75,6 +82,59 @@ class SearchForm(FlaskForm):
         self.language.choices = [("", "Any language"), *choices("language")]
 
     place: geo.PostcodeLocation | None = None
+
+    def filters(self) -> SearchFilters:
+        """The validated choices as the search service takes them."""
+        return SearchFilters(
+            radius_km=self.radius_km.data or DEFAULT_RADIUS_KM,
+            must_have=frozenset(self.skill.data or ()),
+            interests=tuple(self.interest.data or ()),
+            required_language=self.language.data or None,
+            gender=self.gender.data or None,
+        )
+
+    def link_args(self, *, with_postcode: bool) -> dict[str, Any]:
+        """The search as query parameters for links (pages, carers, one-click changes).
+
+        Built from the validated fields only; without the postcode when it came from the
+        person's profile.
+        """
+        args: dict[str, Any] = {}
+        if with_postcode and self.place is not None:
+            args["postcode"] = self.place.postcode
+        args["radius_km"] = self.radius_km.data or DEFAULT_RADIUS_KM
+        for name in ("skill", "interest"):
+            if self[name].data:
+                args[name] = list(self[name].data)
+        for name in ("gender", "language"):
+            if self[name].data:
+                args[name] = self[name].data
+        return args
+
+    def active_filters(self) -> list[str]:
+        """The choices in force, in plain words, for the summary above the results."""
+        found = [f"Within {self.radius_km.data or DEFAULT_RADIUS_KM} km"]
+        labels = dict(self.skill.choices)
+        if self.skill.data:
+            found.append("Must offer: " + ", ".join(labels.get(v, v) for v in self.skill.data))
+        if self.interest.data:
+            names = dict(self.interest.choices)
+            found.append("Enjoys: " + ", ".join(names.get(v, v) for v in self.interest.data))
+        if self.gender.data:
+            found.append("Carer's gender: " + GENDER_LABELS.get(self.gender.data, self.gender.data))
+        if self.language.data:
+            found.append("Speaks: " + dict(self.language.choices).get(self.language.data, ""))
+        return found
+
+    def for_display(self, from_profile: bool) -> SearchForm:
+        """This form as the page shows it: a profile's postcode is not written back."""
+        if from_profile:
+            self.postcode.raw_data = [""]
+            self.postcode.data = ""
+            self.postcode.description = (
+                "Leave this empty to search from the postcode in your profile."
+            )
+        return self
 
     def validate_postcode(self, field: StringField) -> None:
         text = (field.data or "").strip()

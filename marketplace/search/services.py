@@ -295,6 +295,12 @@ def search_carers(
     )
     # One extra so we can tell whether the list was cut short.
     result = rank(seeker, catalog.index, limit=filters.limit + 1, explain=explain)
+    shown = min(len(result.matches), filters.limit)
+    if page is not None and shown and explain.start >= shown:
+        # A page past the last one shows the last one (see paginate): explain that one.
+        start = (shown - 1) // PER_PAGE * PER_PAGE
+        explain = slice(start, start + PER_PAGE)
+        result = rank(seeker, catalog.index, limit=filters.limit + 1, explain=explain)
     excluded = dict(result.excluded)
     matches = list(result.matches)
     limited = len(matches) > filters.limit
@@ -333,6 +339,26 @@ def search_carers(
         suggestions=list(result.suggestions),
         limited=limited,
     )
+
+
+@dataclass
+class SearchContext:
+    """A carer's page seen from a search: where the person searched and why this carer."""
+
+    result: CarerResult | None  # None: not among this search's matches
+    back_args: dict[str, Any]
+    outcode: str
+
+
+def search_result_for(
+    place: geo.PostcodeLocation, filters: SearchFilters, carer_id: int
+) -> CarerResult | None:
+    """This carer's match for the search (distance, reasons), or None when the search
+    leaves them out or they are not among its best ``MAX_RESULTS``."""
+    for result in search_carers(place, filters).results:
+        if result.card.id == carer_id:
+            return result
+    return None
 
 
 def excluded_sentences(excluded: dict[str, int], filters: SearchFilters) -> list[str]:
@@ -394,8 +420,13 @@ class Page:
         return min(self.total, self.page * self.per_page)
 
 
-def paginate(items: list[Any], page: int, per_page: int = PER_PAGE) -> Page:
+def paginate(items: list[Any], page: int, per_page: int = PER_PAGE, *, clamp: bool = True) -> Page:
+    """One page of ``items``. With ``clamp`` a page past the last one is the last one, so a
+    person never sees "carers 981 to 40 of 40"; the API keeps an empty page instead, so
+    clients that read pages until one is empty stop."""
     page = max(1, page)
+    if clamp:
+        page = min(page, max(1, math.ceil(len(items) / per_page)))
     start = (page - 1) * per_page
     return Page(items[start : start + per_page], page, per_page, len(items))
 

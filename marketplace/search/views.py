@@ -13,41 +13,52 @@ from marketplace.search.forms import MapFilterForm, SearchForm
 from marketplace.seo import services as seo_services
 
 
-@bp.get("/search")
-def search():
-    args, from_profile = request.args, False
-    if "postcode" not in args:
-        # A logged-in person's saved profile fills the search in. The postcode stays out
-        # of the address (and so out of logs, history and Referer headers).
+def _search_form() -> tuple[SearchForm, bool]:
+    """The search as asked, and whether the postcode came from the person's profile.
+
+    The address says everything but a logged-in person's own postcode: with no postcode
+    typed, a saved profile gives it (and, when the address names no choices at all, the
+    choices too), so links on the page never carry it (nor logs, history or Referer).
+    """
+    typed = (request.args.get("postcode") or "").strip()
+    defaults = None
+    if not typed:
         defaults = people_services.search_defaults(people_services.person_of(current_user))
-        if defaults is None:
-            form = SearchForm(formdata=request.args)
-            return render_template("search/search.html", form=form, place=None)
-        args, from_profile = MultiDict(defaults), True
+    if defaults is None:
+        return SearchForm(formdata=request.args), False
+    if any(name in request.args for name in SearchForm.CHOICE_FIELDS):
+        args = MultiDict(request.args)
+    else:
+        args = MultiDict(defaults)
         if "page" in request.args:
             args["page"] = request.args["page"]
-    form = SearchForm(formdata=args)
+    args["postcode"] = defaults["postcode"]
+    return SearchForm(formdata=args), True
+
+
+@bp.get("/search")
+def search():
+    form, from_profile = _search_form()
+    if "postcode" not in request.args and not from_profile:
+        return render_template("search/search.html", form=form, place=None)
     if not form.validate() or form.place is None:
         return render_template("search/search.html", form=form, place=None)
     place = form.place
-    filters = services.SearchFilters(
-        radius_km=form.radius_km.data or services.DEFAULT_RADIUS_KM,
-        must_have=frozenset(form.skill.data or ()),
-        interests=tuple(form.interest.data or ()),
-        required_language=form.language.data or None,
-        gender=form.gender.data or None,
-    )
+    filters = form.filters()
     carers = services.search_carers(place, filters, page=form.page.data or 1)
     page = services.paginate(carers.results, form.page.data or 1)
     providers = services.providers_near(place)
+    link_args = form.link_args(with_postcode=not from_profile)
     page_html = render_template(
         "search/search.html",
-        form=form,
+        form=form.for_display(from_profile),
         place=place,
         from_profile=from_profile,
         filters=filters,
         carers=carers,
         page=page,
+        link_args=link_args,
+        active=form.active_filters(),
         providers=providers,
         map_points=services.map_points(place, page.items, providers),
         excluded=services.excluded_sentences(carers.excluded, filters),
@@ -78,9 +89,22 @@ def carer(carer_id: int):
     found = services.public_carer(carer_id)
     if found is None:
         abort(404)
-    return render_template(
+    # Arriving from a search: the same search says how far away and why this carer
+    # matches, and "back to results" rebuilds the search (from the form's own fields,
+    # never from a URL in the request, so it cannot send anyone elsewhere).
+    context, from_profile = None, False
+    if request.args:
+        form, from_profile = _search_form()
+        if form.validate() and form.place is not None:
+            context = services.SearchContext(
+                result=services.search_result_for(form.place, form.filters(), found.id),
+                back_args=form.link_args(with_postcode=not from_profile),
+                outcode=form.place.outcode,
+            )
+    page_html = render_template(
         "search/carer.html",
         carer=found,
+        context=context,
         team=services.first_team(found),
         checks=services.carer_checks(found),
         availability=services.availability_table(found.availability),
@@ -89,6 +113,9 @@ def carer(carer_id: int):
         languages=services.labels("language", found.languages),
         gender=services.GENDER_LABELS.get(found.gender or ""),
     )
+    if from_profile:
+        return page_html, 200, {"Cache-Control": "private, no-store"}
+    return page_html
 
 
 @bp.get("/teams/<int:team_id>")

@@ -179,6 +179,7 @@ PAGES: list[Visit] = [
     Visit("provider_admin", "/memberships/{amira_membership}"),
     Visit("anonymous", "/providers/999999", status=404, note="not-found"),
     Visit("anonymous", "/carers/{ana}"),
+    Visit("anonymous", "/carers/{ana}?postcode=LS6+1AA&interest=gardening", note="from-search"),
     Visit("anonymous", "/teams/{headingley_team}"),
     Visit("anonymous", "/councils"),
     Visit("anonymous", "/councils/{leeds}"),

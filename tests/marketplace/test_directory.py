@@ -67,7 +67,7 @@ def test_search_lists_approved_carers_with_reasons(client, listed, hidden):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Ana Listed" in page and "Ben Listed" in page
-    assert f'href="/carers/{ana.id}"' in page and f'href="/providers/{provider.id}"' in page
+    assert f'href="/carers/{ana.id}?' in page and f'href="/providers/{provider.id}"' in page
     assert "Why this match" in page and "travel area" in page
     assert "Headingley Test Co-op" in page  # provider section: covers LS6
     assert "Hidden Carer" not in page and "Unapproved Co-op" not in page

@@ -136,7 +136,9 @@ def test_profile_fills_in_search_without_putting_the_postcode_in_the_address(mak
     assert response.status_code == 200
     assert "Care near LS6" in page
     assert "We filled this search in from" in page
-    assert 'value="LS6 1AA"' in page  # the person's own form, pre-filled
+    # The form does not write the postcode back: left empty, it searches from the profile.
+    assert "LS6 1AA" not in page
+    assert "Leave this empty to search from the postcode in your profile" in page
     assert "no-store" in response.headers["Cache-Control"]
     # Links on the page (pagination, carers) never carry the postcode.
     assert not re.search(r'href="[^"]*postcode=', page)
