@@ -94,7 +94,7 @@ def test_the_carer_page_without_a_search_has_no_context(client, make):
     response = client.get(f"/carers/{ana.id}?postcode=nowhere&next=//evil.example")
     assert response.status_code == 200
     assert "Back to results" not in response.get_data(as_text=True)
-    assert "evil.example" not in response.get_data(as_text=True)
+    assert not [h for h in hrefs(response) if h.startswith(("//", "http")) and "evil" in h]
 
 
 def test_back_to_results_is_built_from_the_form_never_from_the_address(client, make):
@@ -103,9 +103,9 @@ def test_back_to_results_is_built_from_the_form_never_from_the_address(client, m
         f"/carers/{ana.id}?postcode=LS6+1AA&radius_km=10&back=https://evil.example/"
         "&next=//evil.example"
     )
-    back = [h for h in hrefs(response) if "search" in h and "evil" in h]
-    assert back == []
-    assert "evil.example" not in response.get_data(as_text=True)
+    back = [h for h in hrefs(response) if h.startswith("/search")]
+    assert len(back) == 1 and "evil" not in back[0] and "next" not in back[0]
+    assert not [h for h in hrefs(response) if h.startswith(("//", "http")) and "evil" in h]
 
 
 def test_a_carer_outside_the_search_says_so(client, make):
