@@ -6,6 +6,7 @@ attacks: a double submit, a race, another person's membership, a replayed webhoo
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -558,3 +559,130 @@ def test_racing_refund_requests_ask_stripe_once(reviewed, stripe_on, monkeypatch
     assert services._claim_refund(refund)  # another request holds it now
     assert services.issue_refund(refund) == "The refund is being made."
     assert asked == []
+
+
+# --- a real race on PostgreSQL -----------------------------------------------------------
+
+
+class SlowRefunds:
+    """A gateway whose refunds take a moment, so racing requests overlap; counts calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def refund(self, *, refund_id, payment_intent_id, amount_pence, metadata):
+        from payments.gateway import RefundResult
+
+        with self.lock:
+            self.calls.append(refund_id)
+        time.sleep(0.3)
+        return RefundResult(
+            f"re_{len(self.calls)}", "succeeded", amount_pence, payment_intent_id, 1
+        )
+
+
+@pytest.mark.own_database
+def test_racing_family_submits_rate_and_refund_once(app, database_url, monkeypatch) -> None:
+    """Two real connections submit the family's ratings at the same moment, then both ask
+    for the refund: one rating counts, one refund row, one call to Stripe."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("real concurrent connections: PostgreSQL (SQLite queues writers)")
+    from marketplace.models import Person, Provider, User
+
+    gateway = SlowRefunds()
+    monkeypatch.setattr(services, "gateway", lambda: gateway)
+    tag = str(time.time_ns())
+    with app.app_context():
+        user = User(email=f"race-{tag}@example.org", password_hash="x", display_name="Race")
+        user.add_role("person")
+        provider = Provider(
+            name=f"Race Co-op {tag}", legal_form="worker_coop", qa_status="draft"
+        )
+        db.session.add_all([user, provider])
+        db.session.flush()
+        person = Person(user_id=user.id, display_name="Race", postcode="LS6 1AA", district="LS6",
+                        lat=53.8, lon=-1.57, care_council_code="E08000035")  # fmt: skip
+        plan = MembershipPlan(provider_id=provider.id, name="Race plan", included="x",
+                              monthly_price_pence=40_000, outcomes=["Sleeps well"],
+                              guarantee_percent=50)  # fmt: skip
+        db.session.add_all([person, plan])
+        db.session.flush()
+        membership = Membership(plan_id=plan.id, person_id=person.id, status="active",
+                                stripe_subscription_id=f"sub_race_{tag}", status_observed_at=1,
+                                outcomes=["Sleeps well"])  # fmt: skip
+        db.session.add(membership)
+        db.session.flush()
+        invoice = MembershipInvoice(stripe_invoice_id=f"in_race_{tag}", membership_id=membership.id,
+                                    status="paid", amount_due_pence=40_000,
+                                    amount_paid_pence=40_000, payment_intent_id=f"pi_race_{tag}",
+                                    observed_at=1)  # fmt: skip
+        db.session.add(invoice)
+        db.session.flush()
+        review = OutcomeReview(membership_id=membership.id, membership_invoice_id=invoice.id)
+        from marketplace.models import OutcomeReviewLine
+
+        review.lines = [OutcomeReviewLine(position=1, outcome="Sleeps well", person_comment="",
+                                          team_comment="")]  # fmt: skip
+        db.session.add(review)
+        db.session.commit()
+        ids = (user.id, review.id, membership.id, invoice.id, plan.id, person.id, provider.id)
+        db.session.remove()
+
+    user_id, review_id = ids[0], ids[1]
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def family_submits() -> None:
+        with app.app_context():
+            found = db.session.get(OutcomeReview, review_id)
+            _ = found.lines, found.status  # both see it open
+            barrier.wait()
+            try:
+                services.rate(found, "person", {1: services.Rating("not_met", "")},
+                              db.session.get(User, user_id))  # fmt: skip
+                db.session.commit()
+                results.append("rated")
+            except IllegalMove:
+                db.session.rollback()
+                results.append("refused")
+            refund = services.refund_for(db.session.get(OutcomeReview, review_id))
+            if refund is not None:
+                barrier_refund.wait()
+                results.append(services.issue_refund(refund))
+            else:
+                barrier_refund.wait()
+            db.session.remove()
+
+    barrier_refund = threading.Barrier(2)
+    threads = [threading.Thread(target=family_submits) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(results[:2]) == ["rated", "refused"]
+        assert "The refund has been made." in results
+        assert gateway.calls == [f"outcome-review-{review_id}"]
+        with app.app_context():
+            refunds = db.session.scalars(
+                sa.select(GuaranteeRefund).where(GuaranteeRefund.review_id == review_id)
+            ).all()
+            assert [(r.amount_pence, r.stripe_refund_id) for r in refunds] == [(20_000, "re_1")]
+            db.session.remove()
+    finally:
+        with app.app_context():
+            review_id, membership_id, invoice_id, plan_id = ids[1], ids[2], ids[3], ids[4]
+            for statement in (
+                sa.delete(GuaranteeRefund).where(GuaranteeRefund.review_id == review_id),
+                sa.delete(OutcomeReview).where(OutcomeReview.id == review_id),
+                sa.delete(MembershipInvoice).where(MembershipInvoice.id == invoice_id),
+                sa.delete(Membership).where(Membership.id == membership_id),
+                sa.delete(MembershipPlan).where(MembershipPlan.id == plan_id),
+                sa.delete(Person).where(Person.id == ids[5]),
+                sa.delete(User).where(User.id == ids[0]),
+                sa.delete(Provider).where(Provider.id == ids[6]),
+            ):
+                db.session.execute(statement)
+            db.session.commit()
+            db.session.remove()
