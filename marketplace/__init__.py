@@ -86,6 +86,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.budgets import bp as budgets_bp
     from marketplace.carers import bp as carers_bp
     from marketplace.inbox import bp as inbox_bp
+    from marketplace.introductions import bp as introductions_bp
     from marketplace.memberships import bp as memberships_bp
     from marketplace.memberships import provider_bp as provider_memberships_bp
     from marketplace.openreferral import bp as openreferral_bp
@@ -107,6 +108,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         teams_bp,
         carers_bp,
         inbox_bp,
+        introductions_bp,
         billing_bp,
         budgets_bp,
         people_bp,

@@ -88,6 +88,9 @@ def init_app(app: Flask) -> None:
     from marketplace.catalog_io import catalog_cli
 
     app.cli.add_command(catalog_cli)
+    from marketplace.introductions.cli import introductions_cli
+
+    app.cli.add_command(introductions_cli)
     from marketplace.shortlist.cli import searches_cli
 
     app.cli.add_command(searches_cli)

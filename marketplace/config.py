@@ -60,6 +60,8 @@ class Config:
     # Council directories harvest the whole Open Referral feed (a list, then each service).
     OPENREFERRAL_RATE_LIMIT = os.environ.get("OPENREFERRAL_RATE_LIMIT", "600 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Messages on an introduction's thread, counted per account.
+    MESSAGE_RATE_LIMIT = os.environ.get("MESSAGE_RATE_LIMIT", "10 per minute;100 per day")
 
     GEOCODER = os.environ.get("GEOCODER", "offline")
     # How often each worker checks the catalog version (and rebuilds in the background).

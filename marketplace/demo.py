@@ -533,6 +533,9 @@ def seed_demo(
     from marketplace.shortlist.demo import seed_shortlist
 
     seed_shortlist(amira, [p for p, _, _ in providers], DEMO_EPOCH)
+    from marketplace.introductions.demo import seed_introductions
+
+    seed_introductions(amira, headingley, users["provider@coopcare.example"])
     return SeedReport(providers=len(providers), teams=teams, carers=made_carers, users=len(users))
 
 

@@ -99,10 +99,19 @@ def searches_notify() -> str:
         return notify_new_matches().summary()
 
 
+def introductions_expire() -> str:
+    """The daily introductions run: reminders after 5 working days, expiry after 10."""
+    from marketplace.introductions.cli import run
+
+    with _app_context():
+        return run()
+
+
 PERIODIC: dict[str, Callable[[], Any]] = {
     "qa-expire": qa_expire,
     "deliver-due": deliver_due,
     "billing-run": billing_run,
+    "introductions-expire": introductions_expire,
     "searches-notify": searches_notify,
 }
 

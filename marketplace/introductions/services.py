@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from marketplace import audit, authz, clock, notifications, regulators
-from marketplace.choices import SLOTS, IntroductionSide
+from marketplace.choices import SLOT_LABELS, SLOTS, IntroductionSide, Nation
 from marketplace.extensions import db
 from marketplace.introductions import workingdays
 from marketplace.introductions.workflow import (
@@ -33,7 +33,7 @@ from marketplace.models import (
     WorkflowEvent,
     utcnow,
 )
-from marketplace.workflow import MoveError
+from marketplace.workflow import MoveError, NotReady  # noqa: F401 - views catch NotReady
 
 REMIND_AFTER_WORKING_DAYS = 5
 EXPIRE_AFTER_WORKING_DAYS = 10
@@ -41,6 +41,10 @@ EXPIRE_AFTER_WORKING_DAYS = 10
 
 class IntroductionError(ValueError):
     """Something a person asked for that cannot be done; ``str()`` is safe to show."""
+
+
+class Blocked(IntroductionError):
+    """The other side stopped this side's messages on the thread (403)."""
 
 
 @dataclass(frozen=True)
@@ -211,8 +215,6 @@ def say_yes(introduction: Introduction, actor: User) -> bool:
     with an UPDATE that locks the row (PostgreSQL), so of two sides saying yes at once the
     second sees the first and makes the move; the move itself is compare-and-set.
     """
-    if introduction.status != "meeting":
-        raise IntroductionError("You can say yes only after you have arranged to meet")
     column = (
         "person_agreed_at"
         if authz.can(actor, "introduction.manage", introduction)
@@ -222,6 +224,8 @@ def say_yes(introduction: Introduction, actor: User) -> bool:
     )
     if column is None:
         raise PermissionError("not a side of this introduction")
+    if introduction.status != "meeting":
+        raise IntroductionError("You can say yes only after you have arranged to meet")
     db.session.execute(
         sa.update(Introduction)
         .where(Introduction.id == introduction.id, getattr(Introduction, column).is_(None))
@@ -358,7 +362,7 @@ def post_message(introduction: Introduction, author: User, body: str) -> Introdu
     if side is None:
         raise PermissionError("not a side of this introduction")
     if blocked_from_posting(introduction, side) is not None:
-        raise IntroductionError("The other side has blocked messages from you on this thread")
+        raise Blocked("The other side has blocked messages from you on this thread")
     body = (body or "").strip()
     if not body:
         raise IntroductionError("Enter a message")
@@ -445,3 +449,208 @@ def unblock(introduction: Introduction, user: User) -> None:
         db.session.flush()
         db.session.refresh(introduction)
         audit.record("introduction.unblock", actor_id=user.id, target=introduction, side=side)
+
+
+def moderate(message: IntroductionMessage, reviewer: User, *, hide: bool) -> None:
+    """A reviewer hides a reported message (or keeps it); recorded in the audit log."""
+    message.moderated_at = utcnow()
+    if hide:
+        message.hidden = True
+        message.hidden_at = utcnow()
+        message.hidden_by_user_id = reviewer.id
+    audit.record("introduction.moderate", actor_id=reviewer.id, target=message, hidden=bool(hide))
+
+
+# -- what pages show ----------------------------------------------------------------------
+
+
+def introductions_for_people(people: list[Person]) -> list[Introduction]:
+    if not people:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Introduction)
+            .where(Introduction.person_id.in_([person.id for person in people]))
+            .order_by(Introduction.requested_at.desc(), Introduction.id.desc())
+        )
+    )
+
+
+def provider_introductions(provider: Provider) -> list[Introduction]:
+    return list(
+        db.session.scalars(
+            sa.select(Introduction)
+            .where(Introduction.provider_id == provider.id)
+            .order_by(Introduction.requested_at.desc(), Introduction.id.desc())
+        )
+    )
+
+
+def carer_introductions(carer: Carer) -> list[Introduction]:
+    return list(
+        db.session.scalars(
+            sa.select(Introduction)
+            .where(Introduction.carer_id == carer.id)
+            .order_by(Introduction.requested_at.desc(), Introduction.id.desc())
+        )
+    )
+
+
+INBOX_GROUPS = (
+    ("Waiting for your answer", ("requested",)),
+    ("Meeting", ("accepted", "meeting")),
+    ("Closed", ("declined", "expired", "withdrawn", "agreed", "not_going_ahead")),
+)
+
+
+def inbox_groups(introductions: list[Introduction]) -> list[tuple[str, list[Introduction]]]:
+    return [
+        (heading, [i for i in introductions if i.status in statuses])
+        for heading, statuses in INBOX_GROUPS
+    ]
+
+
+@dataclass
+class Contact:
+    """What each side sees of the other once both agreed (and only then)."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    postcode: str | None = None
+
+
+@dataclass
+class DetailPage:
+    side: str | None  # "person", "provider", or None (platform admin looking)
+    can_answer: bool
+    can_manage: bool
+    can_message: bool
+    meeting_choices: list[tuple[str, str]]
+    messages: list[IntroductionMessage]
+    blocked_by_them: IntroductionBlock | None
+    blocked_by_us: IntroductionBlock | None
+    said_yes: bool
+    other_said_yes: bool
+    contact: Contact | None
+    similar: list[Any]
+    events: list[WorkflowEvent]
+    may: dict[str, bool]
+    nation: str | None
+    times: list[str] = field(default_factory=list)
+    nation_label: str | None = None
+    event_labels: dict[str, str] = field(default_factory=dict)
+
+
+def meeting_label(value: str) -> str:
+    from marketplace.introductions.workflow import parse_meeting_time
+
+    moment = parse_meeting_time(value).astimezone(clock.LONDON)
+    return moment.strftime("%A %-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+
+
+EVENT_LABELS = {
+    "request": "asked for an introduction",
+    "accept": "accepted and offered times to meet",
+    "decline": "said no",
+    "expire": "closed, because nobody answered in 10 working days",
+    "withdraw": "withdrawn",
+    "arrange_meeting": "a time to meet was chosen",
+    "agree": "both sides agreed to go ahead",
+    "not_go_ahead": "not going ahead",
+}
+
+
+def detail_page(introduction: Introduction, user: User) -> DetailPage:
+    side = side_of(user, introduction)
+    can_manage = authz.can(user, "introduction.manage", introduction)
+    can_answer = authz.can(user, "introduction.answer", introduction)
+    said_yes = other_said_yes = False
+    if side == IntroductionSide.PERSON:
+        said_yes = introduction.person_agreed_at is not None
+        other_said_yes = introduction.provider_agreed_at is not None
+    elif side == IntroductionSide.PROVIDER:
+        said_yes = introduction.provider_agreed_at is not None
+        other_said_yes = introduction.person_agreed_at is not None
+    events = list(
+        db.session.scalars(
+            sa.select(WorkflowEvent)
+            .where(
+                WorkflowEvent.workflow == INTRODUCTION_WORKFLOW.name,
+                WorkflowEvent.subject_id == introduction.id,
+            )
+            .order_by(WorkflowEvent.at, WorkflowEvent.id)
+        )
+    )
+    return DetailPage(
+        side=side,
+        can_answer=can_answer,
+        can_manage=can_manage,
+        can_message=side is not None,
+        meeting_choices=[(o, meeting_label(o)) for o in introduction.meeting_options or []],
+        messages=list(introduction.messages),
+        blocked_by_them=blocked_from_posting(introduction, side) if side else None,
+        blocked_by_us=introduction.block_by(side) if side else None,
+        said_yes=said_yes,
+        other_said_yes=other_said_yes,
+        contact=contact_for(introduction, side),
+        similar=similar_matches(introduction) if side == IntroductionSide.PERSON else [],
+        events=events,
+        may={
+            name: INTRODUCTION_WORKFLOW.may(user, introduction, name)
+            for name in ("accept", "decline", "withdraw", "arrange_meeting", "not_go_ahead")
+        },
+        nation=nation_of(introduction.person),
+        times=[
+            SLOT_LABELS[slot] for slot in introduction.preferred_times or [] if slot in SLOT_LABELS
+        ],
+        nation_label=Nation.label_for(nation_of(introduction.person)),
+        event_labels=EVENT_LABELS,
+    )
+
+
+def contact_for(introduction: Introduction, side: str | None) -> Contact | None:
+    """The other side's contact details: only once both agreed (status agreed)."""
+    if not introduction.contact_shared or side is None:
+        return None
+    if side == IntroductionSide.PERSON:
+        provider = introduction.provider
+        carer = introduction.carer
+        email = provider.contact_email
+        if carer is not None and carer.user is not None:
+            email = carer.user.email
+        return Contact(name=introduction.target_name, email=email, phone=provider.contact_phone)
+    person = introduction.person
+    return Contact(name=person.display_name, email=person.user.email, postcode=person.postcode)
+
+
+SIMILAR_SHOWN = 5
+
+
+def similar_matches(introduction: Introduction) -> list[Any]:
+    """After a decline or expiry: other listed carers the matching engine ranks for the
+    person's profile, without the one who did not answer."""
+    if introduction.status not in ("declined", "expired"):
+        return []
+    from marketplace import geo
+    from marketplace.search.services import SearchFilters, search_carers
+
+    person = introduction.person
+    if not person.postcode:
+        return []
+    try:
+        place = geo.lookup(person.postcode)
+    except geo.GeoError:
+        return []
+    preferences = person.preferences or {}
+    filters = SearchFilters(
+        radius_km=max(1, min(50, round(person.max_distance_km or 10))),
+        must_have=frozenset(person.must_have or ()),
+        nice_to_have=frozenset(person.nice_to_have or ()),
+        interests=tuple(person.interests or ()),
+        languages=frozenset(person.languages or ()),
+        gender=preferences.get("carer_gender") or None,
+        limit=SIMILAR_SHOWN + 1,
+    )
+    results = search_carers(place, filters).results
+    return [r for r in results if r.card.id != introduction.carer_id][:SIMILAR_SHOWN]

@@ -15,7 +15,7 @@ Every move notifies through the outbox, in the move's transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,6 +44,7 @@ OPEN = (REQUESTED, ACCEPTED, MEETING)  # still waiting for someone
 CLOSED = (DECLINED, EXPIRED, WITHDRAWN, AGREED, NOT_GOING_AHEAD)
 
 MAX_MEETING_OPTIONS = 3
+MAX_DAYS_AHEAD = 366
 TEXT_LIMIT = 2000
 
 
@@ -125,8 +126,12 @@ def _meeting_options_given(introduction: Introduction, context: dict[str, Any]) 
         now = clock.now()
         for option in options:
             try:
-                if parse_meeting_time(option) <= now:
+                moment = parse_meeting_time(option)
+                if moment <= now:
                     missing.append("Every time to meet must be in the future")
+                    break
+                if moment > now + timedelta(days=MAX_DAYS_AHEAD):
+                    missing.append("Every time to meet must be within the next year")
                     break
             except (TypeError, ValueError):
                 missing.append("Every time to meet must be a date and a time")

@@ -248,6 +248,9 @@ def demo_ids(live_server: LiveServer) -> dict[str, object]:
             " WHERE memberships.stripe_subscription_id = ?",
             "sub_demo_amira",
         ),
+        # The demo introductions: Amira's open request to Ana, and her team meeting.
+        "open_introduction": q("SELECT min(id) FROM introductions WHERE status = 'requested'"),
+        "meeting_introduction": q("SELECT min(id) FROM introductions WHERE status = 'meeting'"),
         **{
             status: q("SELECT min(id) FROM providers WHERE qa_status = ?", status)
             for status in ("submitted", "changes_requested", "suspended", "draft")

@@ -277,6 +277,21 @@ PAGES: list[Visit] = [
     Visit("anonymous", "/carers/{ana}/easy-read"),
     Visit("person", "/carers/{ana}/easy-read", note="for-amira"),
     Visit("anonymous", "/search?postcode=TR19+7AA", note="nobody-near"),
+    # Introductions: asking, the person's list and page, the provider's and carer's
+    # inboxes, answering (with the error states), and the reviewers' reported messages
+    Visit("person", "/introductions/ask/provider/{headingley}"),
+    Visit("person", "/introductions/ask/provider/{headingley}", submit_empty),
+    Visit("person", "/introductions"),
+    Visit("person", "/introductions/{open_introduction}"),
+    Visit("person", "/introductions/{meeting_introduction}"),
+    Visit("provider_admin", "/provider/introductions"),
+    Visit("provider_admin", "/introductions/{open_introduction}"),
+    Visit("provider_admin", "/introductions/{open_introduction}/accept"),
+    Visit("provider_admin", "/introductions/{open_introduction}/accept", submit_empty),
+    Visit("provider_admin", "/introductions/{open_introduction}/decline", submit_empty),
+    Visit("provider_admin", "/introductions/{meeting_introduction}"),
+    Visit("carer", "/carer/introductions"),
+    Visit("reviewer", "/review/reported-messages"),
     # Signed-in people see 403 pages for others' areas
     Visit("person", "/provider/teams/", status=403, note="forbidden"),
 ]

@@ -17,7 +17,7 @@ from qa_helpers import add_evidence, ready_provider
 
 from marketplace import clock
 from marketplace.extensions import db
-from marketplace.models import SavedSearch, ShortlistEntry, TeamMember, utcnow
+from marketplace.models import IntroductionMessage, SavedSearch, ShortlistEntry, TeamMember, utcnow
 
 WHO = [
     "anonymous",
@@ -87,6 +87,24 @@ def _world(app, make, login, tmp_path) -> World:
     other_saved = SavedSearch(person_id=other_person.id, outcode="LS6", radius_km=10, key="a")
     db.session.add_all([saved, other_saved])
     memberships = _membership_rows(provider, other, person_user.person, make)
+    # Introductions: the person's to this provider's carer (with a reported message on its
+    # thread), and another person's to the other provider's carer.
+    introduction = make.introduction(person=person_user.person, carer=carer)
+    other_introduction = make.introduction(person=other_person, carer=other_carer)
+    message = IntroductionMessage(
+        introduction_id=introduction.id,
+        author_user_id=person_user.id,
+        side="person",
+        body="Hello",
+        reported_at=utcnow(),
+    )
+    other_message = IntroductionMessage(
+        introduction_id=other_introduction.id,
+        author_user_id=other_person.user_id,
+        side="person",
+        body="Hello",
+    )
+    db.session.add_all([message, other_message])
     db.session.flush()
     users = {
         "person": person_user,
@@ -114,6 +132,10 @@ def _world(app, make, login, tmp_path) -> World:
         "budget": budget.id,
         "isf": isf.id,
         "person": person_user.person.id,
+        "intro": introduction.id,
+        "other_intro": other_introduction.id,
+        "message": message.id,
+        "other_message": other_message.id,
         "entry": entry.id,
         "other_entry": other_entry.id,
         "saved": saved.id,
@@ -215,6 +237,7 @@ def request_as(world: World, who: str, method: str, url: str, data: Any):
 
 
 STEP = "legal-form"
+SOON = f"{clock.today() + timedelta(days=30):%d/%m/%Y} 10:30"  # a time to meet, next month
 OK, GO, BAD, NO, NF, CONFLICT = 200, 302, 400, 403, 404, 409
 EVERYONE_200, EVERYONE_404 = [OK] * len(WHO), [NF] * len(WHO)
 # Expected statuses, one per kind of user, in WHO order:
@@ -487,6 +510,66 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
      [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, NO]),
     ("POST", "/memberships/{membership}/reviews/{review}/refund", {},
      [GO, CONFLICT, NO, NF, CONFLICT, NF, NF, NF, CONFLICT, NF, NF, NO]),
+    # Introductions: asked by the person (or a supporter with the manage-introductions
+    # scope, a kind of user this matrix has not got); answered by this provider's admins and
+    # the carer it is to; seen by both sides, a supporter with the message scope and
+    # platform admins; another person's or provider's introduction is not found (404).
+    ("GET", "/introductions/ask/carer/{other_carer}", None,
+     [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/introductions/ask/carer/{other_carer}", {"person": "{person}", "message": "Hi"},
+     [GO, GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/introductions/ask/carer/{other_carer}", {"person": "{person}", "message": ""},
+     [GO, BAD, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/introductions/ask/carer/{carer}", None,  # a draft provider's carer: not listed
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("GET", "/introductions/ask/team/{other_team}", None,
+     [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/introductions/ask/provider/{other_provider}", None,
+     [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/introductions", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/provider/introductions", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/provider/introductions?provider={other_provider}", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("GET", "/carer/introductions", None, [GO, NO, NO, NO, NO, NO, NO, OK, NO, NO, NO, NF]),
+    ("GET", "/introductions/{intro}", None, [GO, OK, NF, OK, NF, NF, NF, OK, OK, NF, NF, OK]),
+    ("GET", "/introductions/{other_intro}", None,
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, OK, NF, OK]),
+    ("GET", "/introductions/999999", None, [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("GET", "/introductions/{intro}/accept", None,
+     [GO, NO, NF, NO, NF, NF, NF, OK, OK, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/accept", {},
+     [GO, NO, NF, NO, NF, NF, NF, BAD, BAD, NF, NF, NO]),
+    ("POST", "/introductions/{other_intro}/accept", {"time_1": SOON},
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, GO, NF, NO]),
+    ("GET", "/introductions/{intro}/decline", None,
+     [GO, NO, NF, NO, NF, NF, NF, OK, OK, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/decline", {"reason": "no_capacity"},
+     [GO, NO, NF, NO, NF, NF, NF, GO, GO, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/meeting", {},
+     [GO, BAD, NF, NO, NF, NF, NF, NO, NO, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/yes", {},  # not met yet: refused plainly
+     [GO, CONFLICT, NF, NO, NF, NF, NF, CONFLICT, CONFLICT, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/withdraw", {},
+     [GO, GO, NF, NO, NF, NF, NF, NO, NO, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/not-going-ahead", {},  # not from "requested"
+     [GO, CONFLICT, NF, CONFLICT, NF, NF, NF, CONFLICT, CONFLICT, NF, NF, CONFLICT]),
+    ("POST", "/introductions/{intro}/messages", {"body": "Hello"},
+     [GO, GO, NF, GO, NF, NF, NF, GO, GO, NF, NF, NO]),
+    ("POST", "/introductions/{other_intro}/messages", {"body": "Hello"},
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, GO, NF, NO]),
+    ("POST", "/introductions/{intro}/messages/{message}/report", {},  # the person wrote it
+     [GO, BAD, NF, GO, NF, NF, NF, GO, GO, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/messages/{other_message}/report", {},  # not this thread
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/block", {}, [GO, GO, NF, GO, NF, NF, NF, GO, GO, NF, NF, NO]),
+    ("POST", "/introductions/{intro}/unblock", {},
+     [GO, GO, NF, GO, NF, NF, NF, GO, GO, NF, NF, NO]),
+    # Reviewers: reported messages
+    ("GET", "/review/reported-messages", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, OK]),
+    ("POST", "/review/reported-messages/{message}/hide", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO, GO]),
+    ("POST", "/review/reported-messages/{other_message}/keep", {},  # nobody reported it
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NF, NF]),
     # Administrators: councils
     ("GET", "/admin/councils", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
     ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
@@ -524,7 +607,8 @@ def test_every_route_is_in_the_matrix(app):
                               "other_evidence", "carer", "other_carer", "team", "other_team",
                               "budget", "isf", "person", "entry", "other_entry", "saved",
                               "other_saved", "plan", "other_plan", "membership",
-                              "other_membership", "review", "start")},
+                              "other_membership", "review", "start", "intro",
+                              "other_intro", "message", "other_message")},
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
                for k in ("or_service", "or_sal", "or_taxonomy", "or_term")},
