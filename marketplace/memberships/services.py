@@ -43,7 +43,7 @@ from marketplace.models import (
     Provider,
     User,
 )
-from marketplace.workflow import Move, Moved, Workflow
+from marketplace.workflow import Move, Moved, Notice, Workflow
 from payments import memberships as pure
 from payments.gateway import (
     BillingError,
@@ -574,6 +574,44 @@ def _team_values(moved: Moved) -> dict[str, Any]:
     }
 
 
+def _review_link(review: OutcomeReview) -> str:
+    from marketplace import notifications
+
+    return notifications.path(
+        "memberships.review", membership_id=review.membership_id, review_id=review.id
+    )
+
+
+def _tell_team(moved: Moved) -> list[Notice]:
+    """The family rated the month: the provider's admins are asked for the team's side."""
+    from marketplace.qa import provider_admin_users
+
+    review = moved.subject
+    membership = _membership_of(review)
+    month = period_label(review.period_start)
+    text = (
+        f"The family has rated {month} for {membership_title(membership.id)}. "
+        + ("Please give the team's ratings." if moved.to_state != "complete" else "")
+    ).strip()
+    users = provider_admin_users(membership.plan.provider)
+    return [Notice(users, f"Outcome review: {month}", text, _review_link(review))]
+
+
+def _tell_family(moved: Moved) -> list[Notice]:
+    """The team rated the month: the person is told (their own account only)."""
+    review = moved.subject
+    membership = _membership_of(review)
+    person = membership.person
+    account = db.session.get(User, person.user_id) if person is not None else None
+    if account is None:
+        return []
+    month = period_label(review.period_start)
+    text = f"The team has rated {month} for {membership.plan.name}."
+    if moved.to_state != "complete":
+        text += " Please give your ratings too."
+    return [Notice([account], f"Outcome review: {month}", text, _review_link(review))]
+
+
 REVIEW_WORKFLOW = Workflow(
     name="outcome_review",
     column=OutcomeReview.status,
@@ -581,13 +619,13 @@ REVIEW_WORKFLOW = Workflow(
     noun="This review",
     moves=[
         Move("rate_as_person", ("open",), "person_rated", "rated by the family",
-             may=_may_rate_as_person, values=_person_values),
+             may=_may_rate_as_person, values=_person_values, notices=_tell_team),
         Move("rate_as_person", ("team_rated",), "complete", "rated by the family",
-             may=_may_rate_as_person, values=_person_values),
+             may=_may_rate_as_person, values=_person_values, notices=_tell_team),
         Move("rate_as_team", ("open",), "team_rated", "rated by the team",
-             may=_may_rate_as_team, values=_team_values),
+             may=_may_rate_as_team, values=_team_values, notices=_tell_family),
         Move("rate_as_team", ("person_rated",), "complete", "rated by the team",
-             may=_may_rate_as_team, values=_team_values),
+             may=_may_rate_as_team, values=_team_values, notices=_tell_family),
     ],
 )  # fmt: skip
 

@@ -193,7 +193,9 @@ def start(plan_id: int):
     form.person.choices = [(p.id, p.display_name) for p in people]
     if request.method == "GET":
         form.token.data = services.new_start_token()
-        form.person.data = people[0].id
+        # A supporter starts with the person they are acting for, if they chose one.
+        acting = authz.acting_for(current_user) if people[0].user_id != _user().id else None
+        form.person.data = acting.id if acting in people else people[0].id
     problem = None
     if form.validate_on_submit():
         person = db.session.get(Person, form.person.data)

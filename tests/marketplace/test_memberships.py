@@ -26,6 +26,7 @@ from marketplace.models import (
     MembershipInvoice,
     MembershipPlan,
     MembershipStart,
+    Notification,
     OutcomeReview,
     WebhookEvent,
 )
@@ -497,6 +498,12 @@ def test_not_met_refunds_the_guarantee_once_through_stripe(reviewed, stripe_on) 
     assert team.post(url, data=team_rated).status_code == 302
     db.session.refresh(review)
     assert review.status == "complete"
+    told = db.session.scalars(sa.select(Notification).order_by(Notification.id)).all()
+    assert [n.message.split(" for ")[0] for n in told] == [
+        f"The family has rated {services.period_label(review.period_start)}",
+        f"The team has rated {services.period_label(review.period_start)}",
+    ]
+    assert all(n.link == url for n in told)
     status_page = family.get(f"/memberships/{membership.id}").get_data(as_text=True)
     assert "Guarantee refund: £90.00, refunded by Stripe" in status_page
     assert "£90.00" in status_page  # the invoice's refunded column
@@ -596,9 +603,7 @@ def test_racing_family_submits_rate_and_refund_once(app, database_url, monkeypat
     with app.app_context():
         user = User(email=f"race-{tag}@example.org", password_hash="x", display_name="Race")
         user.add_role("person")
-        provider = Provider(
-            name=f"Race Co-op {tag}", legal_form="worker_coop", qa_status="draft"
-        )
+        provider = Provider(name=f"Race Co-op {tag}", legal_form="worker_coop", qa_status="draft")
         db.session.add_all([user, provider])
         db.session.flush()
         person = Person(user_id=user.id, display_name="Race", postcode="LS6 1AA", district="LS6",
