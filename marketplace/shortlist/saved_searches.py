@@ -32,6 +32,7 @@ from matching.wording import join_and
 # The search form's fields a saved search keeps (the place and distance have columns).
 LIST_FIELDS = ("skill", "interest")
 TEXT_FIELDS = ("gender", "language")
+FORM_FIELDS = LIST_FIELDS + TEXT_FIELDS
 
 
 @dataclass(frozen=True)

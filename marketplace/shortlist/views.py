@@ -294,8 +294,8 @@ def _criteria(args: MultiDict) -> saved_searches.Criteria | None:
         return None
     return saved_searches.criteria_from_search(
         form.place,
-        form.radius_km.data,
-        {name: form[name].data for name in ("skill", "interest", "gender", "language")},
+        form.radius_km.data if "radius_km" in form else None,
+        {name: form[name].data for name in saved_searches.FORM_FIELDS if name in form},
     )
 
 

@@ -171,6 +171,7 @@ def test_a_person_keeps_a_private_note_and_compares(make, login):
     assert "Checks confirmed for all 1 listed members" in page
     assert "Likes &lt;b&gt;roses&lt;/b&gt;" in page
     assert "Headingley Care Co-op" in page and "Worker co-operative" in page
+    assert f'href="/carers/{ana.id}/easy-read"' in page
     # Nobody's postcode: not the person's, not the carers'.
     for postcode in ("LS6 1AA", "LS6 2AB", "LS7 3AB"):
         assert postcode not in page
