@@ -5,7 +5,7 @@ the message thread. No ``request`` in here; the views parse and call these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 import sqlalchemy as sa
@@ -226,6 +226,8 @@ def say_yes(introduction: Introduction, actor: User) -> bool:
         raise PermissionError("not a side of this introduction")
     if introduction.status != "meeting":
         raise IntroductionError("You can say yes only after you have arranged to meet")
+    if not met_yet(introduction):
+        raise IntroductionError("You can say yes from the day of your meeting")
     db.session.execute(
         sa.update(Introduction)
         .where(Introduction.id == introduction.id, getattr(Introduction, column).is_(None))
@@ -256,6 +258,16 @@ def say_yes(introduction: Introduction, actor: User) -> bool:
         "They would like to go ahead",
     )
     return False
+
+
+def met_yet(introduction: Introduction) -> bool:
+    """True from the (UK) day of the meeting: saying yes comes after meeting."""
+    meeting_at = introduction.meeting_at
+    if meeting_at is None:
+        return False
+    if meeting_at.tzinfo is None:  # SQLite drops the zone; we store UTC
+        meeting_at = meeting_at.replace(tzinfo=UTC)
+    return clock.today() >= meeting_at.astimezone(clock.LONDON).date()
 
 
 def _lock_supported() -> bool:
@@ -532,6 +544,7 @@ class DetailPage:
     blocked_by_us: IntroductionBlock | None
     said_yes: bool
     other_said_yes: bool
+    met_yet: bool
     contact: Contact | None
     similar: list[Any]
     events: list[WorkflowEvent]
@@ -593,6 +606,7 @@ def detail_page(introduction: Introduction, user: User) -> DetailPage:
         blocked_by_us=introduction.block_by(side) if side else None,
         said_yes=said_yes,
         other_said_yes=other_said_yes,
+        met_yet=met_yet(introduction),
         contact=contact_for(introduction, side),
         similar=similar_matches(introduction) if side == IntroductionSide.PERSON else [],
         events=events,

@@ -88,6 +88,18 @@ def _assert_nothing_private(html: str, *secrets: str):
     assert not FULL_POSTCODE.search(html), FULL_POSTCODE.search(html).group(0)
 
 
+def _both_say_yes(admin, person, introduction):
+    """Both sides say yes; only then are contact details (and the postcode) shared."""
+    assert admin.post(f"/introductions/{introduction.id}/yes").status_code == 302
+    db.session.refresh(introduction)
+    assert introduction.status == "meeting" and introduction.provider_agreed_at
+    page = admin.get(f"/introductions/{introduction.id}").get_data(as_text=True)
+    _assert_nothing_private(page, "amira@people.example.org", "LS6 2AB")
+    assert person.post(f"/introductions/{introduction.id}/yes").status_code == 302
+    db.session.refresh(introduction)
+    assert introduction.status == "agreed" and introduction.contact_shared_at
+
+
 def test_the_whole_journey_request_accept_meeting_agreed(cast, login):
     person_user, carer = cast["person_user"], cast["carer"]
     with clock.frozen(date(2026, 12, 1)):
@@ -149,15 +161,12 @@ def test_the_whole_journey_request_accept_meeting_agreed(cast, login):
     db.session.refresh(introduction)
     assert introduction.status == "meeting"
 
-    # Both sides say yes; only then are contact details (and the postcode) shared.
-    assert admin.post(f"/introductions/{introduction.id}/yes").status_code == 302
+    # Saying yes comes after meeting (from the day of the meeting).
+    assert admin.post(f"/introductions/{introduction.id}/yes").status_code == 409
     db.session.refresh(introduction)
-    assert introduction.status == "meeting" and introduction.provider_agreed_at
-    page = admin.get(f"/introductions/{introduction.id}").get_data(as_text=True)
-    _assert_nothing_private(page, "amira@people.example.org", "LS6 2AB")
-    assert person.post(f"/introductions/{introduction.id}/yes").status_code == 302
-    db.session.refresh(introduction)
-    assert introduction.status == "agreed" and introduction.contact_shared_at
+    assert introduction.provider_agreed_at is None
+    with clock.frozen(datetime(2027, 3, 2, 16, tzinfo=UTC)):
+        _both_say_yes(admin, person, introduction)
     page = admin.get(f"/introductions/{introduction.id}").get_data(as_text=True)
     assert "amira@people.example.org" in page and "LS6 2AB" in page
     page = person.get(f"/introductions/{introduction.id}").get_data(as_text=True)
