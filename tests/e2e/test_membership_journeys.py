@@ -68,3 +68,49 @@ def test_family_sees_the_membership_status_and_a_past_review(
     assert "Every Tuesday, and we picked the last beans." in review
     assert "Rated by both" in review
     keyboard.assert_no_problems()
+
+
+def test_family_reviews_a_month_and_the_guarantee_is_decided(
+    open_page: Callable[..., Page],
+) -> None:
+    """Without JavaScript: the family opens November's review from the status page, sends
+    it half-filled (the error summary), then rates an outcome not met. The plan's guarantee
+    owes a refund; the demo membership says no money moves (there is no Stripe here)."""
+    page = open_page(js=False)
+    keyboard = Keyboard(page)
+    keyboard_login(keyboard, DEMO_EMAILS["person"], DEMO_PASSWORD)
+    keyboard.activate(selector="header a[href='/memberships']")
+    keyboard.activate(text="Living well at home with Headingley Care Co-op")
+    keyboard.activate(text="Review November 2026")
+    assert "Outcome review: November 2026" in page.locator("h1").inner_text()
+    keyboard.choose("rating_1", "met")
+    keyboard.activate(text="Save the ratings")
+    assert_error_summary(page, js=False)
+    keyboard.choose("rating_1", "met")
+    keyboard.choose("rating_2", "not_met")
+    keyboard.fill("#comment_2", "No cooking at all this month")
+    keyboard.choose("rating_3", "partly_met")
+    keyboard.activate(text="Save the ratings")
+    main = page.locator("main").inner_text()
+    assert "Thank you: the ratings are saved." in main
+    assert "Refund of £120.00" in main and "this is demo data, so no money moves" in main
+    assert "Rated by the family, waiting for the team" in main
+    keyboard.assert_no_problems()
+
+
+def test_team_gives_its_ratings_and_sees_the_guarantee(open_page: Callable[..., Page]) -> None:
+    """With JavaScript (and axe on every page): the provider admin finds the review
+    waiting for the team and rates it; both sides' ratings are then on the page."""
+    page = open_page(js=True)
+    keyboard = Keyboard(page, audit=True)
+    keyboard_login(keyboard, DEMO_EMAILS["provider_admin"], DEMO_PASSWORD)
+    keyboard.activate(selector="header a[href='/provider/plans']")
+    keyboard.activate(text="See your memberships and outcome trends")
+    keyboard.activate(text="November 2026: Living well at home for Amira Khan")
+    for position in (1, 2, 3):
+        keyboard.choose(f"rating_{position}", "partly_met")
+    keyboard.activate(text="Save the ratings")
+    main = page.locator("main").inner_text()
+    assert "Thank you: the ratings are saved." in main
+    assert "Rated by" in main and "Not rated yet" not in main
+    keyboard.assert_no_problems()
