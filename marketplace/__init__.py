@@ -81,6 +81,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.admin import bp as admin_bp
     from marketplace.admin import councils_bp
     from marketplace.api import bp as api_bp
+    from marketplace.arrangements import bp as arrangements_bp
     from marketplace.auth import bp as auth_bp
     from marketplace.billing import bp as billing_bp
     from marketplace.budgets import bp as budgets_bp
@@ -93,6 +94,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.pages import bp as pages_bp
     from marketplace.people import bp as people_bp
     from marketplace.providers import bp as providers_bp
+    from marketplace.reviews import bp as reviews_bp
     from marketplace.search import bp as search_bp
     from marketplace.seo import bp as seo_bp
     from marketplace.shortlist import bp as shortlist_bp
@@ -112,6 +114,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         billing_bp,
         budgets_bp,
         people_bp,
+        arrangements_bp,
+        reviews_bp,
         seo_bp,
         shortlist_bp,
         memberships_bp,

@@ -661,3 +661,101 @@ def own_carer(user: Any) -> Carer | None:
     if user is None:
         return None
     return db.session.scalar(sa.select(Carer).where(Carer.user_id == user.id))
+
+
+# -- arrangements and reviews ----------------------------------------------------------
+# The person's side of an arrangement is the person, or a supporter whose grant lets them
+# manage introductions (an arrangement grows out of one). What a supporter does there is
+# recorded "by X for Y" like everything else.
+ARRANGEMENT_SCOPE = ConsentScope.MANAGE_INTRODUCTIONS
+# Carers see an arrangement (and the person's address) while it is agreed and running.
+CARER_SEES = ("active", "paused")
+
+
+def _person_side(user: User, person: Person, *scopes: ConsentScope) -> bool:
+    if person.user_id == user.id:
+        return True
+    return any(consent_grant(user, person, scope) is not None for scope in scopes)
+
+
+def arrangement_carer_ids(arrangement: Any) -> set[int]:
+    """The carers in the arrangement's version in effect."""
+    current = arrangement.current
+    return {member.carer_id for member in current.members} if current is not None else set()
+
+
+def _carer_in(user: User, arrangement: Any) -> bool:
+    if arrangement.status not in CARER_SEES or not arrangement.agreed_version:
+        return False
+    carer = db.session.scalar(sa.select(Carer.id).where(Carer.user_id == user.id))
+    return carer is not None and carer in arrangement_carer_ids(arrangement)
+
+
+@rule("arrangement.view")
+def _view_arrangement(user: User | None, arrangement: Any) -> str | None:
+    """The person and their supporters (view or message scope), the provider's admins,
+    platform admins, and the carers in it while it is agreed and running."""
+    if user is None:
+        return SIGN_IN
+    if has_role(user, "admin") or runs_provider(user, arrangement.provider_id):
+        return None
+    if _person_side(user, arrangement.person, ConsentScope.VIEW, ARRANGEMENT_SCOPE):
+        return None
+    if _carer_in(user, arrangement):
+        return None
+    return "Only the person, their supporters, the provider and its carers can see this."
+
+
+@rule("arrangement.act_for_person")
+def _act_for_person(user: User | None, arrangement: Any) -> str | None:
+    """Agree, turn down or propose terms on the person's side."""
+    if user is None:
+        return SIGN_IN
+    if _person_side(user, arrangement.person, ARRANGEMENT_SCOPE):
+        return None
+    return "Only the person, or a supporter they allowed to manage introductions, can."
+
+
+@rule("arrangement.act_for_provider")
+def _act_for_provider(user: User | None, arrangement: Any) -> str | None:
+    return _manage_provider(user, arrangement.provider_id)
+
+
+@rule("arrangement.see_address")
+def _see_address(user: User | None, arrangement: Any) -> str | None:
+    """The person's postcode: their side, and, once both sides agreed, the provider's
+    admins and the carers in the arrangement."""
+    if user is None:
+        return SIGN_IN
+    if _person_side(user, arrangement.person, ConsentScope.VIEW, ARRANGEMENT_SCOPE):
+        return None
+    if not arrangement.agreed_version or arrangement.status not in CARER_SEES:
+        return "The address is shared once both sides have agreed."
+    if has_role(user, "admin") or runs_provider(user, arrangement.provider_id):
+        return None
+    if _carer_in(user, arrangement):
+        return None
+    return "Only the carers in the arrangement and its provider see the address."
+
+
+RULES["arrangement.propose"] = lambda user, provider: _manage_provider(user, provider)
+
+
+@rule("review.write")
+def _write_review(user: User | None, arrangement: Any) -> str | None:
+    """Only the person's side, of an arrangement both sides agreed."""
+    refused = _act_for_person(user, arrangement)
+    if refused is not None:
+        return refused
+    if not arrangement.agreed_version:
+        return "You can review an arrangement once both sides have agreed it."
+    return None
+
+
+@rule("review.reply")
+def _reply_review(user: User | None, review: Any) -> str | None:
+    return _manage_provider(user, review.provider_id)
+
+
+RULES["review.report"] = lambda user, review: None if user is not None else SIGN_IN
+RULES["review.moderate"] = _role_rule("reviewer", message="Only reviewers moderate reviews.")

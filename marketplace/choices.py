@@ -299,3 +299,52 @@ class OutcomeReviewStatus(Choice):
     PERSON_RATED = "person_rated", "Rated by the family, waiting for the team"
     TEAM_RATED = "team_rated", "Rated by the team, waiting for the family"
     COMPLETE = "complete", "Rated by both"
+
+
+class ArrangementStatus(Choice):
+    PROPOSED = "proposed", "Waiting for both sides to agree"
+    ACTIVE = "active", "Agreed"
+    PAUSED = "paused", "Paused"
+    ENDED = "ended", "Ended"
+    NOT_AGREED = "not_agreed", "Not agreed"
+
+
+class ChangeStatus(Choice):
+    """A proposed version of an arrangement's terms."""
+
+    PROPOSED = "proposed", "Waiting for the other side"
+    ACCEPTED = "accepted", "Agreed by both sides"
+    REJECTED = "rejected", "Turned down"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Replaced by a later version"
+
+
+class ArrangementSide(Choice):
+    PERSON = "person", "The person"
+    PROVIDER = "provider", "The provider"
+
+
+class LifeArea(Choice):
+    """Areas of life an agreed outcome is about (after the Care Act wellbeing outcomes)."""
+
+    DAILY_LIFE = "daily_life", "Control over daily life"
+    OUT_AND_ABOUT = "out_and_about", "Getting out and about"
+    FOOD_AND_DRINK = "food_and_drink", "Food and drink"
+    FEELING_SAFE = "feeling_safe", "Feeling safe"
+    KEEPING_IN_TOUCH = "keeping_in_touch", "Keeping in touch with people"
+    PERSONAL_CARE = "personal_care", "Looking after myself"
+    HOME = "home", "My home"
+    HEALTH = "health", "Health and feeling well"
+    WORK_AND_LEARNING = "work_and_learning", "Work, learning and volunteering"
+
+
+class ReviewAspect(Choice):
+    RESPECT = "respect", "Treated me with respect"
+    RELIABILITY = "reliability", "Came when we agreed"
+    LISTENING = "listening", "Listened to me"
+    OUTCOMES = "outcomes", "Helped me do what matters to me"
+
+
+class ReviewStatus(Choice):
+    PUBLISHED = "published", "Published"
+    HIDDEN = "hidden", "Hidden by a moderator"

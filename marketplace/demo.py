@@ -536,6 +536,9 @@ def seed_demo(
     from marketplace.introductions.demo import seed_introductions
 
     seed_introductions(amira, headingley, users["provider@coopcare.example"])
+    from marketplace.arrangements.demo import seed_arrangement
+
+    seed_arrangement(amira, headingley, users["provider@coopcare.example"], DEMO_EPOCH)
     return SeedReport(providers=len(providers), teams=teams, carers=made_carers, users=len(users))
 
 

@@ -1,5 +1,14 @@
 """SQLAlchemy models, one module per area. Importing this registers them all."""
 
+from marketplace.models.arrangements import (
+    Arrangement,
+    ArrangementMember,
+    ArrangementOutcome,
+    ArrangementVersion,
+    Review,
+    ReviewRating,
+    ReviewReport,
+)
 from marketplace.models.audit import AuditLog, CatalogVersion
 from marketplace.models.base import Base, utcnow
 from marketplace.models.budgets import Budget, BudgetNotice
@@ -48,6 +57,10 @@ from marketplace.models.workflow import WorkflowEvent
 
 __all__ = [
     "ROLES",
+    "Arrangement",
+    "ArrangementMember",
+    "ArrangementOutcome",
+    "ArrangementVersion",
     "AuditLog",
     "Base",
     "Budget",
@@ -76,6 +89,9 @@ __all__ = [
     "SavedSearch",
     "SavedSearchCarer",
     "ShortlistEntry",
+    "Review",
+    "ReviewRating",
+    "ReviewReport",
     "StripeRefundTotal",
     "Team",
     "TeamMember",

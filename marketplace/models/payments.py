@@ -101,8 +101,9 @@ class ProviderInvoice(Base):
     budget_id: Mapped[int] = mapped_column(
         sa.ForeignKey("budgets.id", ondelete="RESTRICT"), index=True
     )
-    # Arrangements arrive with a later issue; the foreign key comes with them.
-    arrangement_id: Mapped[int | None]
+    arrangement_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("arrangements.id", ondelete="SET NULL"), index=True
+    )
     reference: Mapped[str] = mapped_column(sa.String(60))
     description: Mapped[str] = mapped_column(sa.Text)
     category: Mapped[str] = mapped_column(sa.String(40))
@@ -197,8 +198,9 @@ class Membership(Base):
     plan_id: Mapped[int] = mapped_column(
         sa.ForeignKey("membership_plans.id", ondelete="RESTRICT"), index=True
     )
-    # Arrangements arrive with a later issue; the foreign key comes with them.
-    arrangement_id: Mapped[int | None]
+    arrangement_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("arrangements.id", ondelete="SET NULL"), index=True
+    )
     started_by_user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

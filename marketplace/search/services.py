@@ -263,6 +263,8 @@ class SearchFilters:
     gender: str | None = None
     limit: int = MAX_RESULTS
     extra: dict[str, Any] = field(default_factory=dict)
+    # Carers in the person's agreed arrangements: "someone you already know".
+    known_carer_ids: frozenset[int] = frozenset()
 
 
 def search_carers(
@@ -292,6 +294,7 @@ def search_carers(
         interests=filters.interests,
         languages=frozenset(languages),
         carer_gender=filters.gender,
+        known_candidate_ids=filters.known_carer_ids,
     )
     # One extra so we can tell whether the list was cut short.
     result = rank(seeker, catalog.index, limit=filters.limit + 1, explain=explain)

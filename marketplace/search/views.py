@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from marketplace import geo
+from marketplace.arrangements import services as arrangement_services
 from marketplace.people import services as people_services
+from marketplace.reviews import services as review_services
 from marketplace.search import bp, council_export, national_map, services
 from marketplace.search.forms import MapFilterForm, SearchForm
 from marketplace.seo import services as seo_services
@@ -44,7 +48,13 @@ def search():
     if not form.validate() or form.place is None:
         return render_template("search/search.html", form=form, place=None)
     place = form.place
-    filters = form.filters()
+    filters = dataclasses.replace(
+        form.filters(),
+        # Carers in the person's agreed arrangements: "someone you already know".
+        known_carer_ids=arrangement_services.known_carer_ids(
+            people_services.person_of(current_user)
+        ),
+    )
     carers = services.search_carers(place, filters, page=form.page.data or 1)
     page = services.paginate(carers.results, form.page.data or 1)
     providers = services.providers_near(place)
@@ -79,8 +89,9 @@ def provider(provider_id: int):
         provider=found,
         facts=services.provider_facts(found),
         carers=services.listed_carers(found.id),
-        # No review model yet: when reviews arrive, pass the published ratings here.
-        json_ld=seo_services.provider_json_ld(found),
+        json_ld=seo_services.provider_json_ld(
+            found, review_services.all_ratings("provider", found.id)
+        ),
     )
 
 

@@ -251,6 +251,12 @@ def demo_ids(live_server: LiveServer) -> dict[str, object]:
         # The demo introductions: Amira's open request to Ana, and her team meeting.
         "open_introduction": q("SELECT min(id) FROM introductions WHERE status = 'requested'"),
         "meeting_introduction": q("SELECT min(id) FROM introductions WHERE status = 'meeting'"),
+        "amira_arrangement": q(
+            "SELECT min(arrangements.id) FROM arrangements JOIN people ON "
+            "people.id = arrangements.person_id JOIN users ON users.id = people.user_id "
+            "WHERE users.email = 'person@coopcare.example'"
+        ),
+        "amira_public_review": q("SELECT min(id) FROM reviews"),
         **{
             status: q("SELECT min(id) FROM providers WHERE qa_status = ?", status)
             for status in ("submitted", "changes_requested", "suspended", "draft")

@@ -292,6 +292,25 @@ PAGES: list[Visit] = [
     Visit("provider_admin", "/introductions/{meeting_introduction}"),
     Visit("carer", "/carer/introductions"),
     Visit("reviewer", "/review/reported-messages"),
+    # Arrangements: both sides, the carer in it, Easy Read, choosing the team, errors
+    Visit("person", "/arrangements"),
+    Visit("person", "/arrangements/{amira_arrangement}"),
+    Visit("person", "/arrangements/{amira_arrangement}/easy-read"),
+    Visit("person", "/arrangements/{amira_arrangement}/team"),
+    Visit("person", "/arrangements/{amira_arrangement}/change"),
+    Visit("person", "/arrangements/{amira_arrangement}/change", submit_empty),
+    Visit("supporter", "/arrangements/{amira_arrangement}"),
+    Visit("carer", "/arrangements/{amira_arrangement}"),
+    Visit("provider_admin", "/arrangements"),
+    Visit("provider_admin", "/arrangements/{amira_arrangement}"),
+    Visit("provider_admin", "/arrangements/{amira_arrangement}/easy-read"),
+    # Reviews: on public pages, the provider's list, reports and moderation
+    Visit("provider_admin", "/provider/reviews"),
+    Visit("person", "/reviews/{amira_public_review}/report"),
+    Visit("person", "/reviews/{amira_public_review}/report", submit_empty),
+    Visit("reviewer", "/review/reviews"),
+    Visit("reviewer", "/review/reviews/{amira_public_review}"),
+    Visit("reviewer", "/review/reviews/{amira_public_review}", submit_empty),
     # Signed-in people see 403 pages for others' areas
     Visit("person", "/provider/teams/", status=403, note="forbidden"),
 ]

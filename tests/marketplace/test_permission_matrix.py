@@ -42,7 +42,7 @@ class World:
     values: dict[str, Any]
 
 
-def _world(app, make, login, tmp_path) -> World:
+def _world(app, make, login, tmp_path, with_arrangements: bool = True) -> World:
     this_admin = make.user(roles=["provider_admin"])
     other_admin = make.user(roles=["provider_admin"])
     provider = ready_provider(make, status="draft", admin=this_admin, upload_folder=tmp_path)
@@ -106,6 +106,18 @@ def _world(app, make, login, tmp_path) -> World:
     )
     db.session.add_all([message, other_message])
     db.session.flush()
+    arrangement_ids = {}
+    if with_arrangements:  # only the rows that need them: the matrix is run often
+        arranged, other_arranged, other_review = _arrangements(
+            make, person_user, provider, this_admin, carer, other, other_admin, other_carer
+        )
+        arrangement_ids = {
+            "arrangement": arranged.id,
+            "other_arrangement": other_arranged.id,
+            "other_review": other_review.id,
+            "met": make.introduction(person_user.person, carer, status="meeting").id,
+            "other_met": make.introduction(person_user.person, other_carer, status="meeting").id,
+        }
     users = {
         "person": person_user,
         **supporters,
@@ -141,6 +153,7 @@ def _world(app, make, login, tmp_path) -> World:
         "saved": saved.id,
         "other_saved": other_saved.id,
         **memberships,
+        **arrangement_ids,
     }
     return World(clients, values)
 
@@ -199,15 +212,45 @@ def _membership_rows(provider, other, person, make) -> dict[str, int]:
     }
 
 
+def _arrangements(make, person_user, provider, admin, carer, other, other_admin, other_carer):
+    """The person's agreed arrangement with this provider (the carer in it), and another
+    person's with the other provider, which has a review."""
+    from arrangements_helpers import Setup, terms
+
+    from marketplace.arrangements import services as arrangement_services
+    from marketplace.reviews import services as review_services
+
+    def agreed(setup):
+        arrangement = arrangement_services.propose_arrangement(
+            person=setup.person, provider=setup.provider, team=None,
+            terms=terms(setup, carer_ids=(setup.carers[0].id,)), actor=setup.admin,
+        )  # fmt: skip
+        arrangement_services.decide(arrangement, 1, "accept", setup.person_user)
+        return arrangement
+
+    mine = agreed(Setup(provider, admin, None, [carer], [], person_user.person, person_user))
+    someone = make.user(roles=["person"])
+    theirs = agreed(Setup(other, other_admin, None, [other_carer], [], someone.person, someone))
+    review = review_services.write(
+        theirs, {"respect": 5, "reliability": 4, "listening": 5, "outcomes": 4}, "Kind.", someone
+    )
+    db.session.flush()
+    return mine, theirs, review
+
+
 @pytest.fixture
-def world(app, make, login, tmp_path, monkeypatch):
+def world(app, make, login, tmp_path, monkeypatch, request):
     from marketplace.extensions import limiter
 
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
     # Flask-Limiter keeps one `enabled` flag per process; a rate-limit test that built its
     # own app may have left it on. The matrix asks who may, not how often.
     monkeypatch.setattr(limiter, "enabled", False)
-    return _world(app, make, login, tmp_path)
+    params = getattr(request.node, "callspec", None)
+    url = str(params.params.get("url", "")) if params is not None else ""
+    keys = ("{arrangement}", "{other_arrangement}", "{other_review}", "{met}", "{other_met}")
+    needs = any(key in url for key in keys)
+    return _world(app, make, login, tmp_path, with_arrangements=needs)
 
 
 def _feed_id(client, collection: str) -> str:
@@ -570,6 +613,73 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO, GO]),
     ("POST", "/review/reported-messages/{other_message}/keep", {},  # nobody reported it
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NF, NF]),
+    # Arrangements: the person's side (supporters with "manage_introductions" act, tested
+    # in test_arrangement_pages; "view" only sees; "message" alone neither),
+    # the provider's admins, the carers in it once agreed; anyone else is told nothing (404)
+    ("GET", "/arrangements", None, [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("GET", "/arrangements/{arrangement}", None,
+     [GO, OK, OK, NF, NF, NF, NF, OK, OK, NF, NF, OK]),
+    ("GET", "/arrangements/{other_arrangement}", None,
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, OK, NF, OK]),
+    ("GET", "/arrangements/999999", None, [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("GET", "/arrangements/{arrangement}/easy-read", None,
+     [GO, OK, OK, NF, NF, NF, NF, OK, OK, NF, NF, OK]),
+    ("GET", "/arrangements/{other_arrangement}/easy-read", None,
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, OK, NF, OK]),
+    ("POST", "/arrangements/{arrangement}/versions/1/withdraw", {},  # already agreed
+     [GO, CONFLICT, NO, NF, NF, NF, NF, NO, CONFLICT, NF, NF, CONFLICT]),
+    ("POST", "/arrangements/{arrangement}/versions/9/accept", {},
+     [GO, NF, NO, NF, NF, NF, NF, NO, NF, NF, NF, NF]),
+    ("POST", "/arrangements/{other_arrangement}/versions/1/reject", {},
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, CONFLICT, NF, CONFLICT]),
+    ("POST", "/arrangements/{arrangement}/pause", {},  # a reason is needed
+     [GO, BAD, NO, NF, NF, NF, NF, NO, BAD, NF, NF, BAD]),
+    ("POST", "/arrangements/{arrangement}/resume", {},
+     [GO, CONFLICT, NO, NF, NF, NF, NF, NO, CONFLICT, NF, NF, CONFLICT]),
+    ("POST", "/arrangements/{other_arrangement}/end", {},
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, BAD, NF, BAD]),
+    ("GET", "/arrangements/{arrangement}/change", None,
+     [GO, OK, NO, NF, NF, NF, NF, NO, OK, NF, NF, OK]),
+    ("POST", "/arrangements/{arrangement}/change", {},
+     [GO, BAD, NO, NF, NF, NF, NF, NO, BAD, NF, NF, BAD]),
+    ("GET", "/arrangements/{other_arrangement}/change", None,
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, OK, NF, OK]),
+    ("GET", "/arrangements/{arrangement}/team", None,  # not with a team
+     [GO, NF, NO, NF, NF, NF, NF, NO, NO, NF, NF, NO]),
+    ("POST", "/arrangements/{arrangement}/team", {},
+     [GO, NF, NO, NF, NF, NF, NF, NO, NO, NF, NF, NO]),
+    # The provider proposes from an introduction at its meeting stage (its own only)
+    ("GET", "/provider/arrangements/new/{met}", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, OK, NF, NO, OK]),
+    ("POST", "/provider/arrangements/new/{met}", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, BAD, NF, NO, BAD]),
+    ("GET", "/provider/arrangements/new/{other_met}", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NF, OK, NO, OK]),
+    ("GET", "/provider/arrangements/new/999999", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NF, NF, NO, NF]),
+    # Reviews: the person's side of an agreed arrangement writes; its provider replies;
+    # anyone signed in reports; reviewers moderate
+    ("GET", "/arrangements/{arrangement}/review", None,
+     [GO, OK, NO, NF, NF, NF, NF, NO, NO, NF, NF, NO]),
+    ("POST", "/arrangements/{arrangement}/review", {},
+     [GO, BAD, NO, NF, NF, NF, NF, NO, NO, NF, NF, NO]),
+    ("GET", "/arrangements/{other_arrangement}/review", None,  # reviewed already
+     [GO, NF, NF, NF, NF, NF, NF, NF, NF, NO, NF, NO]),
+    ("GET", "/reviews/{other_review}/reply", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, OK, NO, OK]),
+    ("POST", "/reviews/{other_review}/reply", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, BAD, NO, BAD]),
+    ("GET", "/reviews/{other_review}/report", None,
+     [GO, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]),
+    ("POST", "/reviews/{other_review}/report", {},
+     [GO, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD]),
+    ("GET", "/reviews/999999/report", None, [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("GET", "/provider/reviews", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/review/reviews", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, OK]),
+    ("GET", "/review/reviews/{other_review}", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, OK]),
+    ("POST", "/review/reviews/{other_review}", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, BAD, BAD]),
     # Administrators: councils
     ("GET", "/admin/councils", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
     ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
@@ -608,7 +718,8 @@ def test_every_route_is_in_the_matrix(app):
                               "budget", "isf", "person", "entry", "other_entry", "saved",
                               "other_saved", "plan", "other_plan", "membership",
                               "other_membership", "review", "start", "intro",
-                              "other_intro", "message", "other_message")},
+                              "other_intro", "message", "other_message", "arrangement",
+                              "other_arrangement", "other_review", "met", "other_met")},
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
                for k in ("or_service", "or_sal", "or_taxonomy", "or_term")},
