@@ -567,7 +567,8 @@ def main() -> int:
                 f"p99 {result.p99_ms:.1f} ms, errors {result.errors}; load average {load_average()}"
             )
         if args.soak:
-            first = [memory_kb(pid)["rss"] for pid in app.worker_pids()]
+            first_memory = [memory_kb(pid) for pid in app.worker_pids()]
+            first = [m["rss"] for m in first_memory]
             result = run_wrk(
                 "soak",
                 app.base + "/api/v1/match",
@@ -576,7 +577,8 @@ def main() -> int:
                 args.connections,
                 args.threads,
             )
-            last = [memory_kb(pid)["rss"] for pid in app.worker_pids()]
+            last_memory = [memory_kb(pid) for pid in app.worker_pids()]
+            last = [m["rss"] for m in last_memory]
             check_route(app.base, "/api/v1/match", body, json_headers)
             print(
                 f"\nSoak: POST /api/v1/match for {args.soak:g} s at {args.connections} "
@@ -585,6 +587,11 @@ def main() -> int:
             )
             print("  worker RSS first (MB): " + ", ".join(f"{kb / 1024:.1f}" for kb in first))
             print("  worker RSS last  (MB): " + ", ".join(f"{kb / 1024:.1f}" for kb in last))
+            for label, rows in (("first", first_memory), ("last ", last_memory)):
+                print(
+                    f"  worker PSS/USS {label} (MB): "
+                    + ", ".join(f"{m['pss'] / 1024:.1f}/{m['uss'] / 1024:.1f}" for m in rows)
+                )
     finally:
         app.stop()
         hello.stop()

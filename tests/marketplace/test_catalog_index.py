@@ -315,3 +315,18 @@ def test_one_process_publishes_and_every_worker_maps_it(shared_database):
     assert refresh_catalog(second) is True and _names(second) == {"Ana", "Ben"}
     assert refresh_catalog(first) is True and _names(first) == {"Ana", "Ben"}
     assert len(list(root.glob("v*-*"))) == 2
+
+
+def test_home_page_for_everyone_is_shared_but_never_a_message(shared_database):
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    client = first.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "1 carers are listed" in page and client.get("/").get_data(as_text=True) == page
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "Your message was sent")]
+    assert "Your message was sent" in client.get("/").get_data(as_text=True)
+    assert "Your message was sent" not in client.get("/").get_data(as_text=True)
+    other = first.test_client()
+    assert "Your message was sent" not in other.get("/").get_data(as_text=True)
+    assert "csrf_token" not in page
