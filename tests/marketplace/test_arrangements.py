@@ -171,3 +171,64 @@ def test_a_supporter_with_scope_agrees_for_the_person_by_x_for_y(make):
     make.consent(s.person, view_only, ["view"])
     with pytest.raises(NotAllowed):
         services.propose_change(arrangement, ah.terms(s, hourly_rate_pence=9999), view_only)
+
+
+@pytest.mark.own_database
+def test_two_sessions_agreeing_different_versions_cannot_both_win(tmp_path):
+    """Two requests, each with its own session and what it read: the person agrees the
+    provider's version 2 while the provider agrees the person's version 3. Exactly one
+    takes effect; the other is refused and changes nothing."""
+    from flask_migrate import upgrade
+
+    from marketplace import create_app
+    from marketplace.config import TestConfig
+    from marketplace.models import Arrangement, ArrangementVersion, User
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+
+    app = create_app(Config)
+    original = db.session
+    with app.app_context():
+        upgrade()
+        from factories import Factories
+
+        s = ah.setup(Factories())
+        arrangement = ah.agreed(s)
+        services.propose_change(arrangement, ah.terms(s, hourly_rate_pence=2300), s.admin)
+        services.propose_change(
+            arrangement, ah.terms(s, carer_ids=(s.carers[1].id,)), s.person_user
+        )
+        db.session.commit()
+        ids = (arrangement.id, s.person_user.id, s.admin.id)
+        db.session.remove()
+
+        maker = sa.orm.sessionmaker(bind=db.engine, expire_on_commit=False)
+        sessions = [sa.orm.scoped_session(maker) for _ in range(2)]
+        try:
+            seen = [sess.get(Arrangement, ids[0]) for sess in sessions]
+            for arr in seen:
+                assert [v.status for v in arr.versions] == ["accepted", "proposed", "proposed"]
+            for sess in sessions:
+                sess.commit()
+            db.session = sessions[0]
+            services.decide(seen[0], 2, "accept", sessions[0].get(User, ids[1]))
+            sessions[0].commit()
+            db.session = sessions[1]
+            with pytest.raises(IllegalMove):
+                services.decide(seen[1], 3, "accept", sessions[1].get(User, ids[2]))
+            sessions[1].rollback()
+        finally:
+            for sess in sessions:
+                sess.remove()
+            db.session = original
+        final = db.session.get(Arrangement, ids[0])
+        assert final.agreed_version == 2 and final.hourly_rate_pence == 2300
+        statuses = db.session.scalars(
+            sa.select(ArrangementVersion.status)
+            .where(ArrangementVersion.arrangement_id == ids[0])
+            .order_by(ArrangementVersion.number)
+        ).all()
+        assert statuses == ["accepted", "accepted", "superseded"]
+        db.session.remove()
+        db.engine.dispose()
