@@ -6,12 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     RadioField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from marketplace.choices import GuaranteeRule, OutcomeRating
 from marketplace.memberships.services import PlanInput
@@ -47,13 +46,10 @@ class PlanForm(FlaskForm):
         description="One outcome on each line, in the words a family would use, for example "
         "'Gets out to the allotment every week'. Each is rated every month.",
     )
-    guarantee_percent = IntegerField(
+    # Read as text: a 400-digit number would overflow WTForms' NumberRange (a float).
+    guarantee_percent = StringField(
         "Outcome guarantee: percentage of the month's fee refunded (optional)",
         description="A whole number from 1 to 100. Leave empty for no guarantee.",
-        validators=[
-            Optional(),
-            NumberRange(min=1, max=100, message="Enter a percentage from 1 to 100"),
-        ],
     )
     guarantee_rule = RadioField(
         "When does the guarantee refund?",
@@ -76,6 +72,14 @@ class PlanForm(FlaskForm):
         except ValueError as error:
             self.monthly_price.errors = [str(error)]
             ok = False
+        self.guarantee: int | None = None
+        percent = (self.guarantee_percent.data or "").strip().removesuffix("%").strip()
+        if percent:
+            if percent.isdigit() and len(percent) <= 3 and 1 <= int(percent) <= 100:
+                self.guarantee = int(percent)
+            else:
+                self.guarantee_percent.errors = ["Enter a percentage from 1 to 100"]
+                ok = False
         lines = self.outcome_lines()
         if not lines:
             self.outcomes.errors = [*self.outcomes.errors, "Enter at least one outcome"]
@@ -103,7 +107,7 @@ class PlanForm(FlaskForm):
             monthly_price_pence=self.monthly_price_pence,
             included=self.included.data.strip(),
             outcomes=self.outcome_lines(),
-            guarantee_percent=self.guarantee_percent.data,
+            guarantee_percent=self.guarantee,
             guarantee_rule=self.guarantee_rule.data,
         )
 

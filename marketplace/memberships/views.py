@@ -112,7 +112,7 @@ def _plan_form(provider, plan: MembershipPlan | None):
         form.monthly_price.data = format_pence(plan.monthly_price_pence, for_input=True)
         form.included.data = plan.included
         form.outcomes.data = "\n".join(plan.outcomes or [])
-        form.guarantee_percent.data = plan.guarantee_percent
+        form.guarantee_percent.data = str(plan.guarantee_percent or "")
         form.guarantee_rule.data = plan.guarantee_rule
         form.active.data = plan.active
     if form.validate_on_submit():

@@ -149,6 +149,11 @@ def test_a_provider_admin_creates_a_plan_on_stripe(make, login, stripe_on) -> No
         ("guarantee_percent", "101", "Enter a percentage from 1 to 100"),
         ("guarantee_rule", "whenever", "Not a valid choice"),
         ("name", "", "Enter a name for the plan"),
+        ("name", "x" * 500, "Keep the name to 120 characters or fewer"),
+        ("guarantee_percent", "9" * 400, "Enter a percentage from 1 to 100"),
+        ("monthly_price", "9" * 400, "The monthly price must be £10,000 or less"),
+        ("outcomes", "\n".join(f"Outcome {n}" for n in range(30)), "Enter at most 10 outcomes"),
+        ("outcomes", "y" * 300, "Keep each outcome to 200 characters or fewer"),
     ],
 )
 def test_bad_plan_input_is_explained_and_saves_nothing(make, login, field, value, message):
