@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marketplace.models import (
+    Arrangement,
     Budget,
     CardPayment,
     LedgerEntry,
@@ -165,12 +166,27 @@ class SqlBillingRepository:
         person_id = draft.person_id
         if person_id is not None and self.session.get(Person, person_id) is None:
             person_id = None  # the account was deleted meanwhile
+        arrangement = (
+            self.session.get(Arrangement, draft.arrangement_id)
+            if draft.arrangement_id is not None
+            else None
+        )
+        if arrangement is not None and arrangement.person_id != person_id:
+            arrangement = None  # metadata naming someone else's arrangement is not trusted
+        # The outcomes agreed when it starts, copied (editing the plan or the arrangement
+        # later does not rewrite what was agreed): the arrangement's terms in effect,
+        # else the plan's.
+        agreed = (
+            [o.text for o in arrangement.current.outcomes]
+            if (arrangement is not None and arrangement.current is not None)
+            else []
+        )
+        if not agreed and plan is not None:
+            agreed = list(plan.outcomes or [])
         row = Membership(
-            # The outcomes agreed when it starts: the plan's (copied, so editing the plan
-            # later does not rewrite what this family agreed to).
-            outcomes=list(plan.outcomes or []) if plan is not None else [],
+            outcomes=agreed,
             plan_id=draft.plan_id,
-            arrangement_id=draft.arrangement_id,
+            arrangement_id=arrangement.id if arrangement is not None else None,
             started_by_user_id=draft.started_by_user_id,
             stripe_subscription_id=draft.stripe_subscription_id,
             stripe_customer_id=draft.stripe_customer_id,

@@ -31,6 +31,7 @@ from marketplace.choices import (
 )
 from marketplace.extensions import db
 from marketplace.models import (
+    Arrangement,
     ConsentGrant,
     GuaranteeRefund,
     Membership,
@@ -219,6 +220,22 @@ def people_user_can_pay_for(user: Any) -> list[Person]:
     return found
 
 
+def arrangement_for(person: Person, plan: MembershipPlan) -> Arrangement | None:
+    """The person's agreed arrangement with the plan's provider, priced by this plan (the
+    newest, if several): the membership pays for it and reviews its agreed outcomes."""
+    return db.session.scalar(
+        sa.select(Arrangement)
+        .where(
+            Arrangement.person_id == person.id,
+            Arrangement.provider_id == plan.provider_id,
+            Arrangement.membership_plan_id == plan.id,
+            Arrangement.status == "active",
+        )
+        .order_by(Arrangement.id.desc())
+        .limit(1)
+    )
+
+
 def live_membership(person: Person, plan: MembershipPlan) -> Membership | None:
     return db.session.scalar(
         sa.select(Membership).where(
@@ -303,10 +320,11 @@ def start_membership(
             "This plan is not ready for payments yet. Please ask the provider.", 409
         )
     customer = _customer_for(billing, person)
+    arrangement = arrangement_for(person, plan)
     request = StartRequest(
         start_id=start.id,
         plan_id=plan.id,
-        arrangement_id=None,
+        arrangement_id=arrangement.id if arrangement is not None else None,
         started_by_user_id=user.id,
         customer_id=customer,
         price_id=plan.stripe_price_id,
@@ -352,7 +370,9 @@ def record_snapshot(
         found = repo.add_membership(
             MembershipDraft(
                 plan_id=int(metadata["coopcare_plan_id"]),
-                arrangement_id=None,
+                arrangement_id=int(metadata["coopcare_arrangement_id"])
+                if metadata.get("coopcare_arrangement_id")
+                else None,
                 started_by_user_id=user.id if user is not None else None,
                 stripe_subscription_id=snapshot.subscription_id,
                 stripe_customer_id=snapshot.customer_id,

@@ -20,7 +20,14 @@ from marketplace.memberships.forms import (
     ReviewForm,
     StartForm,
 )
-from marketplace.models import Membership, MembershipPlan, MembershipStart, OutcomeReview, Person
+from marketplace.models import (
+    Arrangement,
+    Membership,
+    MembershipPlan,
+    MembershipStart,
+    OutcomeReview,
+    Person,
+)
 from marketplace.money import format_pence
 from marketplace.search.services import public_provider
 from marketplace.workflow import MoveError
@@ -229,6 +236,7 @@ def start(plan_id: int):
         form=form,
         problem=problem,
         uses_test_card=services.uses_test_card(),
+        arrangements={p.id: services.arrangement_for(p, plan) for p in people},
         payments_configured=services.payments_configured(),
         services=services,
     ), (status if (problem or form.errors) else 200)
@@ -285,6 +293,9 @@ def show(membership_id: int):
         reviews=reviews,
         refunds={r.id: services.refund_for(r) for r in reviews},
         to_review=services.invoice_to_review(membership),
+        arrangement=db.session.get(Arrangement, membership.arrangement_id)
+        if membership.arrangement_id
+        else None,
         can_pay=authz.can(current_user, "membership.pay", membership),
         can_review=authz.can(current_user, "membership.rate_as_person", membership)
         or authz.can(current_user, "membership.rate_as_team", membership),

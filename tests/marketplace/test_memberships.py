@@ -249,6 +249,38 @@ def test_a_person_starts_a_membership_with_the_test_card(make, login, stripe_on)
     assert "£450.00" in page and "Cancel at the end of this month" in page
 
 
+def test_a_membership_pays_for_the_arrangement_and_reviews_its_outcomes(
+    make, login, stripe_on
+) -> None:
+    from datetime import date
+
+    from marketplace.models import Arrangement, ArrangementOutcome, ArrangementVersion
+
+    plan = _on_stripe(_plan(make))
+    person_user = make.user(roles=["person"])
+    arrangement = Arrangement(person_id=person_user.person.id, provider_id=plan.provider_id,
+                              status="active", agreed_version=1, starts_on=date(2026, 11, 1),
+                              funding_route="self_funded", membership_plan_id=plan.id)  # fmt: skip
+    version = ArrangementVersion(number=1, status="accepted", proposed_by_side="provider",
+                                 starts_on=date(2026, 11, 1), funding_route="self_funded",
+                                 membership_plan_id=plan.id)  # fmt: skip
+    version.outcomes = [ArrangementOutcome(position=1, text="Walks to the shops on my own")]
+    arrangement.versions = [version]
+    db.session.add(arrangement)
+    db.session.flush()
+    client = login(person_user)
+    page = client.get(f"/memberships/start/{plan.id}").get_data(as_text=True)
+    assert "the membership pays for the arrangement with" in page
+    assert _start(client, plan, person_user.person.id).status_code == 302
+    membership = db.session.scalar(sa.select(Membership))
+    assert membership.arrangement_id == arrangement.id
+    assert membership.outcomes == ["Walks to the shops on my own"]
+    subscription = stripe_on.v1.subscriptions.retrieve(membership.stripe_subscription_id)
+    assert subscription.metadata["coopcare_arrangement_id"] == str(arrangement.id)
+    status_page = client.get(f"/memberships/{membership.id}").get_data(as_text=True)
+    assert f'href="/arrangements/{arrangement.id}"' in status_page
+
+
 def test_a_double_submitted_start_form_starts_one_membership(make, login, stripe_on) -> None:
     plan = _on_stripe(_plan(make))
     person_user = make.user(roles=["person"])
