@@ -218,6 +218,50 @@ def known_carer_ids(person: Person | None) -> frozenset[int]:
     return frozenset(db.session.scalars(query))
 
 
+def export_rows(person: Person) -> dict[str, Any]:
+    """The person's arrangements (every version) and reviews, for their data export."""
+    from marketplace.reviews.services import review_of
+
+    rows = []
+    for arrangement in for_person(person):
+        review = review_of(arrangement)
+        rows.append(
+            {
+                "provider": arrangement.provider.name,
+                "team": arrangement.team.name if arrangement.team else None,
+                "status": arrangement.status,
+                "agreed_version": arrangement.agreed_version,
+                "versions": [
+                    {
+                        "number": v.number,
+                        "status": v.status,
+                        "proposed_by": v.proposed_by_side,
+                        "proposed_at": v.proposed_at.isoformat(),
+                        "starts_on": v.starts_on.isoformat(),
+                        "ends_on": v.ends_on.isoformat() if v.ends_on else None,
+                        "funding_route": v.funding_route,
+                        "hourly_rate_pence": v.hourly_rate_pence,
+                        "membership_plan_id": v.membership_plan_id,
+                        "carers": [m.carer.display_name for m in v.members],
+                        "outcomes": [
+                            {"text": o.text, "life_area": o.life_area} for o in v.outcomes
+                        ],
+                    }
+                    for v in arrangement.versions
+                ],
+                "review": None
+                if review is None
+                else {
+                    "text": review.text,
+                    "ratings": {r.aspect: r.stars for r in review.ratings},
+                    "status": review.status,
+                    "reply": review.reply_text,
+                },
+            }
+        )
+    return {"arrangements": rows}
+
+
 # -- checking terms ----------------------------------------------------------------------
 
 

@@ -287,6 +287,9 @@ def export_user_data(user: User) -> dict[str, Any]:
         from marketplace.shortlist.services import export_rows
 
         data["person"].update(export_rows(person))
+        from marketplace.arrangements.services import export_rows as arrangement_rows
+
+        data["person"].update(arrangement_rows(person))
     rows = db.session.scalars(
         sa.select(AuditLog).where(AuditLog.actor_user_id == user.id).order_by(AuditLog.id)
     )

@@ -276,3 +276,43 @@ def test_the_provider_proposes_from_an_introduction_at_the_meeting_stage(
     # Once proposed, the introduction leads to it, not to a second one.
     again = admin.get(f"/provider/arrangements/new/{met.id}")
     assert again.status_code == 302 and again.location.endswith(f"/arrangements/{arrangement.id}")
+
+
+def test_deleting_the_account_of_a_person_with_an_agreed_reviewed_arrangement(
+    app, make, login, monkeypatch
+):
+    """The arrangement, its versions and the review go with the person; the provider and
+    its carers stay."""
+    from factories import PASSWORD
+
+    from marketplace.models import ArrangementVersion, Carer, User
+    from marketplace.reviews import services as review_services
+
+    _csrf_off(app, monkeypatch)
+    s = ah.setup(make)
+    arrangement = ah.agreed(s)
+    review_services.write(arrangement, {"respect": 5}, "Good.", s.person_user)
+    arrangement_id, user_id = arrangement.id, s.person_user.id
+    response = login(s.person_user).post("/account/delete", data={"password": PASSWORD})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user_id) is None
+    assert db.session.get(Arrangement, arrangement_id) is None
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(ArrangementVersion).where(
+            ArrangementVersion.arrangement_id == arrangement_id)
+    ) == 0  # fmt: skip
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 0
+    assert db.session.get(Carer, s.carers[0].id) is not None
+
+
+def test_the_data_export_holds_every_version_and_the_review(app, make, login):
+    from marketplace.reviews import services as review_services
+
+    s = ah.setup(make)
+    arrangement = ah.agreed(s)
+    review_services.write(arrangement, {"respect": 4}, "Fine.", s.person_user)
+    data = login(s.person_user).get("/account/export").get_json()
+    [row] = data["person"]["arrangements"]
+    assert row["versions"][0]["outcomes"][0]["text"] == "I get to the allotment on Tuesdays"
+    assert row["review"]["ratings"] == {"respect": 4}
