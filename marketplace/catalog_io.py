@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from tqdm import tqdm
 
-from marketplace import geo, notifications, qa
+from marketplace import clock, geo, notifications, qa
 from marketplace.carers import checks
 from marketplace.catalog_rows import CarerRow, ProviderRow, Row, TeamRow, read_row
 from marketplace.extensions import db
@@ -44,7 +44,6 @@ from marketplace.models.providers import (
     TEAM_MAX_MEMBERS,
     public_coordinates,
 )
-from marketplace.qa import today_in_london
 from marketplace.search.services import describe_unknown, unknown_terms
 
 CHUNK = 5000
@@ -768,7 +767,7 @@ def import_catalog(
     if approve:
         if admin is None or "admin" not in admin.roles:
             raise ValueError("--approve needs an administrator (--admin EMAIL)")
-        approval = Approval(admin=admin, source=source, today=today_in_london())
+        approval = Approval(admin=admin, source=source, today=clock.today())
     valid = validate_catalog(data, progress)
     report = ImportReport()
     provider_ids = _write_providers(valid, approval, report)

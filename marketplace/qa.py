@@ -145,10 +145,6 @@ def long_date(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
-# Kept for callers written before marketplace.clock; the clock decides what today is.
-today_in_london = clock.today
-
-
 def unanswered_steps(provider: Provider) -> set[str]:
     if provider.id is None:
         return set(STEPS)
@@ -358,10 +354,6 @@ def expiring_evidence(provider: Provider, today: date | None = None) -> list[Evi
 # ---------------------------------------------------------------------------
 # Transitions
 # ---------------------------------------------------------------------------
-
-
-# Who may make each move is marketplace.authz's decision.
-is_provider_admin = authz.runs_provider
 
 
 # -- who may make each move -----------------------------------------------------------
@@ -621,11 +613,6 @@ def notify_provider_admins(provider: Provider, message: str, subject: str) -> li
     return notifications.notify(
         provider_admin_users(provider), message, notifications.path("providers.dashboard"), subject
     )
-
-
-# Kept for the views that show them; marketplace.notifications owns them.
-unread_notifications = notifications.for_user
-mark_notifications_read = notifications.mark_read
 
 
 # ---------------------------------------------------------------------------

@@ -77,7 +77,3 @@ def password_problem(password: str, user_inputs: list[str] | tuple[str, ...] = (
         reason = "it contains your email address or your name"
     message = "Your password is too easy to guess"
     return f"{message}: {reason}. {PASSWORD_ADVICE}" if reason else f"{message}. {PASSWORD_ADVICE}"
-
-
-# Kept for callers written before marketplace.authz: the policy decides there.
-from marketplace.authz import roles_required  # noqa: E402, F401

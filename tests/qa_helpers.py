@@ -26,7 +26,7 @@ EXE_BYTES = b"MZ\x90\x00" + b"\x00" * 60
 COMPLETE = dict(
     legal_form="worker_coop",
     fca_number="12345R",
-    cqc_regulated=False,
+    regulated=False,
     principles="We are owned by the people who do the work.",
     members=["workers"],
     district="LS6",
@@ -88,7 +88,7 @@ def ready_provider(
     provider = make.provider(qa_status=status, admin=admin, **values)
     if evidence:
         kinds = ["insurance", "safeguarding_policy", "dbs_policy"]
-        if provider.cqc_regulated:
+        if provider.regulated and provider.regulator == "cqc":
             kinds.append("cqc_registration")
         for kind in kinds:
             add_evidence(

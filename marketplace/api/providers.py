@@ -13,9 +13,17 @@ from marketplace.api.errors import APIError
 from marketplace.api.openapi import documented
 from marketplace.api.validation import parse_query, respond
 from marketplace.api.views import place_from
+from marketplace.choices import Regulator
 from marketplace.search import services
 
 PER_PAGE = 20
+
+
+def _cqc(provider: Any) -> s.CQC:
+    """The CQC registration (England): empty for a provider another regulator covers."""
+    if provider.regulator != Regulator.CQC:
+        return s.CQC(location_id=None, rating=None)
+    return s.CQC(location_id=provider.regulator_number, rating=provider.regulator_rating)
 
 
 def provider_summary(provider: Any, distance_km: float | None = None) -> dict[str, Any]:
@@ -38,7 +46,7 @@ def provider_summary(provider: Any, distance_km: float | None = None) -> dict[st
         "service_districts": list(provider.service_districts or []),
         "skills": list(provider.skills or []),
         "languages": list(provider.languages or []),
-        "cqc": s.CQC(location_id=provider.cqc_location_id, rating=provider.cqc_rating),
+        "cqc": _cqc(provider),
         "quality_assured_since": provider.approved_at.date() if provider.approved_at else None,
         "hourly_rate_pence": provider.hourly_rate_pence,
         "distance_km": services.shown_distance_km(distance_km),

@@ -229,42 +229,6 @@ class Provider(TimestampMixin, Base):
     def _normalise_regulator_number(self, _key: str, value: str | None) -> str | None:
         return (value or "").strip().upper() or None
 
-    # The England-only names from before the UK-wide regulators. Reading them gives the
-    # CQC registration (nothing for a provider another regulator covers); writing them
-    # records a CQC registration.
-    @property
-    def cqc_regulated(self) -> bool:
-        return bool(self.regulated) and self.regulator == Regulator.CQC
-
-    @cqc_regulated.setter
-    def cqc_regulated(self, value: bool) -> None:
-        self.regulated = bool(value)
-        if value and self.regulator is None:
-            self.regulator = Regulator.CQC.value
-
-    @property
-    def cqc_location_id(self) -> str | None:
-        return self.regulator_number if self.regulator == Regulator.CQC else None
-
-    @cqc_location_id.setter
-    def cqc_location_id(self, value: str | None) -> None:
-        value = _check_format(CQC_LOCATION_ID, value, "CQC location ID")
-        if value is not None:
-            self.regulated = True  # a CQC location ID is a CQC registration
-            if self.regulator is None:
-                self.regulator = Regulator.CQC.value
-        self.regulator_number = value
-
-    @property
-    def cqc_rating(self) -> str | None:
-        return self.regulator_rating if self.regulator == Regulator.CQC else None
-
-    @cqc_rating.setter
-    def cqc_rating(self, value: str | None) -> None:
-        if value is not None and self.regulator is None:
-            self.regulator = Regulator.CQC.value
-        self.regulator_rating = value
-
     @validates("companies_house_number")
     def _validate_companies_house(self, _key: str, value: str | None) -> str | None:
         return _check_format(COMPANIES_HOUSE_NUMBER, value, "Companies House number")

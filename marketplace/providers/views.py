@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from marketplace import authz, clock, qa, regulators
+from marketplace import authz, clock, notifications, qa, regulators
 from marketplace.extensions import db
 from marketplace.models import Evidence, Provider
 from marketplace.models.quality import EVIDENCE_KINDS
@@ -80,7 +80,7 @@ def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
         "can_change": services.can_change_answers(provider),
         "expiring": qa.expiring_evidence(provider, today),
         "today": today,
-        "notifications": qa.unread_notifications(_user()),
+        "notifications": notifications.for_user(_user()),
         "changes_comment": changes if provider.qa_status == "changes_requested" else None,
         "suspension": suspended if provider.qa_status == "suspended" else None,
         "answers": services.answer_rows(provider),
@@ -120,7 +120,7 @@ def submit():
 @bp.post("/notifications/read")
 @authz.requires("provider_area.use")
 def notifications_read():
-    qa.mark_notifications_read(_user())
+    notifications.mark_read(_user())
     db.session.commit()
     return redirect(url_for("providers.dashboard"))
 

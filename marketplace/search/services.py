@@ -27,7 +27,6 @@ from marketplace.choices import SLOTS, Day, DayPart, Gender, TeamRole
 from marketplace.extensions import db
 from marketplace.models import Carer, CouncilLinks, Provider, Team, TeamMember
 from marketplace.models.providers import (
-    CQC_RATING_LABELS,
     GENDERS,
     LEGAL_FORMS,
     MEMBER_KINDS,
@@ -499,7 +498,6 @@ def provider_facts(provider: Provider) -> dict[str, Any]:
     return {
         "legal_form": LEGAL_FORMS.get(provider.legal_form, provider.legal_form),
         "members": [MEMBER_KINDS.get(m, m) for m in provider.members or []],
-        "cqc_rating": CQC_RATING_LABELS.get(provider.cqc_rating or ""),
         "regulator": regulators.public_summary(provider),
         "skills": labels("skill", provider.skills),
         "languages": labels("language", provider.languages),

@@ -225,7 +225,7 @@ def test_roles_required_decorator(app, make):
     from flask_login import login_user
     from werkzeug.exceptions import Forbidden
 
-    from marketplace.security import roles_required
+    from marketplace.authz import roles_required
 
     @roles_required("reviewer")
     def secret():

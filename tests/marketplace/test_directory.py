@@ -18,8 +18,10 @@ def listed(make):
     provider = make.provider(
         name="Headingley Test Co-op",
         hourly_rate_pence=2400,
-        cqc_location_id="1-123456789",
-        cqc_rating="good",
+        regulated=True,
+        regulator="cqc",
+        regulator_number="1-123456789",
+        regulator_rating="good",
         contact_email="hello@example.org",
     )
     ana = make.carer(

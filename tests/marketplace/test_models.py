@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from marketplace import regulators
 from marketplace.extensions import db
 from marketplace.models import (
     Carer,
@@ -125,7 +126,7 @@ def test_consent_allows_only_its_scopes_and_time(make):
     [
         ("legal_form", "pyramid_scheme"),
         ("qa_status", "maybe"),
-        ("cqc_rating", "brilliant"),
+        ("regulator_rating", "brilliant"),
         ("service_radius_km", 0),
         ("service_radius_km", 500),
         ("hourly_rate_pence", -1),
@@ -144,20 +145,20 @@ def test_approved_provider_needs_an_approval_date(make):
 
 
 @pytest.mark.parametrize("good", ["1-123456789", "1-12345678901", " 1-1234567890 "])
-def test_cqc_location_id_accepts_the_real_format(make, good):
-    provider = make.provider(qa_status="draft")
-    provider.cqc_location_id = good
+def test_a_cqc_location_id_in_the_real_format_is_stored(make, good):
+    provider = make.provider(qa_status="draft", regulated=True, regulator="cqc")
+    provider.regulator_number = good
     db.session.flush()
-    assert provider.cqc_location_id == good.strip()
+    assert provider.regulator_number == good.strip()
+    assert regulators.get("cqc").number_problem(provider.regulator_number) is None
 
 
 @pytest.mark.parametrize(
     "bad", ["1-12345678", "2-123456789", "1-123456789012", "RXX-1", "1-12345abcd"]
 )
-def test_cqc_location_id_refuses_other_formats(make, bad):
-    provider = make.provider(qa_status="draft")
-    with pytest.raises(ValueError, match="CQC location ID"):
-        provider.cqc_location_id = bad
+def test_a_cqc_location_id_in_another_format_is_refused(bad):
+    problem = regulators.get("cqc").number_problem(bad.strip().upper())
+    assert problem is not None and "CQC location ID" in problem
 
 
 @pytest.mark.parametrize(

@@ -65,9 +65,10 @@ def catalogue(make):
         website="headingley.example",
         hourly_rate_pence=2350,
         fca_number="31234R",
-        cqc_regulated=True,
-        cqc_location_id="1-1234567890",
-        cqc_rating="good",
+        regulated=True,
+        regulator="cqc",
+        regulator_number="1-1234567890",
+        regulator_rating="good",
         description="Care at home from a worker co-op.",
     )
     north = make.provider(

@@ -94,7 +94,6 @@ def test_full_walk_through_saves_every_answer(admin_client, admin_user):
     assert provider.fca_number == "31234R"
     assert provider.regulated and provider.regulator == "cqc"
     assert provider.regulator_number == "1-1234567890" and provider.regulator_rating == "good"
-    assert provider.cqc_location_id == "1-1234567890"  # the England-only name still reads
     assert provider.members == ["workers", "people_supported"]
     assert provider.postcode == "LS6 1AA" and provider.district == "LS6"
     assert provider.care_council_code == "E08000035"
@@ -301,9 +300,10 @@ def test_answering_not_regulated_clears_the_regulator_details(make, login):
     provider = make.provider(
         qa_status="draft",
         admin=admin,
-        cqc_regulated=True,
-        cqc_location_id="1-123456789",
-        cqc_rating="good",
+        regulated=True,
+        regulator="cqc",
+        regulator_number="1-123456789",
+        regulator_rating="good",
     )
     login(admin).post(
         "/provider/onboarding/regulator",

@@ -111,9 +111,8 @@ def test_submit_is_blocked_and_lists_what_is_missing(make, admin):
         admin=admin,
         evidence=False,
         hourly_rate_pence=None,
-        cqc_regulated=True,
-        cqc_location_id=None,
-        cqc_rating=None,
+        regulated=True,
+        regulator="cqc",
     )
     mark_unanswered(provider, "members")
     add_evidence(provider, "insurance", clock.today() - timedelta(days=1))
@@ -466,7 +465,12 @@ def test_flask_qa_expire_command(app, make, admin):
 
 def test_checklist_items_come_from_the_data(make):
     provider = ready_provider(
-        make, cqc_regulated=True, cqc_location_id="1-123456789", cqc_rating="good", evidence=False
+        make,
+        evidence=False,
+        regulated=True,
+        regulator="cqc",
+        regulator_number="1-123456789",
+        regulator_rating="good",
     )
     items = {item.key: item for item in qa.checklist(provider)}
     assert items["regulator"].ok and "1-123456789" in items["regulator"].detail
@@ -478,7 +482,7 @@ def test_checklist_items_come_from_the_data(make):
         "evidence:dbs_policy",
         "evidence:cqc_registration",
     } <= set(items)
-    provider.cqc_regulated = False
+    provider.regulated = False
     items = {item.key for item in qa.checklist(provider)}
     assert "evidence:cqc_registration" not in items
 

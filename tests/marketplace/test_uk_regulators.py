@@ -138,7 +138,7 @@ def test_cqc_not_yet_rated_is_a_rating_now(make, login):
     )
     assert response.status_code == 302
     db.session.refresh(provider)
-    assert provider.cqc_rating == "not_yet_rated"
+    assert provider.regulator == "cqc" and provider.regulator_rating == "not_yet_rated"
 
 
 def test_the_regulator_question_waits_for_the_service_area(make, login):
@@ -152,7 +152,12 @@ def test_the_regulator_question_waits_for_the_service_area(make, login):
 def test_moving_to_another_nation_asks_the_regulator_question_again(make):
     admin = make.user(roles=["provider_admin"])
     provider = ready_provider(
-        make, admin=admin, cqc_regulated=True, cqc_location_id="1-123456789", cqc_rating="good"
+        make,
+        admin=admin,
+        regulated=True,
+        regulator="cqc",
+        regulator_number="1-123456789",
+        regulator_rating="good",
     )
     assert {i.key: i for i in qa.checklist(provider)}["regulator"].ok
     provider.postcode, provider.district, provider.care_council_code = "G1 1XQ", "G1", "S12000049"
@@ -274,8 +279,6 @@ def test_the_public_page_names_the_regulator_in_its_own_words(make, client):
     assert "Care Inspectorate care service number CS2003001025" in page
     assert "Care Inspectorate grade: 5 – Very good" in page
     assert "Care Quality Commission" not in page
-    # The England-only names read nothing for a provider another regulator covers.
-    assert provider.cqc_location_id is None and provider.cqc_rating is None
 
 
 def test_an_rqia_provider_is_not_given_a_rating_it_does_not_have(make, client):
