@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from tqdm import tqdm
 
-from marketplace import clock, geo, notifications, qa
+from marketplace import clock, geo, notifications
 from marketplace.carers import checks
 from marketplace.catalog_rows import CarerRow, ProviderRow, Row, TeamRow, read_row
 from marketplace.extensions import db
@@ -44,6 +44,7 @@ from marketplace.models.providers import (
     TEAM_MAX_MEMBERS,
     public_coordinates,
 )
+from marketplace.providers import qa
 from marketplace.search.services import describe_unknown, unknown_terms
 
 CHUNK = 5000

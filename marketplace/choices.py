@@ -348,3 +348,9 @@ class ReviewAspect(Choice):
 class ReviewStatus(Choice):
     PUBLISHED = "published", "Published"
     HIDDEN = "hidden", "Hidden by a moderator"
+
+
+def upper_first(text: str) -> str:
+    """A label at the start of a sentence: "charity number" -> "Charity number" (unlike
+    str.capitalize, keeps "House")."""
+    return text[:1].upper() + text[1:]

@@ -34,6 +34,11 @@ def today() -> date:
     return london_now().date()
 
 
+def long_date(value: date | None) -> str:
+    """A date as people read it: date(2026, 3, 3) -> "3 March 2026" ("" for None)."""
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
 @contextmanager
 def frozen(at: datetime | date) -> Iterator[datetime]:
     """Stop the clock at ``at`` (a naive datetime is UTC; a date is noon in London)."""

@@ -75,7 +75,7 @@ def deliver_due() -> dict[str, int]:
 
 def qa_expire() -> str:
     """The daily evidence expiry check (warn, then suspend)."""
-    from marketplace import qa
+    from marketplace.providers import qa
 
     with _app_context():
         report = qa.run_expiry_check()

@@ -8,7 +8,7 @@ wins and the other gets :class:`IllegalMove` naming the status it lost to. Every
 writes an event row and an audit entry, and its notifications go into the same
 transaction (``marketplace.notifications``), so a rolled-back move tells nobody.
 
-Quality assurance is declared in ``marketplace.qa``; introductions, arrangements,
+Quality assurance is declared in ``marketplace.providers.qa``; introductions, arrangements,
 memberships and invoices are declared the same way next to their models.
 """
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from marketplace import audit, qa
+from marketplace import audit
 from marketplace.extensions import db
 from marketplace.models import CouncilLinks, Evidence, Provider, QAEvent, User
+from marketplace.providers import qa
 
 
 def review_queue() -> list[tuple[Provider, Any]]:

@@ -7,14 +7,14 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marketplace import authz, clock, qa, regulators
+from marketplace import authz, clock, regulators
 from marketplace.admin import bp, services
 from marketplace.admin.forms import DecisionForm
 from marketplace.extensions import db
 from marketplace.models import Provider
 from marketplace.models.quality import EVIDENCE_KINDS
 from marketplace.providers import evidence as evidence_service
-from marketplace.providers import services as provider_services
+from marketplace.providers import onboarding, qa
 
 ACTION_BUTTONS = {
     "approve": "Approve",
@@ -57,7 +57,7 @@ def _page(provider: Provider, form: DecisionForm, status: int = 200, **extra: An
             form=form,
             checklist=items,
             ready=all(item.ok for item in items),
-            answers=provider_services.answer_rows(provider),
+            answers=onboarding.answer_rows(provider),
             current=[d for d in documents if d.is_current],
             archived=[d for d in documents if not d.is_current],
             kinds=EVIDENCE_KINDS,

@@ -125,6 +125,19 @@ def _check_format(pattern: re.Pattern[str], value: str | None, what: str) -> str
     return value
 
 
+# Registration numbers the model checks: attribute -> (pattern, what it is called).
+NUMBER_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
+    "companies_house_number": (COMPANIES_HOUSE_NUMBER, "Companies House number"),
+    "fca_number": (FCA_MUTUALS_NUMBER, "FCA register number"),
+}
+
+
+def normalise_number(attribute: str, value: str | None) -> str | None:
+    """A registration number as the model stores it (ValueError if not in its format)."""
+    pattern, what = NUMBER_FORMATS[attribute]
+    return _check_format(pattern, value, what)
+
+
 class Provider(TimestampMixin, Base):
     __tablename__ = "providers"
     __table_args__ = (
@@ -229,13 +242,9 @@ class Provider(TimestampMixin, Base):
     def _normalise_regulator_number(self, _key: str, value: str | None) -> str | None:
         return (value or "").strip().upper() or None
 
-    @validates("companies_house_number")
-    def _validate_companies_house(self, _key: str, value: str | None) -> str | None:
-        return _check_format(COMPANIES_HOUSE_NUMBER, value, "Companies House number")
-
-    @validates("fca_number")
-    def _validate_fca(self, _key: str, value: str | None) -> str | None:
-        return _check_format(FCA_MUTUALS_NUMBER, value, "FCA register number")
+    @validates("companies_house_number", "fca_number")
+    def _validate_registration_number(self, key: str, value: str | None) -> str | None:
+        return normalise_number(key, value)
 
 
 class ProviderAdmin(Base):

@@ -11,7 +11,7 @@ add_nav_link("providers.dashboard", "Your organisation", "provider_admin")
 
 @bp.record_once
 def _register_commands(state: BlueprintSetupState) -> None:
-    from marketplace.qa import qa_cli
+    from marketplace.providers.qa import qa_cli
 
     state.app.cli.add_command(qa_cli)  # flask qa expire
 

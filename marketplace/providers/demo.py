@@ -16,7 +16,7 @@ from flask import current_app
 from marketplace.extensions import db
 from marketplace.models import Evidence, Notification, Provider, QAEvent, User
 from marketplace.providers.evidence import evidence_folder
-from marketplace.qa import required_evidence_kinds
+from marketplace.providers.qa import required_evidence_kinds
 
 GOOD_UNTIL = date(2030, 3, 31)
 EXPIRED_ON = date(2025, 12, 31)  # the suspended demo provider's insurance

@@ -19,10 +19,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from marketplace import geo, qa, regulators, vocabulary
+from marketplace import geo, regulators, vocabulary
+from marketplace.choices import upper_first
 from marketplace.models.providers import LEGAL_FORMS, MEMBER_KINDS
 from marketplace.models.quality import EVIDENCE_KINDS
 from marketplace.money import parse_pounds
+from marketplace.providers.registration import REGISTRATION_FIELDS, registration_errors
 
 MAX_HOURLY_RATE_PENCE = 500_00  # anything above £500 an hour is a typing mistake
 MAX_SERVICE_DISTRICTS = 60
@@ -76,8 +78,8 @@ class RegistrationForm(StepForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        values = {name: getattr(self, name).data for name in qa.REGISTRATION_FIELDS}
-        problems = qa.registration_errors(self.legal_form, values)
+        values = {name: getattr(self, name).data for name in REGISTRATION_FIELDS}
+        problems = registration_errors(self.legal_form, values)
         for name, message in problems.items():
             field: Field = getattr(self, name)
             if not field.errors:
@@ -148,10 +150,6 @@ class RegulatorForm(StepForm):
             ]
             valid = False
         return valid
-
-
-def upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 class PrinciplesForm(StepForm):
@@ -354,21 +352,6 @@ class ContactForm(StepForm):
         if parts.scheme.lower() not in {"http", "https"} or "." not in host or " " in text:
             raise ValidationError("Enter a web address, like https://example.coop")
         field.data = text
-
-
-STEP_FORMS: dict[str, type[StepForm]] = {
-    "name": NameForm,
-    "legal-form": LegalFormForm,
-    "registration": RegistrationForm,
-    "principles": PrinciplesForm,
-    "members": MembersForm,
-    "service-area": ServiceAreaForm,
-    "regulator": RegulatorForm,
-    "services": ServicesForm,
-    "languages": LanguagesForm,
-    "rate": RateForm,
-    "contact": ContactForm,
-}
 
 
 class EvidenceForm(FlaskForm):

@@ -18,20 +18,20 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from marketplace import authz, clock, notifications, qa, regulators
+from marketplace import authz, clock, notifications
 from marketplace.extensions import db
 from marketplace.models import Evidence, Provider
 from marketplace.models.quality import EVIDENCE_KINDS
-from marketplace.providers import bp, services
+from marketplace.providers import bp, onboarding, qa, services
 from marketplace.providers import evidence as evidence_service
-from marketplace.providers.forms import STEP_FORMS, EvidenceForm
+from marketplace.providers.forms import EvidenceForm
 
 RETURN_TO = {"check": "providers.check_answers", "dashboard": "providers.dashboard"}
 
 
 @bp.app_template_filter("qa_date")
 def qa_date(value: date | None) -> str:
-    return qa.long_date(value)
+    return clock.long_date(value)
 
 
 def _user() -> Any:
@@ -83,7 +83,7 @@ def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
         "notifications": notifications.for_user(_user()),
         "changes_comment": changes if provider.qa_status == "changes_requested" else None,
         "suspension": suspended if provider.qa_status == "suspended" else None,
-        "answers": services.answer_rows(provider),
+        "answers": onboarding.answer_rows(provider),
         "history": qa.history(provider),
         **extra,
     }
@@ -132,7 +132,7 @@ def notifications_read():
 @authz.requires("provider_area.use")
 def onboarding_start():
     provider = _current_provider()
-    resume = services.first_unanswered(provider) if provider else None
+    resume = onboarding.first_unanswered(provider) if provider else None
     return render_template("providers/onboarding_start.html", provider=provider, resume=resume)
 
 
@@ -146,7 +146,7 @@ def check_answers():
     return render_template(
         "providers/check_answers.html",
         provider=provider,
-        answers=services.answer_rows(provider),
+        answers=onboarding.answer_rows(provider),
         checklist=items,
         ready=all(item.ok for item in items),
         can_submit="submit" in qa.allowed_actions(provider.qa_status),
@@ -156,29 +156,33 @@ def check_answers():
     )
 
 
-def _step_redirect(provider: Provider | None, step: str) -> Any:
+def _step_redirect(provider: Provider | None, question: onboarding.Question) -> Any:
     """Where to send the user instead of this question, or None to ask it."""
     if provider is None:
-        return None if step == "name" else redirect(url_for(".onboarding_step", step="name"))
-    if step not in qa.applicable_steps(provider):
+        if question.slug == "name":
+            return None
+        return redirect(url_for(".onboarding_step", step="name"))
+    if question.slug not in onboarding.applicable_steps(provider):
         abort(404)
     if not services.can_change_answers(provider):
         flash("You cannot change your answers while a reviewer checks them.", "info")
         return redirect(url_for("providers.dashboard"))
-    if step == "registration" and "legal-form" in qa.unanswered_steps(provider):
-        flash("Tell us your legal form first: the numbers we need depend on it.", "info")
-        return redirect(url_for(".onboarding_step", step="legal-form"))
-    where_unknown = "service-area" in qa.unanswered_steps(provider)
-    if step == "regulator" and (where_unknown or regulators.regulator_for(provider) is None):
-        flash("Tell us where you work first: the care regulator depends on the nation.", "info")
-        return redirect(url_for(".onboarding_step", step="service-area"))
+    waiting = (
+        question.waits_for(provider, onboarding.unanswered_steps(provider))
+        if question.waits_for
+        else None
+    )
+    if waiting is not None:
+        first, why = waiting
+        flash(why, "info")
+        return redirect(url_for(".onboarding_step", step=first))
     return None
 
 
 def _after_answer(provider: Provider, step: str, return_to: str | None) -> str:
     if return_to:
         return url_for(RETURN_TO[return_to])
-    following = services.next_step(provider, step)
+    following = onboarding.next_step(provider, step)
     if following is None:
         return url_for("providers.check_answers")
     return url_for("providers.onboarding_step", step=following)
@@ -187,7 +191,7 @@ def _after_answer(provider: Provider, step: str, return_to: str | None) -> str:
 def _back_url(provider: Provider | None, step: str, return_to: str | None) -> str:
     if return_to:
         return url_for(RETURN_TO[return_to])
-    previous = services.previous_step(provider, step)
+    previous = onboarding.previous_step(provider, step)
     if previous:
         return url_for("providers.onboarding_step", step=previous)
     return url_for("providers.onboarding_start")
@@ -196,22 +200,21 @@ def _back_url(provider: Provider | None, step: str, return_to: str | None) -> st
 @bp.route("/onboarding/<step>", methods=["GET", "POST"])
 @authz.requires("provider_area.use")
 def onboarding_step(step: str):
-    if step not in STEP_FORMS:
+    question = onboarding.get(step)
+    if question is None:
         abort(404)
     provider = _current_provider()
-    elsewhere = _step_redirect(provider, step)
+    elsewhere = _step_redirect(provider, question)
     if elsewhere is not None:
         return elsewhere
     return_to = request.args.get("return_to")
     return_to = return_to if return_to in RETURN_TO else None
 
-    saved = services.form_data(provider, step) if provider else {}
-    form = STEP_FORMS[step](data=None if request.method == "POST" else saved)
-    if provider is not None and step == "registration":
-        form.legal_form = provider.legal_form  # type: ignore[attr-defined]
-    regulator = regulators.regulator_for(provider) if provider is not None else None
-    if step == "regulator" and regulator is not None:
-        form.for_regulator(regulator)  # type: ignore[attr-defined]
+    saved = onboarding.saved_answer(provider, step) if provider else {}
+    form = question.form(data=None if request.method == "POST" else saved)
+    page: dict[str, Any] = {}
+    if provider is not None and question.prepare is not None:
+        page = question.prepare(form, provider)
     if form.validate_on_submit():
         if provider is None:
             provider = services.start_provider(_user(), form.name.data)  # type: ignore[attr-defined]
@@ -221,19 +224,18 @@ def onboarding_step(step: str):
         db.session.commit()
         return redirect(_after_answer(provider, step, return_to))
 
-    steps = qa.applicable_steps(provider) if provider else list(qa.STEPS)
-    needed = qa.REGISTRATION_RULES.get(provider.legal_form, ()) if provider else ()
+    steps = onboarding.applicable_steps(provider)
     return render_template(
-        f"providers/steps/{step}.html",
+        question.page_template,
         form=form,
         provider=provider,
+        question=question,
         step=step,
         step_number=steps.index(step) + 1,
         step_count=len(steps),
         back_url=_back_url(provider, step, return_to),
         return_to=return_to,
-        registration_needed=[qa.REGISTRATION_FIELDS[a] for a in needed],
-        regulator=regulator,
+        **page,
     )
 
 
@@ -290,7 +292,7 @@ def evidence():
         return _evidence_page(provider, form)
     db.session.commit()
     flash(
-        f"{document.kind_label} uploaded. It expires on {qa.long_date(document.expires_on)}.",
+        f"{document.kind_label} uploaded. It expires on {clock.long_date(document.expires_on)}.",
         "success",
     )
     return redirect(url_for("providers.evidence"))

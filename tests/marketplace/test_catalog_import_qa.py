@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from marketplace import qa
 from marketplace.catalog_io import CatalogImportError, export_catalog, import_catalog
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Carer, Notification, Provider, QAEvent
+from marketplace.providers import qa
 
 CHECKS = {
     "scheme": "dbs",

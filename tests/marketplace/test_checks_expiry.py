@@ -6,10 +6,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from marketplace import qa
 from marketplace.catalog_version import current_catalog_version
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Notification
+from marketplace.providers import qa
 
 TODAY = date(2026, 6, 1)
 

@@ -11,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 from qa_helpers import EXE_BYTES, JPEG_BYTES, PDF_BYTES, PNG_BYTES, ZIP_BYTES, add_evidence
 
-from marketplace import clock, qa
+from marketplace import clock
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Evidence
+from marketplace.providers import qa
 from marketplace.providers.evidence import display_filename, evidence_path
 
 

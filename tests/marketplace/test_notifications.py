@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from flask_mailman import EmailMessage
 from qa_helpers import outbox, ready_provider
 
-from marketplace import clock, notifications, qa
+from marketplace import clock, notifications
 from marketplace.extensions import db
 from marketplace.models import Notification, OutboxEmail, utcnow
+from marketplace.providers import qa
 from marketplace.queue import get_queue
 
 ROOT = Path(__file__).resolve().parents[2]

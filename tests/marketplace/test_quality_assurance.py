@@ -8,11 +8,12 @@ import pytest
 import sqlalchemy as sa
 from qa_helpers import TODAY, add_evidence, mark_unanswered, outbox, ready_provider
 
-from marketplace import clock, qa
+from marketplace import clock
 from marketplace.catalog_version import current_catalog_version
 from marketplace.extensions import db
 from marketplace.models import AuditLog, Evidence, Notification, QAEvent
 from marketplace.models.providers import QA_STATUSES
+from marketplace.providers import qa
 
 ACTIONS = ["submit", "approve", "request_changes", "suspend", "reinstate"]
 LEGAL = {

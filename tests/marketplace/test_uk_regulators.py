@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from qa_helpers import ready_provider
 
-from marketplace import qa, regulators
+from marketplace import regulators
 from marketplace.choices import Nation
 from marketplace.extensions import db
 from marketplace.models import Provider
+from marketplace.providers import qa
 
 # (postcode, district, care council, regulator, a good number, a rating, words on the page)
 NATIONS = [

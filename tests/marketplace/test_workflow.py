@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from qa_helpers import outbox, ready_provider
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from marketplace import create_app, qa, workflow
+from marketplace import create_app, workflow
 from marketplace.choices import Choice
 from marketplace.config import TestConfig
 from marketplace.extensions import db
@@ -26,6 +26,7 @@ from marketplace.models import (
     User,
     WorkflowEvent,
 )
+from marketplace.providers import qa
 
 
 class IntroductionStatus(Choice):
