@@ -759,3 +759,50 @@ def _reply_review(user: User | None, review: Any) -> str | None:
 
 RULES["review.report"] = lambda user, review: None if user is not None else SIGN_IN
 RULES["review.moderate"] = _role_rule("reviewer", message="Only reviewers moderate reviews.")
+
+
+# -- where each user goes -----------------------------------------------------------------
+
+RULES["person_area.use"] = _role_rule("person", message="Only people looking for care can.")
+RULES["catalog.approve"] = _role_rule(
+    "admin", message="Only an administrator can approve providers through an import."
+)
+
+# (endpoint, label, actions): a navigation link for users who may do any of the actions.
+# Blueprints add their own with nav_link; links to endpoints that do not exist are skipped.
+NAV_LINKS: list[tuple[str, str, tuple[str, ...]]] = []
+
+# Where a new account lands after confirming its email: the first page whose action it
+# may do, else its account page.
+HOME_PAGES: tuple[tuple[str, str], ...] = (("providers.onboarding_start", "provider_area.use"),)
+
+
+def nav_link(endpoint: str, label: str, *actions: str) -> None:
+    """Show a link to ``endpoint`` to signed-in users who may do any of ``actions``."""
+    if not actions:
+        raise ValueError(f"the {endpoint} link needs the action that decides who sees it")
+    if (endpoint, label, actions) not in NAV_LINKS:
+        NAV_LINKS.append((endpoint, label, actions))
+
+
+def nav_entries(user: Any, endpoints: Any) -> list[tuple[str, str]]:
+    """The (endpoint, label) links this user's navigation shows, of those in ``endpoints``."""
+    user = _user(user)
+    if user is None:
+        return []
+    entries = []
+    for endpoint, label, actions in NAV_LINKS:
+        unknown = [action for action in actions if action not in RULES]
+        if unknown:
+            raise KeyError(f"the {endpoint} link names {unknown}: not actions in authz.RULES")
+        if endpoint in endpoints and any(can(user, action) for action in actions):
+            entries.append((endpoint, label))
+    return entries
+
+
+def home_endpoint(user: Any, endpoints: Any) -> str:
+    """The page a newly confirmed account starts on (of those in ``endpoints``)."""
+    for endpoint, action in HOME_PAGES:
+        if endpoint in endpoints and can(user, action):
+            return endpoint
+    return "auth.account"

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from tqdm import tqdm
 
-from marketplace import clock, geo, notifications
+from marketplace import authz, clock, geo, notifications
 from marketplace.carers import checks
 from marketplace.catalog_rows import CarerRow, ProviderRow, Row, TeamRow, read_row
 from marketplace.extensions import db
@@ -766,7 +766,7 @@ def import_catalog(
     """
     approval = None
     if approve:
-        if admin is None or "admin" not in admin.roles:
+        if not authz.can(admin, "catalog.approve"):
             raise ValueError("--approve needs an administrator (--admin EMAIL)")
         approval = Approval(admin=admin, source=source, today=clock.today())
     valid = validate_catalog(data, progress)
@@ -914,7 +914,7 @@ def import_command(path: Path, approve: bool, admin_email: str | None) -> None:
         admin = db.session.scalar(
             sa.select(User).where(sa.func.lower(User.email) == admin_email.strip().lower())
         )
-        if admin is None or "admin" not in admin.roles or not admin.is_active_account:
+        if admin is None or not authz.can(admin, "catalog.approve") or not admin.is_active_account:
             raise click.ClickException(f"{admin_email} is not an administrator's account.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

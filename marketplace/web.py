@@ -11,7 +11,7 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from marketplace import clock
+from marketplace import authz, clock
 from marketplace.extensions import db, login_manager
 from marketplace.models import User
 from marketplace.money import format_pence
@@ -21,27 +21,14 @@ from matching.wording import km as distance_text
 # C0 control characters except tab, line feed and carriage return (which forms send).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-# (endpoint, label, roles): links shown to logged-in users who hold one of the roles.
-# Blueprints add their own entries; links to endpoints that do not exist are skipped.
-NAV_LINKS: list[tuple[str, str, tuple[str, ...]]] = []
-
-
-def add_nav_link(endpoint: str, label: str, *roles: str) -> None:
-    if (endpoint, label, roles) not in NAV_LINKS:
-        NAV_LINKS.append((endpoint, label, roles))
-
 
 def nav_items() -> list[dict[str, str]]:
+    """The signed-in user's navigation links: marketplace.authz decides which."""
     from flask import current_app, url_for
     from flask_login import current_user
 
-    if not current_user.is_authenticated:
-        return []
-    return [
-        {"url": url_for(endpoint), "label": label}
-        for endpoint, label, roles in NAV_LINKS
-        if endpoint in current_app.view_functions and current_user.has_role(*roles)
-    ]
+    entries = authz.nav_entries(current_user, current_app.view_functions)
+    return [{"url": url_for(endpoint), "label": label} for endpoint, label in entries]
 
 
 def wants_json() -> bool:

@@ -3,11 +3,11 @@ council settings (/admin/councils)."""
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("admin", __name__, url_prefix="/review")
-add_nav_link("admin.queue", "Quality reviews", "reviewer")
+authz.nav_link("admin.queue", "Quality reviews", "review_area.use")
 councils_bp = Blueprint("council_admin", __name__, url_prefix="/admin/councils")
-add_nav_link("council_admin.index", "Council links", "admin")
+authz.nav_link("council_admin.index", "Council links", "councils.edit")
 
 from marketplace.admin import councils, views  # noqa: E402,F401

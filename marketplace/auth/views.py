@@ -5,6 +5,7 @@ import json
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from marketplace import authz
 from marketplace.auth import bp, services
 from marketplace.auth.forms import (
     DeleteAccountForm,
@@ -53,11 +54,7 @@ def confirm_email(token: str):
     db.session.commit()
     login_user(user)
     flash("Your email address is confirmed and your account is ready.", "success")
-    if user.has_role("provider_admin") and "providers.onboarding_start" in (
-        current_app.view_functions
-    ):
-        return redirect(url_for("providers.onboarding_start"))
-    return redirect(url_for("auth.account"))
+    return redirect(url_for(authz.home_endpoint(user, current_app.view_functions)))
 
 
 @bp.route("/login", methods=["GET", "POST"])

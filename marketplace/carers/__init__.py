@@ -2,11 +2,11 @@
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("carers", __name__)
 
-add_nav_link("carers.profile", "Your carer profile", "carer")
-add_nav_link("carers.manage_list", "Carers", "provider_admin")
+authz.nav_link("carers.profile", "Your carer profile", "carer_profile.use")
+authz.nav_link("carers.manage_list", "Carers", "provider_area.use")
 
 from marketplace.carers import views  # noqa: E402,F401

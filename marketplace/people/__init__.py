@@ -2,10 +2,10 @@
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("people", __name__)
 
-add_nav_link("people.profile", "Your profile", "person")
+authz.nav_link("people.profile", "Your profile", "person_area.use")
 
 from marketplace.people import views  # noqa: E402,F401

@@ -3,10 +3,10 @@
 from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("providers", __name__, url_prefix="/provider")
-add_nav_link("providers.dashboard", "Your organisation", "provider_admin")
+authz.nav_link("providers.dashboard", "Your organisation", "provider_area.use")
 
 
 @bp.record_once

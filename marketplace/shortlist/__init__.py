@@ -2,11 +2,11 @@
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("shortlist", __name__)
 
-add_nav_link("shortlist.index", "Your shortlist", "person")
-add_nav_link("shortlist.saved_searches", "Saved searches", "person")
+authz.nav_link("shortlist.index", "Your shortlist", "person_area.use")
+authz.nav_link("shortlist.saved_searches", "Saved searches", "person_area.use")
 
 from marketplace.shortlist import views  # noqa: E402,F401

@@ -2,10 +2,10 @@
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("teams", __name__, url_prefix="/provider/teams")
 
-add_nav_link("teams.index", "Teams", "provider_admin")
+authz.nav_link("teams.index", "Teams", "provider_area.use")
 
 from marketplace.teams import views  # noqa: E402,F401

@@ -72,7 +72,7 @@ class SystemActor:
 
     @property
     def refusal(self) -> str | None:
-        if authz.has_role(self.admin, "admin"):
+        if authz.can(self.admin, "catalog.approve"):
             return None
         return "Only an administrator's import can approve this way."
 
