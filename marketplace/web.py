@@ -31,6 +31,18 @@ def nav_items() -> list[dict[str, str]]:
     return [{"url": url_for(endpoint), "label": label} for endpoint, label in entries]
 
 
+def choose_provider_page(endpoint: str, heading: str) -> str:
+    """The page where someone who manages several providers picks one for ``endpoint``."""
+    from flask_login import current_user
+
+    return render_template(
+        "carers/choose_provider.html",
+        providers=authz.managed_providers(current_user),
+        endpoint=endpoint,
+        heading=heading,
+    )
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 

@@ -8,11 +8,10 @@ from pydantic import BeforeValidator, ConfigDict, Field
 
 from marketplace.api import bp
 from marketplace.api import schemas as s
-from marketplace.api.errors import APIError
 from marketplace.api.openapi import documented
-from marketplace.api.validation import parse_query, respond
+from marketplace.api.validation import check_skill, parse_query, respond
 from marketplace.models.providers import LEGAL_FORMS
-from marketplace.search import national_map, services
+from marketplace.search import national_map
 
 GEOJSON = "application/geo+json"
 LegalForm = Literal[tuple(LEGAL_FORMS)]  # type: ignore[valid-type]
@@ -80,16 +79,7 @@ class ProviderFeatureCollection(s.Response):
 )
 def providers_geojson():
     query = parse_query(ProvidersGeoJSONQuery)
-    if query.skill:
-        unknown = services.unknown_terms([query.skill], "skills")
-        if unknown:
-            message = services.describe_unknown(query.skill, "skills", unknown[query.skill])
-            raise APIError(
-                422,
-                "unknown_skill",
-                message,
-                {"skill": {"message": message, "suggestions": unknown[query.skill]}},
-            )
+    check_skill(query.skill)
     items = national_map.map_providers(query.legal_form, query.skill)
     body = ProviderFeatureCollection.model_validate(national_map.geojson(items))
     return respond(body, mimetype=GEOJSON)

@@ -11,7 +11,7 @@ from marketplace.api import bp
 from marketplace.api import schemas as s
 from marketplace.api.errors import APIError
 from marketplace.api.openapi import documented
-from marketplace.api.validation import parse_query, respond
+from marketplace.api.validation import check_skill, parse_query, respond
 from marketplace.api.views import place_from
 from marketplace.choices import Regulator
 from marketplace.search import services
@@ -84,16 +84,7 @@ def carer_summary(carer: Any, place: geo.PostcodeLocation | None) -> s.CarerSumm
 def providers_list():
     query = parse_query(s.ProvidersQuery)
     place = place_from(query.postcode)
-    if query.skill:
-        unknown = services.unknown_terms([query.skill], "skills")
-        if unknown:
-            message = services.describe_unknown(query.skill, "skills", unknown[query.skill])
-            raise APIError(
-                422,
-                "unknown_skill",
-                message,
-                {"skill": {"message": message, "suggestions": unknown[query.skill]}},
-            )
+    check_skill(query.skill)
     radius = s.DEFAULT_API_RADIUS_KM if query.radius_km is None else query.radius_km
     q = (query.q or "").strip()[:100] or None
     hits = services.providers_near(

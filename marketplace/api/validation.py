@@ -115,3 +115,21 @@ def invalid(error: ValidationError, model: type[BaseModel]) -> APIError:
         fields.setdefault(name, _message(name, problem, prop))
     code = "invalid_postcode" if kinds == {"invalid_postcode"} else "invalid_request"
     return APIError(422, code, next(iter(fields.values())), fields)
+
+
+def check_skill(skill: str | None) -> None:
+    """422 ``unknown_skill`` when a ``skill`` filter is not in the vocabulary, naming the
+    nearest known ones."""
+    from marketplace.search import services
+
+    if not skill:
+        return
+    unknown = services.unknown_terms([skill], "skills")
+    if unknown:
+        message = services.describe_unknown(skill, "skills", unknown[skill])
+        raise APIError(
+            422,
+            "unknown_skill",
+            message,
+            {"skill": {"message": message, "suggestions": unknown[skill]}},
+        )

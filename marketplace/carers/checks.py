@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from marketplace import audit, authz, clock
+from marketplace.clock import long_date
 from marketplace.extensions import db
 from marketplace.models import Carer, CarerCheck, Provider, User, utcnow
 from marketplace.models.providers import CHECK_SCHEMES, DBS_LEVELS
@@ -69,11 +70,6 @@ class NotAllowedToVerify(PermissionError):
 def today() -> date:
     """Today in London (the one clock's)."""
     return clock.today()
-
-
-def long_date(value: date) -> str:
-    """date(2026, 5, 3) -> "3 May 2026"."""
-    return f"{value.day} {value:%B %Y}"
 
 
 def london_date(moment: datetime) -> date:

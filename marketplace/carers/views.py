@@ -34,6 +34,7 @@ from marketplace.choices import SLOT_LABELS, SLOTS, Gender
 from marketplace.extensions import db, limiter
 from marketplace.models import Carer
 from marketplace.money import format_pence
+from marketplace.web import choose_provider_page
 
 FORMS = {
     "about": AboutForm,
@@ -51,13 +52,6 @@ def _managed_carer(carer_id: int) -> Carer:
     return carer
 
 
-def _picker(endpoint: str, heading: str):
-    providers = authz.managed_providers(current_user)
-    return render_template(
-        "carers/choose_provider.html", providers=providers, endpoint=endpoint, heading=heading
-    )
-
-
 # --- provider admin: list, add, invite, pause ---------------------------------------------
 
 
@@ -66,7 +60,7 @@ def _picker(endpoint: str, heading: str):
 def manage_list():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return _picker("carers.manage_list", "Choose whose carers to manage")
+        return choose_provider_page("carers.manage_list", "Choose whose carers to manage")
     carers = db.session.scalars(
         sa.select(Carer)
         .where(Carer.provider_id == provider.id)
@@ -80,7 +74,9 @@ def manage_list():
 def manage_add():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return _picker("carers.manage_add", "Choose which provider the carer works for")
+        return choose_provider_page(
+            "carers.manage_add", "Choose which provider the carer works for"
+        )
     form = AddCarerForm()
     if form.validate_on_submit():
         carer = services.add_carer(
@@ -99,7 +95,9 @@ def manage_add():
 def manage_invite():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return _picker("carers.manage_invite", "Choose which provider is inviting the carer")
+        return choose_provider_page(
+            "carers.manage_invite", "Choose which provider is inviting the carer"
+        )
     unlinked = db.session.scalars(
         sa.select(Carer)
         .where(Carer.provider_id == provider.id, Carer.user_id.is_(None))

@@ -25,6 +25,7 @@ from marketplace.models.quality import EVIDENCE_KINDS
 from marketplace.providers import bp, onboarding, qa, services
 from marketplace.providers import evidence as evidence_service
 from marketplace.providers.forms import EvidenceForm
+from marketplace.web import choose_provider_page
 
 RETURN_TO = {"check": "providers.check_answers", "dashboard": "providers.dashboard"}
 
@@ -54,12 +55,7 @@ def _conflict(error: qa.QAError, provider: Provider | None = None):
 def dashboard():
     provider = _current_provider()
     if provider is None and len(authz.own_providers(_user())) > 1:
-        return render_template(
-            "carers/choose_provider.html",
-            providers=authz.managed_providers(current_user),
-            endpoint="providers.dashboard",
-            heading="Choose which organisation to work on",
-        )
+        return choose_provider_page("providers.dashboard", "Choose which organisation to work on")
     if provider is None:
         return render_template("providers/dashboard_empty.html")
     return render_template("providers/dashboard.html", **_dashboard_context(provider))

@@ -11,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.models import Carer, Team, TeamMember
 from marketplace.teams import bp, services
 from marketplace.teams.forms import AddMemberForm, RolesForm, TeamForm
+from marketplace.web import choose_provider_page
 
 
 def _team_or_abort(team_id: int) -> Team:
@@ -21,21 +22,12 @@ def _team_or_abort(team_id: int) -> Team:
     return team
 
 
-def _picker(endpoint: str, heading: str):
-    return render_template(
-        "carers/choose_provider.html",
-        endpoint=endpoint,
-        heading=heading,
-        providers=authz.managed_providers(current_user),
-    )
-
-
 @bp.route("/")
 @authz.requires("provider_area.use")
 def index():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return _picker("teams.index", "Choose whose teams to manage")
+        return choose_provider_page("teams.index", "Choose whose teams to manage")
     teams = db.session.scalars(
         sa.select(Team).where(Team.provider_id == provider.id).order_by(Team.name)
     ).all()
@@ -49,7 +41,7 @@ def index():
 def create():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return _picker("teams.create", "Choose which provider the team belongs to")
+        return choose_provider_page("teams.create", "Choose which provider the team belongs to")
     form = TeamForm(provider_id=provider.id)
     if form.validate_on_submit():
         team = services.create_team(
