@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from marketplace import audit
+from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import CouncilLinks, Evidence, Provider, QAEvent, User
 from marketplace.providers import qa
@@ -25,7 +26,7 @@ def review_queue() -> list[tuple[Provider, Any]]:
     rows = db.session.execute(
         sa.select(Provider, waiting_since)
         .outerjoin(submitted, submitted.c.provider_id == Provider.id)
-        .where(Provider.qa_status == "submitted")
+        .where(Provider.qa_status == QAStatus.SUBMITTED)
         .order_by(waiting_since, Provider.id)
     )
     return [(provider, since) for provider, since in rows]

@@ -23,6 +23,7 @@ from marketplace import directory, geo, links
 from marketplace.extensions import db
 from marketplace.models import Carer, Provider
 from marketplace.models.providers import LEGAL_FORMS
+from marketplace.money import format_pence
 from matching.vocabulary import DEFAULT_VOCABULARY
 
 # Never change this: every id in the feed is derived from it (RFC 4122 name-based, SHA-1).
@@ -318,8 +319,7 @@ def _fees(provider: Provider) -> str:
     text = "Pay with a direct payment, an individual service fund, a personal health budget "
     text += "or your own money."
     if provider.hourly_rate_pence is not None:
-        pounds, pence = divmod(provider.hourly_rate_pence, 100)
-        text = f"Typical hourly rate £{pounds:,}.{pence:02d}. " + text
+        text = f"Typical hourly rate {format_pence(provider.hourly_rate_pence)}. " + text
     return text
 
 

@@ -7,6 +7,7 @@ records in ``marketplace.providers.onboarding``.
 from __future__ import annotations
 
 from marketplace import audit
+from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import OnboardingProgress, Provider, ProviderAdmin, User
 from marketplace.providers import onboarding
@@ -23,7 +24,9 @@ class AnswersLocked(Exception):
 
 def start_provider(user: User, name: str) -> Provider:
     """Create a draft provider with its first answer (the name); the user becomes its admin."""
-    provider = Provider(name=name.strip(), legal_form=PLACEHOLDER_LEGAL_FORM, qa_status="draft")
+    provider = Provider(
+        name=name.strip(), legal_form=PLACEHOLDER_LEGAL_FORM, qa_status=QAStatus.DRAFT
+    )
     db.session.add(provider)
     db.session.flush()
     db.session.add(ProviderAdmin(provider_id=provider.id, user_id=user.id))
@@ -42,7 +45,7 @@ def start_provider(user: User, name: str) -> Provider:
 
 
 def can_change_answers(provider: Provider) -> bool:
-    return provider.qa_status != "submitted"
+    return provider.qa_status != QAStatus.SUBMITTED
 
 
 def _mark_answered(provider: Provider, steps: set[str]) -> None:

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from marketplace import authz, clock, notifications
+from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import Evidence, Provider
 from marketplace.models.quality import EVIDENCE_KINDS
@@ -64,8 +65,8 @@ def dashboard():
 def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
     today = clock.today()
     items = qa.checklist(provider, today)
-    changes = qa.latest_event(provider, "changes_requested")
-    suspended = qa.latest_event(provider, "suspended")
+    changes = qa.latest_event(provider, QAStatus.CHANGES_REQUESTED)
+    suspended = qa.latest_event(provider, QAStatus.SUSPENDED)
     return {
         "provider": provider,
         "providers": authz.managed_providers(current_user),
@@ -77,8 +78,8 @@ def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
         "expiring": qa.expiring_evidence(provider, today),
         "today": today,
         "notifications": notifications.for_user(_user()),
-        "changes_comment": changes if provider.qa_status == "changes_requested" else None,
-        "suspension": suspended if provider.qa_status == "suspended" else None,
+        "changes_comment": changes if provider.qa_status == QAStatus.CHANGES_REQUESTED else None,
+        "suspension": suspended if provider.qa_status == QAStatus.SUSPENDED else None,
         "answers": onboarding.answer_rows(provider),
         "history": qa.history(provider),
         **extra,

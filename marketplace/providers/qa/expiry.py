@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from marketplace import audit, clock, notifications
+from marketplace.choices import QAStatus
 from marketplace.clock import long_date
 from marketplace.extensions import db
 from marketplace.models import Evidence, Provider, utcnow
@@ -72,7 +73,7 @@ def run_expiry_check(today: date | None = None) -> ExpiryReport:
     now = utcnow()
 
     approved = db.session.scalars(
-        sa.select(Provider).where(Provider.qa_status == "approved").order_by(Provider.id)
+        sa.select(Provider).where(Provider.qa_status == QAStatus.APPROVED).order_by(Provider.id)
     ).all()
     for provider in approved:
         documents = current_evidence(provider.id)
@@ -96,7 +97,7 @@ def run_expiry_check(today: date | None = None) -> ExpiryReport:
             Evidence.archived_at.is_(None),
             Evidence.expiry_warned_at.is_(None),
             Evidence.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS),
-            Provider.qa_status != "draft",
+            Provider.qa_status != QAStatus.DRAFT,
         )
         .order_by(Provider.id, Evidence.expires_on, Evidence.id)
     ).all()
