@@ -3,12 +3,12 @@ and the monthly outcome review with its guarantee refund."""
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("memberships", __name__, url_prefix="/memberships")
 provider_bp = Blueprint("provider_memberships", __name__, url_prefix="/provider")
-add_nav_link("memberships.index", "Memberships", "person", "supporter")
-add_nav_link("provider_memberships.plans", "Membership plans", "provider_admin")
+authz.nav_link("memberships.index", "Memberships", "person_area.use", "supporting.use")
+authz.nav_link("provider_memberships.plans", "Membership plans", "provider_area.use")
 
 
 @bp.app_template_global("public_membership_plans")

@@ -10,9 +10,9 @@ import pytest
 from marketplace import authz
 
 LINKS = {
-    "person": {"Your profile", "Your shortlist", "Saved searches"},
+    "person": {"Your profile", "Your shortlist", "Saved searches", "Memberships"},
     "carer": {"Your carer profile"},
-    "provider_admin": {"Your organisation", "Carers", "Teams"},
+    "provider_admin": {"Your organisation", "Carers", "Teams", "Membership plans"},
     "reviewer": {"Quality reviews"},
 }
 
