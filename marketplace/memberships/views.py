@@ -30,6 +30,7 @@ from marketplace.models import (
 )
 from marketplace.money import format_pence
 from marketplace.search.services import public_provider
+from marketplace.web import choose_provider_page
 from marketplace.workflow import MoveError
 from payments.gateway import BillingError
 
@@ -68,21 +69,14 @@ def _plan_or_abort(plan_id: int) -> MembershipPlan:
     return plan
 
 
-def _picker(endpoint: str, heading: str):
-    return render_template(
-        "carers/choose_provider.html",
-        endpoint=endpoint,
-        heading=heading,
-        providers=authz.managed_providers(current_user),
-    )
-
-
 @provider_bp.get("/plans")
 @authz.requires("provider_area.use")
 def plans():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return _picker("provider_memberships.plans", "Choose whose membership plans to manage")
+        return choose_provider_page(
+            "provider_memberships.plans", "Choose whose membership plans to manage"
+        )
     return render_template(
         "memberships/plans.html",
         provider=provider,
@@ -140,7 +134,9 @@ def _plan_form(provider, plan: MembershipPlan | None):
 def new_plan():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return _picker("provider_memberships.new_plan", "Choose who the new plan is for")
+        return choose_provider_page(
+            "provider_memberships.new_plan", "Choose who the new plan is for"
+        )
     return _plan_form(provider, None)
 
 
@@ -166,7 +162,9 @@ def sync_plan(plan_id: int):
 def provider_memberships():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return _picker("provider_memberships.provider_memberships", "Choose whose memberships")
+        return choose_provider_page(
+            "provider_memberships.provider_memberships", "Choose whose memberships"
+        )
     memberships = services.provider_memberships(provider)
     return render_template(
         "memberships/provider_memberships.html",
