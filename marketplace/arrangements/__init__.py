@@ -3,10 +3,17 @@ when both sides agree; choosing the team; the Easy Read view."""
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("arrangements", __name__)
 
-add_nav_link("arrangements.index", "Arrangements", "person", "supporter", "carer", "provider_admin")
+authz.nav_link(
+    "arrangements.index",
+    "Arrangements",
+    "person_area.use",
+    "supporting.use",
+    "carer_profile.use",
+    "provider_area.use",
+)
 
 from marketplace.arrangements import views  # noqa: E402,F401

@@ -4,13 +4,13 @@ and the message thread. The workflow is declared in ``marketplace.introductions.
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("introductions", __name__)
 
-add_nav_link("introductions.mine", "Your introductions", "person", "supporter")
-add_nav_link("introductions.provider_inbox", "Introductions", "provider_admin")
-add_nav_link("introductions.carer_inbox", "Introductions to you", "carer")
-add_nav_link("introductions.reported_messages", "Reported messages", "reviewer")
+authz.nav_link("introductions.mine", "Your introductions", "person_area.use", "supporting.use")
+authz.nav_link("introductions.provider_inbox", "Introductions", "provider_area.use")
+authz.nav_link("introductions.carer_inbox", "Introductions to you", "carer_profile.use")
+authz.nav_link("introductions.reported_messages", "Reported messages", "review_area.use")
 
 from marketplace.introductions import views  # noqa: E402,F401

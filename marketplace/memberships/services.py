@@ -604,7 +604,7 @@ def _review_link(review: OutcomeReview) -> str:
 
 def _tell_team(moved: Moved) -> list[Notice]:
     """The family rated the month: the provider's admins are asked for the team's side."""
-    from marketplace.qa import provider_admin_users
+    from marketplace.providers.qa import provider_admin_users
 
     review = moved.subject
     membership = _membership_of(review)

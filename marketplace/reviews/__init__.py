@@ -2,11 +2,11 @@
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("reviews", __name__)
 
-add_nav_link("reviews.provider_reviews", "Reviews", "provider_admin")
-add_nav_link("reviews.moderation", "Review moderation", "reviewer")
+authz.nav_link("reviews.provider_reviews", "Reviews", "provider_area.use")
+authz.nav_link("reviews.moderation", "Review moderation", "review_area.use")
 
 from marketplace.reviews import views  # noqa: E402,F401

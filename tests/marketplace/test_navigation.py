@@ -10,10 +10,25 @@ import pytest
 from marketplace import authz
 
 LINKS = {
-    "person": {"Your profile", "Your shortlist", "Saved searches", "Memberships"},
-    "carer": {"Your carer profile"},
-    "provider_admin": {"Your organisation", "Carers", "Teams", "Membership plans"},
-    "reviewer": {"Quality reviews"},
+    "person": {
+        "Your profile",
+        "Your shortlist",
+        "Saved searches",
+        "Memberships",
+        "Your introductions",
+        "Arrangements",
+    },
+    "carer": {"Your carer profile", "Introductions to you", "Arrangements"},
+    "provider_admin": {
+        "Your organisation",
+        "Carers",
+        "Teams",
+        "Membership plans",
+        "Introductions",
+        "Reviews",
+        "Arrangements",
+    },
+    "reviewer": {"Quality reviews", "Reported messages", "Review moderation"},
 }
 
 
