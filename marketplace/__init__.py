@@ -98,6 +98,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.search import bp as search_bp
     from marketplace.seo import bp as seo_bp
     from marketplace.shortlist import bp as shortlist_bp
+    from marketplace.supporters import bp as supporters_bp
     from marketplace.teams import bp as teams_bp
 
     for blueprint in (
@@ -116,6 +117,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         people_bp,
         arrangements_bp,
         reviews_bp,
+        supporters_bp,
         seo_bp,
         shortlist_bp,
         memberships_bp,

@@ -137,6 +137,17 @@ class InvitationStatus(Choice):
     CANCELLED = "cancelled", "Withdrawn"
 
 
+class SupporterAction(Choice):
+    """What a supporter did for a person, as the person reads it ("what your supporters
+    did"). Actions other pages record for a supporter are shown with their own words."""
+
+    INVITATION_ACCEPTED = "supporter_invitation.accept", "Accepted your invitation to support you"
+    CHOSE = "supporting.chose", "Started acting for you"
+    PROFILE_VIEWED = "person.profile_viewed", "Looked at your profile"
+    BUDGET_VIEWED = "budget.viewed", "Looked at your budget"
+    STATEMENT = "budget.statement_downloaded", "Opened or downloaded a budget statement"
+
+
 class GrantStatus(Choice):
     """A consent grant: in force (within its dates) or revoked by the person."""
 

@@ -62,6 +62,13 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     # Messages on an introduction's thread, counted per account.
     MESSAGE_RATE_LIMIT = os.environ.get("MESSAGE_RATE_LIMIT", "10 per minute;100 per day")
+    # Invitations send e-mail to an address the sender chooses: few per account (and per
+    # IP address); services.py also caps how often one address is invited in a day.
+    SUPPORTER_INVITE_RATE_LIMIT = os.environ.get(
+        "SUPPORTER_INVITE_RATE_LIMIT", "5 per hour;20 per day"
+    )
+    # How long an invitation link to become a supporter works.
+    SUPPORTER_INVITE_MAX_AGE = int(os.environ.get("SUPPORTER_INVITE_MAX_AGE", str(7 * 86400)))
 
     GEOCODER = os.environ.get("GEOCODER", "offline")
     # How often each worker checks the catalog version (and rebuilds in the background).

@@ -31,7 +31,12 @@ DEMO_EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # fixed, so every seed is t
 
 DEMO_LOGINS = [
     ("person@coopcare.example", "Amira Khan", ["person"], "a person with a direct payment"),
-    ("supporter@coopcare.example", "Joe Khan", ["supporter"], "Amira's brother, her supporter"),
+    (
+        "supporter@coopcare.example",
+        "Joe Khan",
+        ["supporter"],
+        "supports Amira (his sister: see, message, introductions) and Derek (see, pay)",
+    ),
     ("provider@coopcare.example", "Grace Okafor", ["provider_admin"], "runs Headingley Care Co-op"),
     ("carer@coopcare.example", "Ana Silva", ["carer"], "a carer at Headingley Care Co-op"),
     ("reviewer@coopcare.example", "Priya Shah", ["reviewer"], "the quality team"),
@@ -513,8 +518,8 @@ def seed_demo(
             person_id=amira.id,
             supporter_user_id=users["supporter@coopcare.example"].id,
             granted_by_user_id=users["person@coopcare.example"].id,
-            relationship_to_person="Brother",
-            scopes=["view", "message"],
+            relationship_to_person="family",
+            scopes=["view", "message", "manage_introductions"],
             starts_at=DEMO_EPOCH,
         )
     )
@@ -523,6 +528,17 @@ def seed_demo(
 
     derek = users["isf@coopcare.example"].person
     assert derek is not None
+    # Joe supports two people, so he switches between them on /supporting.
+    db.session.add(
+        ConsentGrant(
+            person_id=derek.id,
+            supporter_user_id=users["supporter@coopcare.example"].id,
+            granted_by_user_id=users["isf@coopcare.example"].id,
+            relationship_to_person="friend",
+            scopes=["view", "pay"],
+            starts_at=DEMO_EPOCH,
+        )
+    )
     seed_budgets(amira_budget, derek, headingley, users["provider@coopcare.example"])
     from marketplace.memberships.demo import seed_memberships
 

@@ -69,6 +69,21 @@ def notify(
     return rows
 
 
+def email(to_address: str, subject: str, body: str, user: User | None = None) -> OutboxEmail:
+    """Put one e-mail in the outbox, in the caller's transaction, for an address that may
+    have no account yet (an invitation). It is delivered after the commit like the rest."""
+    message = OutboxEmail(
+        user_id=user.id if user is not None else None,
+        to_address=to_address,
+        subject=f"CoopCare: {subject}"[:200],
+        body=body,
+    )
+    db.session.add(message)
+    db.session.flush()
+    db.session().info.setdefault(_NEW, []).append(message.id)
+    return message
+
+
 # -- after the commit: hand the new e-mails on ----------------------------------------
 
 

@@ -39,6 +39,11 @@ def index():
 @login_required
 def show(budget_id: int):
     budget = _budget(budget_id, "budget.view")
+    if budget.person is not None:  # a supporter's look is shown to the person
+        from marketplace.supporters.services import record_for
+
+        record_for(current_user, budget.person, "budget.viewed", target=budget)
+        db.session.commit()
     return render_template(
         "budgets/show.html",
         view=services.overview(budget),

@@ -34,7 +34,7 @@ from marketplace.models.payments import (
     StripeRefundTotal,
     WebhookEvent,
 )
-from marketplace.models.people import ConsentGrant, Person
+from marketplace.models.people import ConsentGrant, Person, SupporterInvitation
 from marketplace.models.providers import (
     Carer,
     CarerCheck,
@@ -93,6 +93,7 @@ __all__ = [
     "ReviewRating",
     "ReviewReport",
     "StripeRefundTotal",
+    "SupporterInvitation",
     "Team",
     "TeamMember",
     "User",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.choices import ConsentScope, FundingRoute
+from marketplace.choices import ConsentScope, FundingRoute, GrantStatus, InvitationStatus
 from marketplace.models.base import Base, TimestampMixin, in_list, utcnow
 from marketplace.models.users import User
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 FUNDING_ROUTES = FundingRoute.labels()
 CONSENT_SCOPES = ConsentScope.labels()
+GRANT_STATUSES = GrantStatus.values()
+INVITATION_STATUSES = InvitationStatus.values()
 
 
 class Person(TimestampMixin, Base):
@@ -63,6 +65,16 @@ class ConsentGrant(Base):
     __tablename__ = "consent_grants"
     __table_args__ = (
         sa.CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint(in_list("status", list(GRANT_STATUSES)), name="status"),
+        # One grant in force per supporter and person: a second invitation changes it.
+        sa.Index(
+            "uq_consent_grants_active_pair",
+            "person_id",
+            "supporter_user_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +88,10 @@ class ConsentGrant(Base):
     starts_at: Mapped[datetime] = mapped_column(default=utcnow)
     ends_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Changed only by GRANT_WORKFLOW (marketplace.supporters.services): active -> revoked.
+    status: Mapped[str] = mapped_column(
+        sa.String(10), default=GrantStatus.ACTIVE, server_default=GrantStatus.ACTIVE.value
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     person: Mapped[Person] = relationship(back_populates="consent_grants")
@@ -85,11 +101,57 @@ class ConsentGrant(Base):
         """True when this grant covers the scope at the given moment."""
         at = at or utcnow()
         starts = _aware(self.starts_at)
-        if self.revoked_at is not None or at < starts:
+        if self.revoked_at is not None or self.status == GrantStatus.REVOKED or at < starts:
             return False
         if self.ends_at is not None and at >= _aware(self.ends_at):
             return False
         return scope in (self.scopes or [])
+
+
+class SupporterInvitation(TimestampMixin, Base):
+    """A person's invitation to someone to support them, sent by e-mail as a link.
+
+    The link carries a random secret; only its SHA-256 is stored, so a copy of the table
+    cannot be turned into working links. The link works once (pending -> accepted, a
+    compare-and-set move of INVITATION_WORKFLOW), until ``expires_at``, and not after the
+    person withdraws it. Accepting it creates (or changes) the ConsentGrant.
+    """
+
+    __tablename__ = "supporter_invitations"
+    __table_args__ = (
+        sa.CheckConstraint(in_list("status", list(INVITATION_STATUSES)), name="status"),
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+        sa.Index("ix_supporter_invitations_person_id_created_at", "person_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    invited_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    email: Mapped[str] = mapped_column(sa.String(254))
+    # What the person calls them ("Joe"), shown to the person only.
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    relationship_to_person: Mapped[str] = mapped_column(sa.String(80))
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    grant_ends_at: Mapped[datetime | None]
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=InvitationStatus.PENDING)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    grant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("consent_grants.id", ondelete="SET NULL")
+    )
+
+    person: Mapped[Person] = relationship()
+
+    def usable(self, at: datetime | None = None) -> bool:
+        """True while the link can still be accepted."""
+        at = at or utcnow()
+        return self.status == InvitationStatus.PENDING and at < _aware(self.expires_at)
 
 
 def _aware(value: datetime) -> datetime:

@@ -94,6 +94,7 @@ def live_server(
         "RATELIMIT_ENABLED": "true",
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "API_RATE_LIMIT": "1000 per minute",
+        "SUPPORTER_INVITE_RATE_LIMIT": "1000 per minute",
         "MAIL_BACKEND": "file",
         "MAIL_FILE_PATH": str(mail_dir),
         "UPLOAD_FOLDER": str(work / "uploads"),

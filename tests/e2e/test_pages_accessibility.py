@@ -311,6 +311,14 @@ PAGES: list[Visit] = [
     Visit("reviewer", "/review/reviews"),
     Visit("reviewer", "/review/reviews/{amira_public_review}"),
     Visit("reviewer", "/review/reviews/{amira_public_review}", submit_empty),
+    # Supporters: the person's list, the invitation form and its errors, the activity
+    # page; the supporter's people (the demo supporter supports two); a bad link
+    Visit("person", "/supporters"),
+    Visit("person", "/supporters/invite"),
+    Visit("person", "/supporters/invite", submit_empty),
+    Visit("person", "/supporters/activity"),
+    Visit("supporter", "/supporting"),
+    Visit("anonymous", "/supporter-invitation/not-a-real-token", status=400, note="bad-token"),
     # Signed-in people see 403 pages for others' areas
     Visit("person", "/provider/teams/", status=403, note="forbidden"),
 ]

@@ -33,6 +33,15 @@ WHO = [
     "reviewer",
     "admin",
 ]
+# More kinds of supporter, asked of every route too. Each expects what the column named
+# here expects, unless OVERRIDES below says otherwise for a row (so rows written before
+# these kinds existed hold for them without being rewritten).
+EXTRA_WHO = {
+    "supporter_introductions": "supporter_message",  # manage_introductions only
+    "supporter_revoked": "supporter_expired",  # every scope, revoked by the person
+    "supporter_other_person": "supporter_none",  # every scope, from a different person
+}
+ALL_SCOPES = ["view", "message", "manage_introductions", "pay"]
 COUNCIL = "E08000035"  # Leeds
 
 
@@ -62,16 +71,34 @@ def _world(app, make, login, tmp_path, with_arrangements: bool = True) -> World:
     other_team = make.team(other, name="Other North")
     db.session.add(TeamMember(team_id=team.id, carer_id=carer.id, seat=1, role="member"))
     person_user = make.user(roles=["person"])
-    supporters = {name: make.user(roles=["supporter"]) for name in WHO if "supporter" in name}
-    for scope in ("view", "message", "pay"):
-        make.consent(person_user.person, supporters[f"supporter_{scope}"], [scope])
+    supporters = {
+        name: make.user(roles=["supporter"]) for name in [*WHO, *EXTRA_WHO] if "supporter" in name
+    }
+    grants = {
+        scope: make.consent(person_user.person, supporters[f"supporter_{scope}"], [scope])
+        for scope in ("view", "message", "pay")
+    }
+    make.consent(
+        person_user.person, supporters["supporter_introductions"], ["manage_introductions"]
+    )
     make.consent(
         person_user.person,
         supporters["supporter_expired"],
-        ["view", "message", "pay"],
+        ALL_SCOPES,
         starts_at=utcnow() - timedelta(days=30),
         ends_at=utcnow() - timedelta(days=1),
     )
+    make.consent(
+        person_user.person,
+        supporters["supporter_revoked"],
+        ALL_SCOPES,
+        status="revoked",
+        revoked_at=utcnow() - timedelta(hours=1),
+    )
+    olive = make.user(roles=["person"], display_name="Olive Other").person  # a different person
+    other_grant = make.consent(olive, supporters["supporter_other_person"], ALL_SCOPES)
+    invitation, invite_token = _invitation(person_user.person, "invitee@example.org")
+    other_invitation, _ = _invitation(olive, "someone@example.org")
     budget = make.budget(person_user.person)
     isf = make.budget(
         person_user.person, funding_route="individual_service_fund", holder_provider_id=provider.id
@@ -154,6 +181,11 @@ def _world(app, make, login, tmp_path, with_arrangements: bool = True) -> World:
         "other_saved": other_saved.id,
         **memberships,
         **arrangement_ids,
+        "grant": grants["view"].id,
+        "other_grant": other_grant.id,
+        "invitation": invitation.id,
+        "other_invitation": other_invitation.id,
+        "invite_token": invite_token,
     }
     return World(clients, values)
 
@@ -236,6 +268,26 @@ def _arrangements(make, person_user, provider, admin, carer, other, other_admin,
     )
     db.session.flush()
     return mine, theirs, review
+
+
+def _invitation(person, email: str):
+    """A real invitation from ``person`` to ``email``, and the secret in its link."""
+    import re
+
+    import sqlalchemy as sa
+
+    from marketplace.models import OutboxEmail
+    from marketplace.supporters import services
+
+    invitation = services.invite(
+        person,
+        person.user,
+        services.InvitationRequest(email, "Invitee", "friend", ["view"], None),
+    )
+    body = db.session.scalars(
+        sa.select(OutboxEmail.body).where(OutboxEmail.to_address == email)
+    ).one()
+    return invitation, re.search(r"/supporter-invitation/([\w-]+)", body).group(1)
 
 
 @pytest.fixture
@@ -680,6 +732,38 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK, OK]),
     ("POST", "/review/reviews/{other_review}", {},
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, BAD, BAD]),
+    # Supporters: the person invites, changes and revokes (only for their own grants and
+    # invitations: another person's are not found); nobody else, not even a supporter
+    # with every scope, manages the person's supporters
+    ("GET", "/supporters", None, [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/supporters/invite", None, [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/supporters/invite", {}, [GO, BAD, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/supporters/activity", None, [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/supporters/{grant}", None, [GO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/supporters/{other_grant}", None, [GO, NF, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/supporters/{grant}", {"scopes": "message"},
+     [GO, GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/supporters/{grant}/revoke", {}, [GO, GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/supporters/{other_grant}/revoke", {},
+     [GO, NF, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/supporters/invitations/{invitation}/withdraw", {},
+     [GO, GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/supporters/invitations/{other_invitation}/withdraw", {},
+     [GO, NF, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    # The invitation link: signed out, both ways in; signed in, only its address (the
+    # person who sent it and everyone else signed in with another address: 403)
+    ("GET", "/supporter-invitation/{invite_token}", None,
+     [OK, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("POST", "/supporter-invitation/{invite_token}", {},
+     [BAD, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/supporter-invitation/not-a-real-token", None, [BAD] * 12),
+    ("POST", "/supporter-invitation/not-a-real-token", {}, [BAD] * 12),
+    # The supporter: whom they act for (only someone whose grant is in force now) and
+    # that person's profile, read-only, with the view scope
+    ("GET", "/supporting", None, [GO, NO, OK, OK, OK, OK, OK, NO, NO, NO, NO, OK]),
+    ("POST", "/supporting/choose", {"person_id": "{person}"},
+     [GO, NO, GO, GO, GO, NO, NO, NO, NO, NO, NO, NO]),
+    ("GET", "/supporting/profile", None, [GO, NO, OK, NO, NO, NO, NO, NO, NO, NO, NO, NO]),
     # Administrators: councils
     ("GET", "/admin/councils", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
     ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
@@ -690,11 +774,29 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
 
 # Visitors may use these without logging in: they redirect back, not to the login page.
 VISITOR_POSTS = {"/logout", "/shortlist/add", "/shortlist/remove"}
+# Where an extra kind of supporter expects something other than its like-for-like column.
+OVERRIDES: dict[tuple[str, str], dict[str, int]] = {
+    # The supporter of a different person sees that person's profile (their own grant):
+    # acting_for() picks the one person whose grant is in force, never the matrix's person.
+    ("GET", "/supporting/profile"): {"supporter_other_person": OK},
+}
+
 
 CASES = [
     pytest.param(method, url, data, who, expected[i], id=f"{method} {url} {who}")
     for method, url, data, expected in ROWS
     for i, who in enumerate(WHO)
+] + [
+    pytest.param(
+        method,
+        url,
+        data,
+        who,
+        OVERRIDES.get((method, url), {}).get(who, expected[WHO.index(like)]),
+        id=f"{method} {url} {who}",
+    )
+    for method, url, data, expected in ROWS
+    for who, like in EXTRA_WHO.items()
 ]
 
 
@@ -719,7 +821,9 @@ def test_every_route_is_in_the_matrix(app):
                               "other_saved", "plan", "other_plan", "membership",
                               "other_membership", "review", "start", "intro",
                               "other_intro", "message", "other_message", "arrangement",
-                              "other_arrangement", "other_review", "met", "other_met")},
+                              "other_arrangement", "other_review", "met", "other_met",
+                              "grant", "other_grant", "invitation", "other_invitation")},
+            invite_token="not-a-real-token",
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
                for k in ("or_service", "or_sal", "or_taxonomy", "or_term")},

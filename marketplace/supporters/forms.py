@@ -1,0 +1,98 @@
+"""Forms: inviting a supporter, changing what they may do, accepting an invitation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from marketplace.auth.forms import PASSWORD_HINT, StrongPassword
+from marketplace.choices import ConsentScope, SupporterRelationship
+
+END_HINT = (
+    "Leave this empty if they should support you until you stop it. "
+    "For example 2027-03-31. You can change it or stop it at any time."
+)
+
+
+class _ScopesForm(FlaskForm):
+    scopes = SelectMultipleField(
+        "What can they do for you?",
+        description="Choose only what they need. They can never change your profile or "
+        "invite anyone else.",
+        choices=ConsentScope.choices(),
+        validators=[DataRequired("Choose at least one thing they can do for you")],
+    )
+    ends_on = DateField(
+        "Last day they can support you (optional)",
+        description=END_HINT,
+        validators=[Optional()],
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.scopes.errors:
+            self.scopes.errors = ["Choose at least one thing they can do for you"]
+        if self.ends_on.errors:  # WTForms' own words are not plain English
+            self.ends_on.errors = ["Enter the last day as a date, like 2027-03-31"]
+        return ok
+
+
+class InviteForm(_ScopesForm):
+    display_name = StringField(
+        "Their name",
+        description="What you call them. Only you see this.",
+        validators=[DataRequired("Enter their name"), Length(max=120, message="Name is too long")],
+    )
+    email = EmailField(
+        "Their email address",
+        description="We will email them a link to accept. It works once, for 7 days.",
+        validators=[
+            DataRequired("Enter their email address"),
+            Email("Enter an email address in the right format, like name@example.com"),
+            Length(max=254, message="Email address is too long"),
+        ],
+    )
+    relationship = RadioField(
+        "Who are they to you?",
+        choices=SupporterRelationship.choices(),
+        validators=[DataRequired("Choose who they are to you")],
+    )
+
+
+class ChangeGrantForm(_ScopesForm):
+    pass
+
+
+class ChooseForm(FlaskForm):
+    person_id = HiddenField(validators=[DataRequired()])
+
+
+class InvitationRegisterForm(FlaskForm):
+    display_name = StringField(
+        "Your name",
+        validators=[DataRequired("Enter your name"), Length(max=120, message="Name is too long")],
+    )
+    # The invited email address is added by the view as form.personal_details.
+    password = PasswordField(
+        "Create a password",
+        description=PASSWORD_HINT,
+        validators=[DataRequired("Create a password"), StrongPassword("display_name")],
+    )
+    confirm = PasswordField(
+        "Type the password again",
+        validators=[
+            DataRequired("Type the password again"),
+            EqualTo("password", message="The passwords do not match"),
+        ],
+    )
