@@ -402,16 +402,21 @@ def accept(invitation: SupporterInvitation, user: User) -> ConsentGrant:
             "used" if error.from_status == InvitationStatus.ACCEPTED else "withdrawn",
             invitation,
         ) from error
-    grant = db.session.scalar(
-        sa.select(ConsentGrant).where(
-            ConsentGrant.person_id == person.id,
-            ConsentGrant.supporter_user_id == user.id,
-            ConsentGrant.status == GrantStatus.ACTIVE,
-        )
-    )
+    grant = _active_grant(person, user)
     if grant is None:
-        grant = ConsentGrant(person_id=person.id, supporter_user_id=user.id)
-        db.session.add(grant)
+        try:
+            # Two invitations from one person accepted at the same moment: the database
+            # keeps one grant in force per pair (a partial unique index); the loser
+            # changes the winner's grant instead.
+            with db.session.begin_nested():
+                grant = ConsentGrant(
+                    person_id=person.id, supporter_user_id=user.id, scopes=[], starts_at=utcnow()
+                )
+                db.session.add(grant)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            grant = _active_grant(person, user)
+            assert grant is not None
     grant.granted_by_user_id = invitation.invited_by_user_id
     grant.relationship_to_person = invitation.relationship_to_person
     grant.scopes = list(invitation.scopes)
@@ -427,6 +432,16 @@ def accept(invitation: SupporterInvitation, user: User) -> ConsentGrant:
         "your supporter accepted",
     )
     return grant
+
+
+def _active_grant(person: Person, user: User) -> ConsentGrant | None:
+    return db.session.scalar(
+        sa.select(ConsentGrant).where(
+            ConsentGrant.person_id == person.id,
+            ConsentGrant.supporter_user_id == user.id,
+            ConsentGrant.status == GrantStatus.ACTIVE,
+        )
+    )
 
 
 def register_and_accept(invitation: SupporterInvitation, display_name: str, password: str) -> User:

@@ -330,3 +330,13 @@ def test_supporters_never_manage_the_persons_supporters(make, login, amira):
     for url in ("/supporters", "/supporters/invite", "/supporters/activity"):
         assert joe.get(url).status_code == 403
     assert _invite(joe).status_code == 403
+
+
+def test_a_second_invitation_changes_the_grant_in_force_instead_of_adding_one(make, login, amira):
+    joe_user = make.user(roles=["supporter"], email="joe@example.org")
+    grant = make.consent(amira, joe_user, ["view"])
+    person_client, joe = login(amira.user), login(joe_user)
+    _invite(person_client, scopes=["pay"])
+    assert joe.post(f"/supporter-invitation/{_token()}").status_code == 302
+    grants = db.session.scalars(sa.select(ConsentGrant)).all()
+    assert grants == [grant] and grant.scopes == ["pay"]
