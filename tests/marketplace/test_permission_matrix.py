@@ -774,12 +774,39 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
 
 # Visitors may use these without logging in: they redirect back, not to the login page.
 VISITOR_POSTS = {"/logout", "/shortlist/add", "/shortlist/remove"}
-# Where an extra kind of supporter expects something other than its like-for-like column.
-OVERRIDES: dict[tuple[str, str], dict[str, int]] = {
-    # The supporter of a different person sees that person's profile (their own grant):
-    # acting_for() picks the one person whose grant is in force, never the matrix's person.
+# Where an extra kind of supporter expects something other than its like-for-like column,
+# by (method, url) or, for rows that share an address, (method, url, the form's item).
+OVERRIDES: dict[tuple[str, ...], dict[str, int]] = {
+    # The supporter of a different person acts for that person (authz.acting_for picks the
+    # one person whose grant is in force), never for the matrix's person: their profile,
+    # shortlist (empty, so compare has nothing) and plans are that other person's.
     ("GET", "/supporting/profile"): {"supporter_other_person": OK},
+    ("GET", "/shortlist"): {"supporter_other_person": OK},
+    ("GET", "/shortlist/compare?item=carer-{other_carer}&item=team-{other_team}"): {
+        "supporter_other_person": BAD
+    },
+    ("GET", "/memberships/start/{other_plan}"): {"supporter_other_person": OK},
+    ("POST", "/memberships/start/{other_plan}"): {"supporter_other_person": BAD},
+    # manage_introductions changes the shortlist of the person they act for.
+    ("POST", "/shortlist/add", "carer-{other_carer}"): {
+        "supporter_introductions": GO,
+        "supporter_other_person": GO,
+    },
+    ("POST", "/shortlist/add", "carer-{carer}"): {
+        "supporter_introductions": NF,
+        "supporter_other_person": NF,
+    },
+    ("POST", "/shortlist/remove"): {"supporter_introductions": GO, "supporter_other_person": GO},
+    ("POST", "/shortlist/notes/{entry}"): {"supporter_introductions": GO},
 }
+
+
+def _expected_for_extra(method: str, url: str, data: Any, who: str, like_status: int) -> int:
+    item = data.get("item") if isinstance(data, dict) else None
+    for key in ((method, url, item), (method, url)):
+        if who in OVERRIDES.get(key, {}):
+            return OVERRIDES[key][who]
+    return like_status
 
 
 CASES = [
@@ -792,7 +819,7 @@ CASES = [
         url,
         data,
         who,
-        OVERRIDES.get((method, url), {}).get(who, expected[WHO.index(like)]),
+        _expected_for_extra(method, url, data, who, expected[WHO.index(like)]),
         id=f"{method} {url} {who}",
     )
     for method, url, data, expected in ROWS
