@@ -775,7 +775,8 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
 # Visitors may use these without logging in: they redirect back, not to the login page.
 VISITOR_POSTS = {"/logout", "/shortlist/add", "/shortlist/remove"}
 # Where an extra kind of supporter expects something other than its like-for-like column,
-# by (method, url) or, for rows that share an address, (method, url, the form's item).
+# by (method, url) or, for rows that share an address, (method, url, the form's item or
+# message).
 OVERRIDES: dict[tuple[str, ...], dict[str, int]] = {
     # The supporter of a different person acts for that person (authz.acting_for picks the
     # one person whose grant is in force), never for the matrix's person: their profile,
@@ -798,11 +799,39 @@ OVERRIDES: dict[tuple[str, ...], dict[str, int]] = {
     },
     ("POST", "/shortlist/remove"): {"supporter_introductions": GO, "supporter_other_person": GO},
     ("POST", "/shortlist/notes/{entry}"): {"supporter_introductions": GO},
+    # Introductions: manage_introductions asks, arranges the meeting and withdraws for the
+    # person; the supporter of another person may ask only for that person (the form
+    # refuses the matrix's person as a choice: 400, saying nothing about them).
+    ("GET", "/introductions/ask/carer/{other_carer}"): {
+        "supporter_introductions": OK,
+        "supporter_other_person": OK,
+    },
+    ("POST", "/introductions/ask/carer/{other_carer}", "Hi"): {
+        "supporter_introductions": GO,
+        "supporter_other_person": BAD,
+    },
+    ("POST", "/introductions/ask/carer/{other_carer}", ""): {
+        "supporter_introductions": BAD,
+        "supporter_other_person": BAD,
+    },
+    ("GET", "/introductions/ask/team/{other_team}"): {
+        "supporter_introductions": OK,
+        "supporter_other_person": OK,
+    },
+    ("GET", "/introductions/ask/provider/{other_provider}"): {
+        "supporter_introductions": OK,
+        "supporter_other_person": OK,
+    },
+    ("POST", "/introductions/{intro}/meeting"): {"supporter_introductions": BAD},
+    ("POST", "/introductions/{intro}/yes"): {"supporter_introductions": CONFLICT},
+    ("POST", "/introductions/{intro}/withdraw"): {"supporter_introductions": GO},
 }
 
 
 def _expected_for_extra(method: str, url: str, data: Any, who: str, like_status: int) -> int:
-    item = data.get("item") if isinstance(data, dict) else None
+    item = None
+    if isinstance(data, dict):
+        item = data.get("item", data.get("message"))
     for key in ((method, url, item), (method, url)):
         if who in OVERRIDES.get(key, {}):
             return OVERRIDES[key][who]
