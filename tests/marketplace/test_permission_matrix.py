@@ -825,6 +825,19 @@ OVERRIDES: dict[tuple[str, ...], dict[str, int]] = {
     ("POST", "/introductions/{intro}/meeting"): {"supporter_introductions": BAD},
     ("POST", "/introductions/{intro}/yes"): {"supporter_introductions": CONFLICT},
     ("POST", "/introductions/{intro}/withdraw"): {"supporter_introductions": GO},
+    # Arrangements: manage_introductions acts on the person's side (sees it, proposes
+    # changes, pauses, reviews); the refusals are the same the person gets.
+    ("GET", "/arrangements/{arrangement}"): {"supporter_introductions": OK},
+    ("GET", "/arrangements/{arrangement}/easy-read"): {"supporter_introductions": OK},
+    ("POST", "/arrangements/{arrangement}/versions/1/withdraw"): {
+        "supporter_introductions": CONFLICT
+    },
+    ("POST", "/arrangements/{arrangement}/pause"): {"supporter_introductions": BAD},
+    ("POST", "/arrangements/{arrangement}/resume"): {"supporter_introductions": CONFLICT},
+    ("GET", "/arrangements/{arrangement}/change"): {"supporter_introductions": OK},
+    ("POST", "/arrangements/{arrangement}/change"): {"supporter_introductions": BAD},
+    ("GET", "/arrangements/{arrangement}/review"): {"supporter_introductions": OK},
+    ("POST", "/arrangements/{arrangement}/review"): {"supporter_introductions": BAD},
 }
 
 
