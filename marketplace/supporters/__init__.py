@@ -3,11 +3,11 @@ consent (/supporters for the person, /supporting for the supporter)."""
 
 from flask import Blueprint
 
-from marketplace.web import add_nav_link
+from marketplace import authz
 
 bp = Blueprint("supporters", __name__)
 
-add_nav_link("supporters.index", "Your supporters", "person")
-add_nav_link("supporters.supporting", "People you support", "supporter")
+authz.nav_link("supporters.index", "Your supporters", "person_area.use")
+authz.nav_link("supporters.supporting", "People you support", "supporting.use")
 
 from marketplace.supporters import views  # noqa: E402,F401
