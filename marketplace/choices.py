@@ -175,6 +175,26 @@ class LegalForm(Choice):
     SELF_EMPLOYED_PA = "self_employed_pa", "Self-employed personal assistant"
 
 
+# Legal forms that make a provider a co-operative (its results carry the co-op badge).
+COOP_LEGAL_FORMS = frozenset(
+    {
+        LegalForm.COOPERATIVE_SOCIETY,
+        LegalForm.COMMUNITY_BENEFIT_SOCIETY,
+        LegalForm.WORKER_COOP,
+        LegalForm.MULTI_STAKEHOLDER_COOP,
+    }
+)
+
+
+class SearchPriority(Choice):
+    """What matters most to a person searching (the matching engine's PRIORITIES)."""
+
+    NEARBY = "nearby", "Someone who lives nearby"
+    INTERESTS = "interests", "Someone who enjoys the same things as me"
+    KNOWN = "known", "Someone I already know"
+    PRICE = "price", "A lower price"
+
+
 class MemberKind(Choice):
     WORKERS = "workers", "Workers"
     PEOPLE_SUPPORTED = "people_supported", "People who get support"

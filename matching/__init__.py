@@ -3,15 +3,18 @@
 Pure Python + numpy + rapidfuzz: frozen dataclasses in, a ranked result out.
 """
 
-from matching.engine import EXCLUSION_REASONS, TEAM_EXCLUSION_REASONS, rank, rank_teams
+from matching.engine import EXCLUSION_REASONS, TEAM_EXCLUSION_REASONS, nearest, rank, rank_teams
 from matching.index import CandidateIndex, build_index
 from matching.types import (
+    PRIORITIES,
     SIGNAL_NAMES,
+    SUGGESTION_KINDS,
     Candidate,
     Match,
     RankResult,
     Seeker,
     Signal,
+    Suggestion,
     TeamMatch,
     TeamRankResult,
     Weights,
@@ -29,7 +32,9 @@ from matching.vocabulary import (
 __all__ = [
     "DEFAULT_VOCABULARY",
     "EXCLUSION_REASONS",
+    "PRIORITIES",
     "SIGNAL_NAMES",
+    "SUGGESTION_KINDS",
     "TEAM_EXCLUSION_REASONS",
     "Candidate",
     "CandidateIndex",
@@ -37,12 +42,14 @@ __all__ = [
     "RankResult",
     "Seeker",
     "Signal",
+    "Suggestion",
     "TeamMatch",
     "TeamRankResult",
     "Term",
     "Vocabulary",
     "Weights",
     "build_index",
+    "nearest",
     "normalise_interest",
     "normalise_language",
     "normalise_skill",

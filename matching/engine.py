@@ -7,6 +7,7 @@ returned.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from matching.signals.continuity import continuity_score, explain_continuity
 from matching.signals.interests import explain_interests, interests_score
 from matching.signals.languages import explain_languages, languages_score
 from matching.signals.locality import explain_locality, locality_score
+from matching.signals.price import explain_price, price_score
 from matching.signals.skills import explain_skills, skills_score
 from matching.types import (
     SIGNAL_NAMES,
@@ -30,6 +32,7 @@ from matching.types import (
     RankResult,
     Seeker,
     Signal,
+    Suggestion,
     TeamMatch,
     TeamRankResult,
     Weights,
@@ -46,6 +49,8 @@ EXCLUSION_REASONS = (
     "outside_travel_radius",
     "missing_must_have",
     "gender",
+    "language",
+    "not_available",
     "over_budget",
 )
 TEAM_EXCLUSION_REASONS = ("no_member_in_reach", "missing_must_have")
@@ -84,6 +89,10 @@ class _Query:
     language_int: int
     slot_keys: tuple[str, ...]
     slot_int: int
+    speak_keys: tuple[str, ...]
+    speak_int: int
+    speak_known: bool  # False when some required language is spoken by no candidate
+    only_available: bool
     gender: int | None
     known: IntArray
     anyone_known: bool
@@ -102,6 +111,7 @@ class _Query:
         interests = tuple(index.nearest_interest(k) for k in keys(seeker.interests, "interests"))
         slots = tuple(dict.fromkeys(s.strip().lower() for s in seeker.availability or ()))
         known = [index.position_of[i] for i in seeker.known_candidate_ids if i in index.position_of]
+        speak = keys(seeker.must_speak, "languages")
         return cls(
             must_keys=must,
             must_int=index.skill_space.mask(must),
@@ -114,6 +124,10 @@ class _Query:
             language_int=index.language_space.mask(keys(seeker.languages, "languages")),
             slot_keys=slots,
             slot_int=index.availability_space.mask(slots),
+            speak_keys=speak,
+            speak_int=index.language_space.mask(speak),
+            speak_known=all(k in index.language_space.bit_of for k in speak),
+            only_available=seeker.only_available,
             gender=None if seeker.carer_gender is None else index.gender_code(seeker.carer_gender),
             known=np.asarray(sorted(known), dtype=np.int64),
             anyone_known=bool(seeker.known_candidate_ids),
@@ -131,6 +145,8 @@ class _Window:
     in_radius: BoolArray
     has_must: BoolArray
     gender_ok: BoolArray
+    speaks_ok: BoolArray
+    free_ok: BoolArray
     rate_ok: BoolArray
 
     @property
@@ -139,9 +155,22 @@ class _Window:
         return self.listed & self.in_distance & self.in_radius
 
     @property
+    def wishes_ok(self) -> BoolArray:
+        """Passes the person's own hard preferences (gender, language, times, price)."""
+        return self.gender_ok & self.speaks_ok & self.free_ok & self.rate_ok
+
+    @property
     def passing(self) -> BoolArray:
         """Passes every hard filter."""
-        return self.reachable & self.has_must & self.gender_ok & self.rate_ok
+        return self.reachable & self.has_must & self.wishes_ok
+
+    def all_but(self, name: str) -> BoolArray:
+        """Reachable, and passing every hard filter except ``name`` (a field of this class)."""
+        keep = self.reachable & self.has_must
+        for other in ("gender_ok", "speaks_ok", "free_ok", "rate_ok"):
+            if other != name:
+                keep = keep & getattr(self, other)
+        return keep
 
 
 def _window(index: CandidateIndex, query: _Query, seeker: Seeker, max_km: float) -> _Window:
@@ -162,6 +191,24 @@ def _window(index: CandidateIndex, query: _Query, seeker: Seeker, max_km: float)
     else:
         # An unknown rate (-1) is not known to be over the limit, so it passes.
         rate_ok = index.hourly_rate_pence[positions] <= seeker.max_hourly_rate_pence
+    if not query.speak_keys:
+        speaks_ok = np.ones(count, dtype=bool)
+    elif query.speak_known:
+        speaks_ok = _has_all(
+            index.languages, positions, split_words(query.speak_int, len(index.languages))
+        )
+    else:
+        speaks_ok = np.zeros(count, dtype=bool)
+    if query.only_available:
+        # Free at one of the wanted times; a carer who has not said when is not known to be.
+        free_ok = (
+            _popcount(
+                index.availability, positions, split_words(query.slot_int, len(index.availability))
+            )
+            > 0
+        ) & index.availability_known[positions]
+    else:
+        free_ok = np.ones(count, dtype=bool)
     return _Window(
         positions=positions,
         distance=distance,
@@ -170,6 +217,8 @@ def _window(index: CandidateIndex, query: _Query, seeker: Seeker, max_km: float)
         in_radius=distance <= index.travel_radius_km[positions],
         has_must=has_must,
         gender_ok=gender_ok,
+        speaks_ok=speaks_ok,
+        free_ok=free_ok,
         rate_ok=rate_ok,
     )
 
@@ -255,7 +304,9 @@ class _Scores:
                 index.availability_known[positions],
             ),
             "continuity": continuity_score(np.isin(positions, query.known), query.anyone_known),
+            "price": price_score(index.hourly_rate_pence[positions]),
         }
+        self.rates = index.hourly_rate_pence[positions]
         applies = {
             "locality": True,
             "skills": wanted["skills"] > 0,
@@ -263,8 +314,12 @@ class _Scores:
             "languages": wanted["languages"] > 0,
             "availability": wanted["availability"] > 0,
             "continuity": query.anyone_known,
+            "price": True,
         }
+        if weights.emphasis is not None:
+            applies[weights.emphasis] = True  # said, even when it cannot tell carers apart
         given = weights.as_dict()
+        self.emphasis = weights.emphasis
         # A signal the person expressed no wish about does not count at all.
         self.weights = {name: given[name] if applies[name] else 0.0 for name in SIGNAL_NAMES}
         self.total = combine(self.parts, self.weights, len(positions))
@@ -360,19 +415,40 @@ def _explain(
             name,
         ),
         "continuity": explain_continuity(known, query.anyone_known, name),
+        "price": explain_price(candidate.hourly_rate_pence, *_rate_range(scores.rates)),
     }
-    return {
-        signal: Signal(float(scores.parts[signal][i]), scores.weights[signal], texts[signal])
-        for signal in SIGNAL_NAMES
-    }
+    return _signals(scores.parts, scores.weights, scores.emphasis, i, texts)
+
+
+def _rate_range(rates: IntArray) -> tuple[int | None, int | None]:
+    known = rates[rates >= 0]
+    if not len(known):
+        return None, None
+    return int(known.min()), int(known.max())
+
+
+def _signals(
+    parts: dict[str, FloatArray],
+    weights: dict[str, float],
+    emphasis: str | None,
+    i: int,
+    texts: dict[str, str],
+) -> dict[str, Signal]:
+    """Every signal's score, weight and explanation; the one that matters most to the
+    person first, saying so."""
+    order = list(SIGNAL_NAMES)
+    if emphasis is not None:
+        order.remove(emphasis)
+        order.insert(0, emphasis)
+        texts = {**texts, emphasis: f"{texts[emphasis]} (you said this matters most)"}
+    return {name: Signal(float(parts[name][i]), weights[name], texts[name]) for name in order}
 
 
 def _scores_only(scores: _Scores, i: int) -> dict[str, Signal]:
     """The signals of a match whose explanations are not wanted: scores, weights, no text."""
-    return {
-        signal: Signal(float(scores.parts[signal][i]), scores.weights[signal], "")
-        for signal in SIGNAL_NAMES
-    }
+    return _signals(
+        scores.parts, scores.weights, scores.emphasis, i, dict.fromkeys(SIGNAL_NAMES, "")
+    )
 
 
 def rank(
@@ -384,6 +460,7 @@ def rank(
     max_per_provider: int | None = None,
     diversity_top_n: int | None = None,
     explain: slice | None = None,
+    widest_km: float | None = None,
 ) -> RankResult:
     """The best ``limit`` carers for ``seeker``, explained, with exclusions and suggestions.
 
@@ -391,6 +468,8 @@ def rank(
     matches (default: all of them) come from any one provider. With ``explain``, only
     ``matches[explain]`` get their explanations written (a page of a longer list); the
     others carry the same scores and weights with empty explanation texts.
+    ``widest_km`` is the largest distance the caller lets a person ask for: no
+    suggestion goes beyond it.
     """
     weights = _check(seeker, index, weights, limit, max_per_provider, diversity_top_n)
     query = _Query.build(seeker, index)
@@ -401,6 +480,8 @@ def rank(
         ("outside_travel_radius", window.in_radius),
         ("missing_must_have", window.has_must),
         ("gender", window.gender_ok),
+        ("language", window.speaks_ok),
+        ("not_available", window.free_ok),
         ("over_budget", window.rate_ok),
     ]
     excluded: Counter[str] = Counter(
@@ -448,13 +529,34 @@ def rank(
                 team_id=candidate.team_id,
             )
         )
-    suggestions = _suggest(index, query, seeker, window) if len(matches) < limit else []
-    return RankResult(matches=matches, excluded=excluded, suggestions=suggestions)
+    widen = _suggest(index, query, seeker, window, widest_km) if len(matches) < limit else []
+    return RankResult(
+        matches=matches,
+        excluded=excluded,
+        suggestions=[s.text for s in widen],
+        widen=widen,
+    )
 
 
-def _suggest(index: CandidateIndex, query: _Query, seeker: Seeker, window: _Window) -> list[str]:
+def _wider_steps(current_km: float, widest_km: float | None) -> list[float]:
+    """Distances to try beyond ``current_km``, up to ``widest_km`` (itself included)."""
+    steps = [d for d in WIDER_DISTANCES_KM if d > current_km]
+    if widest_km is not None:
+        steps = [d for d in steps if d < widest_km]
+        if widest_km > current_km:
+            steps.append(float(widest_km))
+    return steps
+
+
+def _suggest(
+    index: CandidateIndex,
+    query: _Query,
+    seeker: Seeker,
+    window: _Window,
+    widest_km: float | None = None,
+) -> list[Suggestion]:
     """Computed ways to widen the search, each saying how many more carers it would find."""
-    suggestions: list[str] = []
+    suggestions: list[Suggestion] = []
     must_labels = _labels(index, "skills", list(query.must_keys))
     for key, label in zip(query.must_keys, must_labels, strict=True):
         if key not in index.skill_space.bit_of:
@@ -464,35 +566,56 @@ def _suggest(index: CandidateIndex, query: _Query, seeker: Seeker, window: _Wind
                 if s in index.skill_space.bit_of
             ]
             hint = f"; did you mean {join_and(nearest)}?" if nearest else ""
-            suggestions.append(f"no carer lists {label} yet{hint}")
-    reachable = window.reachable
+            suggestions.append(
+                Suggestion("unknown_skill", f"no carer lists {label} yet{hint}", key)
+            )
     current = int(np.count_nonzero(window.passing))
 
-    for step in WIDER_DISTANCES_KM:
-        if step <= seeker.max_distance_km:
-            continue
+    for step in _wider_steps(seeker.max_distance_km, widest_km):
         wider = _window(index, query, seeker, step)
         extra = int(np.count_nonzero(wider.passing)) - current
         if extra > 0:
             cover = f" cover {join_and(must_labels)}" if must_labels else ""
-            suggestions.append(f"{carers(extra)}{cover} within {radius(step)}")
+            text = f"{carers(extra)}{cover} within {radius(step)}"
+            suggestions.append(Suggestion("wider_distance", text, step, extra))
             break
 
     if query.gender is not None:
+        extra = int(np.count_nonzero(window.all_but("gender_ok") & ~window.gender_ok))
+        if extra:
+            text = f"{carers(extra)} if you drop the gender preference"
+            suggestions.append(Suggestion("drop_gender", text, None, extra))
+
+    for key in query.speak_keys:
+        others = [k for k in query.speak_keys if k != key]
+        speaks_others = _has_all(
+            index.languages,
+            window.positions,
+            split_words(index.language_space.mask(others), len(index.languages)),
+        )
+        if not all(k in index.language_space.bit_of for k in others):
+            continue
         extra = int(
-            np.count_nonzero(reachable & window.has_must & window.rate_ok & ~window.gender_ok)
+            np.count_nonzero(window.all_but("speaks_ok") & speaks_others & ~window.speaks_ok)
         )
         if extra:
-            suggestions.append(f"{carers(extra)} if you drop the gender preference")
+            label = index.label("languages", key)
+            text = f"{carers(extra)} if they do not have to speak {label}"
+            suggestions.append(Suggestion("drop_language", text, key, extra))
+
+    if query.only_available:
+        extra = int(np.count_nonzero(window.all_but("free_ok") & ~window.free_ok))
+        if extra:
+            text = f"{carers(extra)} if they need not be free at your times"
+            suggestions.append(Suggestion("drop_availability", text, None, extra))
 
     if seeker.max_hourly_rate_pence is not None:
-        over = reachable & window.has_must & window.gender_ok & ~window.rate_ok
+        over = window.all_but("rate_ok") & ~window.rate_ok
         extra = int(np.count_nonzero(over))
         if extra:
             highest = int(index.hourly_rate_pence[window.positions[over]].max())
-            suggestions.append(
-                f"{carers(extra)} if you raise your hourly limit to {pounds(highest)}"
-            )
+            text = f"{carers(extra)} if you raise your hourly limit to {pounds(highest)}"
+            suggestions.append(Suggestion("raise_rate", text, highest, extra))
 
     if query.must_known and len(query.must_keys) > 0:
         words = len(index.skills)
@@ -504,13 +627,44 @@ def _suggest(index: CandidateIndex, query: _Query, seeker: Seeker, window: _Wind
             has_others = _has_all(
                 index.skills, window.positions, split_words(index.skill_space.mask(others), words)
             )
-            only_missing = reachable & window.gender_ok & window.rate_ok & has_others & ~has_key
+            only_missing = window.reachable & window.wishes_ok & has_others & ~has_key
             extra = int(np.count_nonzero(only_missing))
             if extra:
-                suggestions.append(
-                    f"{carers(extra)} if {label} is a nice-to-have instead of a must-have"
-                )
+                text = f"{carers(extra)} if {label} is a nice-to-have instead of a must-have"
+                suggestions.append(Suggestion("must_to_nice", text, key, extra))
     return suggestions
+
+
+def nearest(seeker: Seeker, index: CandidateIndex, limit: int = 3) -> list[Match]:
+    """The ``limit`` listed carers nearest to ``seeker`` that pass every hard filter but
+    the two distances (the person's and the carer's), nearest first, for an empty search.
+
+    Only locality is explained: it says when the person is beyond the carer's travel area.
+    """
+    _check(seeker, index, None, limit, None, None)
+    query = _Query.build(seeker, index)
+    everyone = _window(index, query, seeker, math.inf)
+    keep = everyone.listed & everyone.has_must & everyone.wishes_ok
+    positions = everyone.positions[keep]
+    distance = everyone.distance[keep]
+    chosen = np.lexsort((index.tie_rank[positions], distance))[:limit]
+    found = []
+    for i in chosen.tolist():
+        position = int(positions[i])
+        candidate = index.candidates[position]
+        text = explain_locality(float(distance[i]), candidate.travel_radius_km, candidate.name)
+        found.append(
+            Match(
+                candidate_id=candidate.id,
+                score=float(locality_score(distance[i : i + 1], Weights().locality_half_km)[0]),
+                distance_km=float(distance[i]),
+                signals={"locality": Signal(1.0, 1.0, text)},
+                name=candidate.name,
+                provider_id=candidate.provider_id,
+                team_id=candidate.team_id,
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -527,7 +681,7 @@ def _teams(
     index: CandidateIndex, query: _Query, window: _Window
 ) -> tuple[IntArray, list[_TeamView]]:
     eligible = np.flatnonzero(
-        window.reachable & window.gender_ok & window.rate_ok & (index.team[window.positions] >= 0)
+        window.reachable & window.wishes_ok & (index.team[window.positions] >= 0)
     )
     positions = window.positions[eligible]
     codes = index.team[positions]
@@ -605,6 +759,7 @@ def rank_teams(
             )
         )
         parts["continuity"].append(float(members.parts["continuity"][m].max()))
+        parts["price"].append(float(members.parts["price"][m].max()))
         nearest.append(float(distance[m].min()))
 
     arrays = {name: np.asarray(values, dtype=np.float64) for name, values in parts.items()}
@@ -719,11 +874,9 @@ def _team_match(
             if query.anyone_known
             else explain_continuity(False, False, None)
         ),
+        "price": _team_price(index, member_positions, members.rates),
     }
-    signals = {
-        name: Signal(float(parts[name][t]), members.weights[name], texts[name])
-        for name in SIGNAL_NAMES
-    }
+    signals = _signals(parts, members.weights, members.emphasis, t, texts)
     best_ids: tuple[CandidateId, ...] = tuple(index.candidates[p].id for p in member_positions[:3])
     return TeamMatch(
         team_id=index.team_ids[view.code],
@@ -735,6 +888,14 @@ def _team_match(
         summary=f"best fits: {join_and(names[:3])}",
         provider_id=index.candidates[member_positions[0]].provider_id,
     )
+
+
+def _team_price(index: CandidateIndex, member_positions: list[int], rates: IntArray) -> str:
+    known = [int(index.hourly_rate_pence[p]) for p in member_positions]
+    known = [rate for rate in known if rate >= 0]
+    if not known:
+        return explain_price(None, None, None)
+    return "from " + explain_price(min(known), *_rate_range(rates))
 
 
 def _team_interests(text: str, name: str) -> str:

@@ -16,7 +16,24 @@ from typing import TypeAlias
 CandidateId: TypeAlias = str | int
 GroupId: TypeAlias = str | int
 
-SIGNAL_NAMES = ("locality", "skills", "interests", "languages", "availability", "continuity")
+SIGNAL_NAMES = (
+    "locality",
+    "skills",
+    "interests",
+    "languages",
+    "availability",
+    "continuity",
+    "price",
+)
+# What a person may say matters most to them, and the signal each one raises.
+PRIORITIES = {
+    "nearby": "locality",
+    "interests": "interests",
+    "known": "continuity",
+    "price": "price",
+}
+# The weight of the signal that matters most: three times a main signal's default.
+PRIORITY_WEIGHT = 3.0
 
 
 def _frozen(values: Iterable[str] | str) -> frozenset[str]:
@@ -101,8 +118,13 @@ class Seeker:
     max_hourly_rate_pence: int | None = None
     availability: AbstractSet[str] | None = None
     known_candidate_ids: AbstractSet[CandidateId] = frozenset()
+    # Hard filters: languages the carer must speak (every one), and, with
+    # ``only_available``, only carers known to be free at one of ``availability``.
+    must_speak: AbstractSet[str] = frozenset()
+    only_available: bool = False
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "must_speak", _frozen(self.must_speak))
         object.__setattr__(self, "must_have", _frozen(self.must_have))
         object.__setattr__(self, "nice_to_have", _frozen(self.nice_to_have))
         object.__setattr__(self, "interests", _texts(self.interests))
@@ -131,6 +153,8 @@ class Seeker:
             raise ValueError(
                 f"seeker.max_hourly_rate_pence must be a whole number of pence >= 0, not {rate!r}"
             )
+        if self.only_available and not self.availability:
+            raise ValueError("seeker.only_available needs the times in seeker.availability")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +167,36 @@ class Weights:
     languages: float = 0.75
     availability: float = 0.75
     continuity: float = 0.5
+    # Cheaper carers score higher only when the person says price matters.
+    price: float = 0.0
     # Distance at which the locality signal halves (it is 1 at 0 km).
     locality_half_km: float = 5.0
+    # The signal the person said matters most (its explanation says so), or None.
+    emphasis: str | None = None
+
+    @classmethod
+    def for_priority(cls, priority: str | None) -> Weights:
+        """Default weights, with the signal behind ``priority`` (see ``PRIORITIES``)
+        weighing ``PRIORITY_WEIGHT``; ``None`` gives the defaults."""
+        if priority is None:
+            return cls()
+        if priority not in PRIORITIES:
+            raise ValueError(
+                f"priority must be one of {', '.join(PRIORITIES)} or None, not {priority!r}"
+            )
+        signal = PRIORITIES[priority]
+        given = cls().as_dict()
+        given[signal] = PRIORITY_WEIGHT
+        return cls(
+            locality=given["locality"],
+            skills=given["skills"],
+            interests=given["interests"],
+            languages=given["languages"],
+            availability=given["availability"],
+            continuity=given["continuity"],
+            price=given["price"],
+            emphasis=signal,
+        )
 
     def as_dict(self) -> dict[str, float]:
         """Signal name -> weight, in ``SIGNAL_NAMES`` order."""
@@ -152,7 +204,13 @@ class Weights:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming a negative or non-finite weight, or all zero."""
+        if self.emphasis is not None and self.emphasis not in SIGNAL_NAMES:
+            raise ValueError(
+                f"weights.emphasis must be one of {', '.join(SIGNAL_NAMES)}, not {self.emphasis!r}"
+            )
         for item in fields(self):
+            if item.name == "emphasis":
+                continue
             value = _finite(getattr(self, item.name), f"weights.{item.name}")
             if value < 0:
                 raise ValueError(f"weights.{item.name} must not be negative, not {value}")
@@ -205,13 +263,43 @@ class TeamMatch:
     provider_id: GroupId | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One way to widen the search: what to change, and what it would find.
+
+    ``kind`` is one of ``SUGGESTION_KINDS``; ``value`` is what to change it to: a
+    distance in km (``wider_distance``), pence (``raise_rate``), or the skill or
+    language key concerned (``must_to_nice``, ``drop_language``, ``unknown_skill``).
+    """
+
+    kind: str
+    text: str
+    value: str | float | None = None
+    extra: int = 0  # how many more carers (0 when not known, e.g. an unknown skill)
+
+
+SUGGESTION_KINDS = (
+    "unknown_skill",
+    "wider_distance",
+    "drop_gender",
+    "drop_language",
+    "drop_availability",
+    "raise_rate",
+    "must_to_nice",
+)
+
+
 @dataclass(frozen=True)
 class RankResult:
-    """Matches best first, exclusion counts by reason, and ways to widen the search."""
+    """Matches best first, exclusion counts by reason, and ways to widen the search.
+
+    ``suggestions`` are the sentences of ``widen``, which says what each would change.
+    """
 
     matches: list[Match]
     excluded: Mapping[str, int]
     suggestions: list[str] = field(default_factory=list)
+    widen: list[Suggestion] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
+
+from flask_login import current_user
 
 from marketplace.api import bp
 from marketplace.api import schemas as s
@@ -10,21 +13,37 @@ from marketplace.api.errors import APIError
 from marketplace.api.openapi import documented
 from marketplace.api.validation import parse_body, respond
 from marketplace.api.views import place_from
+from marketplace.arrangements import services as arrangement_services
+from marketplace.choices import SLOTS
+from marketplace.models import Person
+from marketplace.people import services as people_services
 from marketplace.search import services
+from matching.vocabulary import DEFAULT_VOCABULARY
 
 TERM_FIELDS = {
     "must_have": "skills",
     "nice_to_have": "skills",
     "interests": "interests",
     "languages": "languages",
+    "must_speak": "languages",
 }
 
 
-def check_vocabulary(body: s.MatchRequest) -> None:
-    """422 ``unknown_terms`` naming each unknown slug with the nearest known ones."""
+def normalise_terms(body: s.MatchRequest) -> s.MatchRequest:
+    """Each term as its vocabulary slug ("garden" -> "gardening", "Urdu" -> "ur"), as the
+    search page reads them; 422 ``unknown_terms`` naming each unknown one with the
+    nearest known slugs."""
     problems: dict[str, Any] = {}
+    changes: dict[str, list[str]] = {}
     for name, kind in TERM_FIELDS.items():
-        unknown = services.unknown_terms(getattr(body, name), kind)
+        slugs: list[str] = []
+        unknown: dict[str, list[str]] = {}
+        for term in getattr(body, name):
+            slug = DEFAULT_VOCABULARY.normalise(term, kind)  # type: ignore[arg-type]
+            if slug is None:
+                unknown[term] = services.unknown_terms([term], kind)[term]
+            else:
+                slugs.append(slug)
         if unknown:
             problems[name] = {
                 "message": " ".join(
@@ -32,6 +51,7 @@ def check_vocabulary(body: s.MatchRequest) -> None:
                 ),
                 "suggestions": unknown,
             }
+        changes[name] = list(dict.fromkeys(slugs))
     if problems:
         raise APIError(
             422,
@@ -40,17 +60,56 @@ def check_vocabulary(body: s.MatchRequest) -> None:
             "(see GET /api/v1/vocabulary).",
             problems,
         )
+    return body.model_copy(update=changes)
+
+
+def with_profile(body: s.MatchRequest, person: Person | None) -> s.MatchRequest:
+    """Fields the body leaves out, from the logged-in person's profile (and budget)."""
+    defaults = people_services.match_defaults(person)
+    given = body.model_fields_set
+    update: dict[str, Any] = {}
+    for name, value in defaults.items():
+        if name in given:
+            continue
+        if name == "preferences":
+            value = s.Preferences(**value)
+        update[name] = value
+    if "weekly_budget_pence" not in given:
+        update["weekly_budget_pence"] = services.weekly_budget_pence(person)
+    return body.model_copy(update=update)
 
 
 def search_filters(body: s.MatchRequest) -> services.SearchFilters:
     return services.SearchFilters(
         radius_km=body.max_distance_km,
         must_have=frozenset(body.must_have),
-        nice_to_have=frozenset(body.nice_to_have),
+        nice_to_have=frozenset(body.nice_to_have) - frozenset(body.must_have),
         interests=tuple(body.interests),
         languages=frozenset(body.languages),
+        must_speak=frozenset(body.must_speak),
         gender=body.preferences.carer_gender if body.preferences else None,
+        slots=tuple(slot for slot in SLOTS if slot in set(body.availability)),
+        only_available=body.only_available,
+        priority=body.priority,
+        max_hourly_rate_pence=body.max_hourly_rate_pence,
+        weekly_budget_pence=body.weekly_budget_pence,
         limit=body.limit,
+    )
+
+
+def match_result(r: services.CarerResult) -> s.MatchResult:
+    return s.MatchResult(
+        carer_id=r.card.id,
+        ref=r.card.ref,
+        display_name=r.card.display_name,
+        provider=s.ProviderRef(id=r.card.provider_id, name=r.card.provider_name),
+        team_id=r.card.team_id,
+        district=r.card.district,
+        distance_km=r.distance_km,  # public point, nearest 0.5 km
+        score=round(r.score, 4),
+        signals=r.signals,
+        hourly_rate_pence=r.hourly_rate_pence,
+        hours_per_week=r.hours_per_week,
     )
 
 
@@ -70,27 +129,33 @@ def search_filters(body: s.MatchRequest) -> services.SearchFilters:
 )
 def match():
     body = parse_body(s.MatchRequest)
-    check_vocabulary(body)
+    person = people_services.person_of(current_user)
+    if person is not None:
+        body = with_profile(body, person)
+    if body.postcode is None:
+        message = "postcode is required (or log in with a postcode saved in your profile)"
+        raise APIError(422, "invalid_request", message, {"postcode": message})
+    body = normalise_terms(body)
     place = place_from(body.postcode)
-    assert place is not None  # the model requires a postcode
-    found = services.search_carers(place, search_filters(body))
-    return respond(
+    assert place is not None  # a postcode was given or came from the profile
+    filters = dataclasses.replace(
+        search_filters(body),
+        # Carers in the person's agreed arrangements: "someone you already know".
+        known_carer_ids=arrangement_services.known_carer_ids(person),
+    )
+    found = services.search_carers(place, filters)
+    response = respond(
         s.MatchResponse(
-            results=[
-                s.MatchResult(
-                    carer_id=r.card.id,
-                    ref=r.card.ref,
-                    display_name=r.card.display_name,
-                    provider=s.ProviderRef(id=r.card.provider_id, name=r.card.provider_name),
-                    team_id=r.card.team_id,
-                    district=r.card.district,
-                    distance_km=r.distance_km,  # public point, nearest 0.5 km
-                    score=round(r.score, 4),
-                    signals=r.signals,
-                )
-                for r in found.results
-            ],
+            results=[match_result(r) for r in found.results],
             excluded=found.excluded,
             suggestions=found.suggestions,
+            widen=[
+                s.Widen(kind=w.kind, text=w.text, value=w.value, extra=w.extra) for w in found.widen
+            ],
+            nearest=[match_result(r) for r in found.nearest],
         )
     )
+    if person is not None:
+        # A profile or a saved budget may have filled it in: for this person only.
+        response.headers["Cache-Control"] = "private, no-store"
+    return response

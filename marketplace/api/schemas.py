@@ -20,11 +20,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from marketplace import geo
+from marketplace.choices import SLOTS
 from marketplace.models.providers import GENDERS
-from marketplace.search.services import DEFAULT_RADIUS_KM
+from marketplace.search.services import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MIN_RADIUS_KM
+from matching import PRIORITIES, SUGGESTION_KINDS
 from matching.vocabulary import DEFAULT_VOCABULARY
 
-MAX_DISTANCE_KM = 100.0
+# The same range as the search page's (one constant for both).
+MAX_DISTANCE_KM = float(MAX_RADIUS_KM)
 MAX_LIMIT = 100
 MAX_TERMS = 50
 DEFAULT_API_RADIUS_KM = 25.0
@@ -72,9 +75,10 @@ def _strip_terms(values: list[str]) -> list[str]:
     return [v.strip() for v in values if v.strip()]
 
 
-def _terms(kind: str) -> Any:
-    """A list of vocabulary slugs. Unknown slugs pass the model and are answered with
-    the nearest known ones (422 ``unknown_terms``); the document lists the known ones."""
+def _words(kind: str, example: str) -> Any:
+    """A list of vocabulary terms: slugs, labels or synonyms ("garden" is gardening), as
+    on the search page. Each is answered as its slug; unknown ones get a 422
+    ``unknown_terms`` with the nearest known slugs."""
     return Annotated[
         list[Annotated[str, Field(strict=True)]],
         Field(max_length=MAX_TERMS),
@@ -84,14 +88,21 @@ def _terms(kind: str) -> Any:
                 "type": "array",
                 "maxItems": MAX_TERMS,
                 "items": {"type": "string", "enum": _slugs(kind)},
+                "description": f"Vocabulary {kind} slugs (GET /api/v1/vocabulary). A "
+                f"label or a synonym is read as its slug too (e.g. {example!r}), as on "
+                "the search page",
             }
         ),
     ]
 
 
-SkillSlugs = _terms("skills")
-InterestSlugs = _terms("interests")
-LanguageSlugs = _terms("languages")
+SkillSlugs = _words("skills", "PEG")
+InterestSlugs = _words("interests", "garden")
+LanguageSlugs = _words("languages", "Urdu")
+SlotCodes = Annotated[
+    list[Literal[SLOTS]],  # type: ignore[valid-type]
+    Field(max_length=len(SLOTS)),
+]
 
 
 # ---------------------------------------------------------------------------
@@ -297,19 +308,68 @@ class Preferences(BaseModel):
     carer_gender: Literal[GENDERS] | None = None  # type: ignore[valid-type]
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    """A field the document calls required has no default there."""
+    schema.pop("default", None)
+
+
 class MatchRequest(BaseModel):
     """What a person needs. Numbers must be JSON numbers, not strings."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
-
-    postcode: Postcode
-    max_distance_km: Annotated[float, Field(ge=0.1, le=MAX_DISTANCE_KM, allow_inf_nan=False)] = (
-        DEFAULT_RADIUS_KM
+    # The document says a postcode is required, as it is for every client but one: a
+    # browser logged in as a person whose profile has a postcode (see its description).
+    model_config = ConfigDict(
+        extra="ignore", strict=True, json_schema_extra={"required": ["postcode"]}
     )
+
+    postcode: Annotated[Postcode | None, WithJsonSchema(POSTCODE_SCHEMA)] = Field(
+        None,
+        json_schema_extra=_no_default,
+        description="Required, unless you are logged in with a postcode saved in your "
+        "profile (then fields you leave out come from the profile too; the postcode is "
+        "never sent back)",
+    )
+    max_distance_km: Annotated[
+        float, Field(ge=MIN_RADIUS_KM, le=MAX_DISTANCE_KM, allow_inf_nan=False)
+    ] = DEFAULT_RADIUS_KM
     must_have: SkillSlugs = Field(default_factory=list, examples=[["personal_care"]])
     nice_to_have: SkillSlugs = Field(default_factory=list)
     interests: InterestSlugs = Field(default_factory=list, examples=[["gardening"]])
-    languages: LanguageSlugs = Field(default_factory=list, examples=[["en"]])
+    languages: LanguageSlugs = Field(
+        default_factory=list, examples=[["en"]], description="Would be nice (ranks higher)"
+    )
+    must_speak: LanguageSlugs = Field(
+        default_factory=list,
+        examples=[["ur"]],
+        description="Only carers who speak every one of these (excluded: 'language')",
+    )
+    availability: SlotCodes = Field(
+        default_factory=list,
+        examples=[["mon-am", "thu-pm"]],
+        description="When support is wanted: day-part codes (mon..sun, am/pm/eve)",
+    )
+    only_available: bool = Field(
+        False,
+        description="Only carers known to be free at one of 'availability' "
+        "(excluded: 'not_available'); without availability it changes nothing",
+    )
+    priority: Literal[tuple(PRIORITIES)] | None = Field(  # type: ignore[valid-type]
+        None, description="What matters most: it weighs three times as much and is said first"
+    )
+    max_hourly_rate_pence: Annotated[int | None, BeforeValidator(_whole)] = Field(
+        None,
+        ge=0,
+        le=100_000,
+        description="Only carers whose rate is at most this (excluded: "
+        "'over_budget'); a carer with no rate given is not left out",
+    )
+    weekly_budget_pence: Annotated[int | None, BeforeValidator(_whole)] = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Say how many hours a week it pays for with each carer (when logged in, "
+        "your saved budget is used if you leave this out)",
+    )
     preferences: Preferences | None = None
     limit: Annotated[int, BeforeValidator(_whole)] = Field(20, ge=1, le=MAX_LIMIT)
 
@@ -337,10 +397,36 @@ class MatchResult(Response):
         "or district), to the nearest 0.5 km; never from their home",
     )
     score: float
-    signals: dict[str, SignalScore] = Field(description="Each signal's score and why, by name")
+    signals: dict[str, SignalScore] = Field(
+        description="Each signal's score and why, by name; what matters most comes first"
+    )
+    hourly_rate_pence: int | None = Field(description="Integer pence")
+    hours_per_week: float | None = Field(
+        multiple_of=0.5,
+        description="Hours a week weekly_budget_pence pays at this rate, rounded down to "
+        "the half hour (null without a budget or a rate)",
+    )
+
+
+class Widen(Response):
+    kind: Literal[SUGGESTION_KINDS]  # type: ignore[valid-type]
+    text: str
+    value: str | float | None = Field(
+        description="What to change it to: km (wider_distance), pence (raise_rate), or the "
+        "skill or language concerned"
+    )
+    extra: int = Field(description="How many more carers it would find (0: not known)")
 
 
 class MatchResponse(Response):
     results: list[MatchResult]
     excluded: dict[str, int] = Field(description="How many carers each hard filter left out")
     suggestions: list[str] = Field(description="Ways to widen the search")
+    widen: list[Widen] = Field(
+        description="The same suggestions, saying what to change; none goes past "
+        "the largest max_distance_km"
+    )
+    nearest: list[MatchResult] = Field(
+        description="When nothing matches: the nearest carers that pass every other filter, "
+        "whatever the distance (only their locality signal)"
+    )

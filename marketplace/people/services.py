@@ -88,9 +88,11 @@ def search_defaults(person: Person | None) -> dict[str, Any] | None:
         "postcode": person.postcode,
         "radius_km": _radius(person.max_distance_km),
         "skill": list(person.must_have or ()),
+        "nice": list(person.nice_to_have or ()),
         "interest": list(person.interests or ()),
         "gender": preferences.get("carer_gender") or "",
         "language": languages[0] if len(languages) == 1 else "",
+        "slot": list(preferences.get("slots") or ()),
     }
 
 
@@ -106,6 +108,7 @@ def match_defaults(person: Person | None) -> dict[str, Any]:
         "nice_to_have": list(person.nice_to_have or ()),
         "interests": list(person.interests or ()),
         "languages": list(person.languages or ()),
+        "availability": list(preferences.get("slots") or ()),
     }
     if preferences.get("carer_gender"):
         defaults["preferences"] = {"carer_gender": preferences["carer_gender"]}

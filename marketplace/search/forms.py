@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import NumberRange, Optional, StopValidation
 
 from marketplace import geo
+from marketplace.choices import SLOT_LABELS, SearchPriority
 from marketplace.models.providers import LEGAL_FORMS
+from marketplace.money import format_pence, parse_pounds
 from marketplace.search.services import (
     DEFAULT_RADIUS_KM,
     GENDER_LABELS,
@@ -18,8 +27,12 @@ from marketplace.search.services import (
     SearchFilters,
 )
 from marketplace.vocabulary import choices
+from marketplace.vocabulary import label as vocabulary_label
+from matching.index import split_terms
+from matching.vocabulary import DEFAULT_VOCABULARY, suggest
 
 RADIUS_MESSAGE = f"Distance must be a whole number from {MIN_RADIUS_KM} to {MAX_RADIUS_KM} km"
+HOURS_MESSAGE = "Hours a week must be a whole number from 1 to 168"
 
 
 class WholeNumberField(IntegerField):
@@ -35,13 +48,32 @@ class WholeNumberField(IntegerField):
             raise ValueError(self.gettext("Not a valid integer value."))
 
 
+NO_PREFERENCE = ""
+MAX_BUDGET_PENCE = 1_000_000  # £10,000 a week
+MAX_HOURS = 168
+
+
 class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
     # Fields that say what is wanted (everything but the postcode and the page): an
     # address with any of them is a search in full; links always carry radius_km.
-    CHOICE_FIELDS = ("radius_km", "skill", "interest", "gender", "language")
+    CHOICE_FIELDS = (
+        "radius_km",
+        "priority",
+        "skill",
+        "nice",
+        "interest",
+        "interests",
+        "gender",
+        "language",
+        "slot",
+        "only_free",
+        "budget",
+        "hours",
+        "within_budget",
+    )
 
     postcode = StringField(
         "Your postcode",
@@ -56,85 +88,77 @@ class SearchForm(FlaskForm):
             NumberRange(min=MIN_RADIUS_KM, max=MAX_RADIUS_KM, message=RADIUS_MESSAGE),
         ],
     )
+    priority = RadioField(
+        "What matters most to you",
+        description="Carers who fit it best come first.",
+        choices=[(NO_PREFERENCE, "Nothing in particular"), *SearchPriority.choices()],
+        default=NO_PREFERENCE,
+        validators=[Optional()],
+    )
     skill = SelectMultipleField(
-        "Help you need",
+        "Help you must have",
         description="Only show carers who offer all of these.",
         validators=[Optional()],
     )
-    interest = SelectMultipleField(
-        "Things you enjoy",
-        description="Carers who enjoy the same things come higher up the list. "
-        "Nobody is left out because of this.",
+    nice = SelectMultipleField(
+        "Help that would be nice to have",
+        description="Carers who offer these come higher up the list. Nobody is left out "
+        "because of this.",
         validators=[Optional()],
     )
+    interests = StringField(
+        "Things you enjoy",
+        description="For example: gardening, football, music. Separate them with commas. "
+        "Carers who enjoy the same things come higher up the list.",
+    )
+    # Interests as vocabulary slugs: what links carry (and older bookmarks used).
+    interest = SelectMultipleField("Things you enjoy", validators=[Optional()])
     gender = SelectField(
         "Carer's gender",
         choices=[("", "No preference"), *GENDER_LABELS.items()],
         validators=[Optional()],
     )
-    language = SelectField("Carer speaks", validators=[Optional()])
+    language = SelectField(
+        "Carer must speak",
+        description="Only show carers who speak this language.",
+        validators=[Optional()],
+    )
+    slot = SelectMultipleField(
+        "When you would like support",
+        description="Carers free at these times come higher up the list.",
+        choices=list(SLOT_LABELS.items()),
+        validators=[Optional()],
+    )
+    only_free = BooleanField("Only show carers who are free at one of these times")
+    budget = StringField(
+        "Your budget for support each week, in pounds",
+        description="For example, 250. We show how many hours a week it pays for with "
+        "each carer. It stays on this page and is not saved.",
+    )
+    hours = WholeNumberField(
+        "Hours of support you need each week",
+        description="We use it to work out the highest hourly rate your budget pays.",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_HOURS, message=HOURS_MESSAGE),
+        ],
+    )
+    within_budget = BooleanField("Only show carers within my budget")
     page = WholeNumberField("Page", validators=[Optional(), NumberRange(min=1, max=1000)])
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, budget_pence: int | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.skill.choices = choices("skill")
+        skills = choices("skill")
+        self.skill.choices = skills
+        self.nice.choices = skills
         self.interest.choices = choices("interest")
         self.language.choices = [("", "Any language"), *choices("language")]
+        # A budget saved for the person (never in the address) when none is typed.
+        self.saved_budget_pence = budget_pence
 
     place: geo.PostcodeLocation | None = None
-
-    def filters(self) -> SearchFilters:
-        """The validated choices as the search service takes them."""
-        return SearchFilters(
-            radius_km=self.radius_km.data or DEFAULT_RADIUS_KM,
-            must_have=frozenset(self.skill.data or ()),
-            interests=tuple(self.interest.data or ()),
-            required_language=self.language.data or None,
-            gender=self.gender.data or None,
-        )
-
-    def link_args(self, *, with_postcode: bool) -> dict[str, Any]:
-        """The search as query parameters for links (pages, carers, one-click changes).
-
-        Built from the validated fields only; without the postcode when it came from the
-        person's profile.
-        """
-        args: dict[str, Any] = {}
-        if with_postcode and self.place is not None:
-            args["postcode"] = self.place.postcode
-        args["radius_km"] = self.radius_km.data or DEFAULT_RADIUS_KM
-        for name in ("skill", "interest"):
-            if self[name].data:
-                args[name] = list(self[name].data)
-        for name in ("gender", "language"):
-            if self[name].data:
-                args[name] = self[name].data
-        return args
-
-    def active_filters(self) -> list[str]:
-        """The choices in force, in plain words, for the summary above the results."""
-        found = [f"Within {self.radius_km.data or DEFAULT_RADIUS_KM} km"]
-        labels = dict(self.skill.choices)
-        if self.skill.data:
-            found.append("Must offer: " + ", ".join(labels.get(v, v) for v in self.skill.data))
-        if self.interest.data:
-            names = dict(self.interest.choices)
-            found.append("Enjoys: " + ", ".join(names.get(v, v) for v in self.interest.data))
-        if self.gender.data:
-            found.append("Carer's gender: " + GENDER_LABELS.get(self.gender.data, self.gender.data))
-        if self.language.data:
-            found.append("Speaks: " + dict(self.language.choices).get(self.language.data, ""))
-        return found
-
-    def for_display(self, from_profile: bool) -> SearchForm:
-        """This form as the page shows it: a profile's postcode is not written back."""
-        if from_profile:
-            self.postcode.raw_data = [""]
-            self.postcode.data = ""
-            self.postcode.description = (
-                "Leave this empty to search from the postcode in your profile."
-            )
-        return self
+    interest_slugs: list[str] = []
+    budget_pence: int | None = None
 
     def validate_postcode(self, field: StringField) -> None:
         text = (field.data or "").strip()
@@ -145,24 +169,171 @@ class SearchForm(FlaskForm):
         except geo.GeoError as error:
             raise StopValidation(str(error)) from error
 
+    def validate_interests(self, field: StringField) -> None:
+        slugs = list(self.interest.data or ())
+        for text in split_terms(field.data or ""):
+            slug = DEFAULT_VOCABULARY.normalise_interest(text)
+            if slug is None:
+                near = [
+                    DEFAULT_VOCABULARY.label("interests", s) for s in suggest(text, "interests")
+                ]
+                hint = f" Did you mean {join_or(near)}?" if near else ""
+                raise StopValidation(
+                    f"We do not know \u201c{text.strip()}\u201d as an interest.{hint}"
+                )
+            slugs.append(slug)
+        self.interest_slugs = list(dict.fromkeys(slugs))
+
+    def validate_budget(self, field: StringField) -> None:
+        try:
+            self.budget_pence = parse_pounds(
+                field.data, what="weekly budget", maximum_pence=MAX_BUDGET_PENCE
+            )
+        except ValueError as error:
+            raise StopValidation(str(error)) from error
+
     def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
-        valid = super().validate(extra_validators)
+        super().validate(extra_validators)
         # Friendlier words than WTForms' defaults for typed-in URLs.
-        if self.radius_km.errors:
-            self.radius_km.errors = [RADIUS_MESSAGE]
-        if self.skill.errors:
-            self.skill.errors = ["Choose help from the list"]
-        if self.interest.errors:
-            self.interest.errors = ["Choose interests from the list"]
-        if self.language.errors:
-            self.language.errors = ["Choose a language from the list"]
-        if self.gender.errors:
-            self.gender.errors = ["Choose a gender from the list"]
+        for name, message in (
+            ("radius_km", RADIUS_MESSAGE),
+            ("hours", HOURS_MESSAGE),
+            ("priority", "Choose what matters most from the list"),
+            ("skill", "Choose help from the list"),
+            ("nice", "Choose help from the list"),
+            ("interest", "Choose interests from the list"),
+            ("language", "Choose a language from the list"),
+            ("gender", "Choose a gender from the list"),
+            ("slot", "Choose days and times from the list"),
+        ):
+            if self[name].errors:
+                self[name].errors = [message]
         if self.page.errors:
             self.page.errors = []
             self.page.data = 1
-            valid = not any(f.errors for f in self)
-        return valid
+        if set(self.skill.data or ()) & set(self.nice.data or ()):
+            self.nice.errors = [
+                "Help cannot be both a must-have and a nice-to-have: choose one for each"
+            ]
+        if self.only_free.data and not self.slot.data:
+            self.slot.errors = ["Choose the days and times you would like support"]
+        if self.within_budget.data and self.weekly_budget_pence is None:
+            self.budget.errors = ["Enter your weekly budget to see carers within it"]
+        elif self.within_budget.data and not self.hours.data and not self.hours.errors:
+            self.hours.errors = ["Enter the hours of support you need each week"]
+        return not any(f.errors for f in self)
+
+    @property
+    def weekly_budget_pence(self) -> int | None:
+        """The budget typed in, or else the person's saved budget."""
+        return self.budget_pence if self.budget_pence is not None else self.saved_budget_pence
+
+    @property
+    def max_hourly_rate_pence(self) -> int | None:
+        """The highest hourly rate the budget pays for the hours needed, when asked."""
+        budget = self.weekly_budget_pence
+        if not self.within_budget.data or budget is None or not self.hours.data:
+            return None
+        return budget // self.hours.data
+
+    def filters(self) -> SearchFilters:
+        """The validated choices as the search service takes them."""
+        return SearchFilters(
+            radius_km=self.radius_km.data or DEFAULT_RADIUS_KM,
+            must_have=frozenset(self.skill.data or ()),
+            nice_to_have=frozenset(self.nice.data or ()),
+            interests=tuple(self.interest_slugs),
+            must_speak=frozenset({self.language.data} if self.language.data else ()),
+            gender=self.gender.data or None,
+            slots=tuple(s for s in SLOT_LABELS if s in set(self.slot.data or ())),
+            only_available=bool(self.only_free.data),
+            priority=self.priority.data or None,
+            max_hourly_rate_pence=self.max_hourly_rate_pence,
+            weekly_budget_pence=self.weekly_budget_pence,
+        )
+
+    def link_args(self, *, with_postcode: bool) -> dict[str, Any]:
+        """The search as query parameters for links (pages, carers, one-click changes).
+
+        Built from the validated fields only; without the postcode when it came from the
+        person's profile, and without a budget that was not typed in.
+        """
+        args: dict[str, Any] = {}
+        if with_postcode and self.place is not None:
+            args["postcode"] = self.place.postcode
+        args["radius_km"] = self.radius_km.data or DEFAULT_RADIUS_KM
+        if self.priority.data:
+            args["priority"] = self.priority.data
+        for name in ("skill", "nice", "slot"):
+            if self[name].data:
+                args[name] = list(self[name].data)
+        if self.interest_slugs:
+            args["interest"] = list(self.interest_slugs)
+        for name in ("gender", "language"):
+            if self[name].data:
+                args[name] = self[name].data
+        if self.only_free.data:
+            args["only_free"] = "y"
+        if self.budget_pence is not None:
+            args["budget"] = format_pence(self.budget_pence, for_input=True)
+        if self.hours.data:
+            args["hours"] = self.hours.data
+        if self.within_budget.data:
+            args["within_budget"] = "y"
+        return args
+
+    def active_filters(self) -> list[str]:
+        """The choices in force, in plain words, for the summary above the results."""
+        found = [f"Within {self.radius_km.data or DEFAULT_RADIUS_KM} km"]
+        if self.priority.data:
+            found.append("Matters most: " + SearchPriority.label_for(self.priority.data).lower())
+        labels = dict(self.skill.choices)
+        if self.skill.data:
+            found.append("Must offer: " + ", ".join(labels.get(v, v) for v in self.skill.data))
+        if self.nice.data:
+            found.append("Nice to have: " + ", ".join(labels.get(v, v) for v in self.nice.data))
+        if self.interest_slugs:
+            found.append("Enjoys: " + ", ".join(interest_labels(self.interest_slugs)))
+        if self.gender.data:
+            found.append("Carer's gender: " + GENDER_LABELS.get(self.gender.data, self.gender.data))
+        if self.language.data:
+            found.append("Speaks: " + dict(self.language.choices).get(self.language.data, ""))
+        if self.slot.data:
+            times = ", ".join(SLOT_LABELS[s] for s in SLOT_LABELS if s in set(self.slot.data))
+            found.append(("Free at one of: " if self.only_free.data else "Times: ") + times)
+        if self.weekly_budget_pence is not None:
+            text = f"Budget: {format_pence(self.weekly_budget_pence, short=True)} a week"
+            if self.max_hourly_rate_pence is not None:
+                text += (
+                    f", {self.hours.data} hours (up to "
+                    f"{format_pence(self.max_hourly_rate_pence)} an hour)"
+                )
+            found.append(text)
+        return found
+
+    def for_display(self, from_profile: bool) -> SearchForm:
+        """This form as the page shows it: interests as understood, and a profile's
+        postcode not written back."""
+        if self.interest_slugs:
+            self.interests.data = ", ".join(interest_labels(self.interest_slugs))
+            self.interests.raw_data = [self.interests.data]
+        if from_profile:
+            self.postcode.raw_data = [""]
+            self.postcode.data = ""
+            self.postcode.description = (
+                "Leave this empty to search from the postcode in your profile."
+            )
+        return self
+
+
+def interest_labels(slugs: list[str]) -> list[str]:
+    """Interest slugs as people write them ("Gardening")."""
+    return [vocabulary_label("interest", slug) for slug in slugs]
+
+
+def join_or(items: list[str]) -> str:
+    """Say "a", "a or b", "a, b or c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 class MapFilterForm(FlaskForm):

@@ -20,19 +20,19 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import joinedload, selectinload
 
-from marketplace import directory, geo, regulators
+from marketplace import clock, directory, geo, regulators
 from marketplace.carers.checks import PublicChecks, public_checks
 from marketplace.catalog import CarerCard, get_catalog
-from marketplace.choices import SLOTS, Day, DayPart, Gender, TeamRole
+from marketplace.choices import COOP_LEGAL_FORMS, SLOTS, Day, DayPart, Gender, TeamRole
 from marketplace.extensions import db
-from marketplace.models import Carer, CouncilLinks, Provider, Team, TeamMember
+from marketplace.models import Carer, CouncilLinks, Person, Provider, Team, TeamMember
 from marketplace.models.providers import (
     GENDERS,
     LEGAL_FORMS,
     MEMBER_KINDS,
 )
 from marketplace.vocabulary import label as vocabulary_label
-from matching import Seeker, rank
+from matching import Match, Seeker, Suggestion, Weights, nearest, rank
 from matching.vocabulary import DEFAULT_VOCABULARY, suggest
 from matching.wording import radius, rounded_km
 
@@ -241,6 +241,10 @@ class CarerResult:
     score: float
     reasons: list[str]
     signals: dict[str, Any]
+    hourly_rate_pence: int | None = None
+    # Whole and half hours a week the person's weekly budget pays at this carer's rate.
+    hours_per_week: float | None = None
+    must_haves: list[str] = field(default_factory=list)  # labels, all covered
 
 
 @dataclass
@@ -249,6 +253,9 @@ class CarerSearch:
     excluded: dict[str, int]
     suggestions: list[str]
     limited: bool = False
+    widen: list[Suggestion] = field(default_factory=list)
+    # When nothing matches: the nearest carers that pass every other hard filter.
+    nearest: list[CarerResult] = field(default_factory=list)
 
 
 @dataclass
@@ -257,13 +264,72 @@ class SearchFilters:
     must_have: frozenset[str] = frozenset()
     nice_to_have: frozenset[str] = frozenset()
     interests: tuple[str, ...] = ()
-    languages: frozenset[str] = frozenset()
-    required_language: str | None = None
+    languages: frozenset[str] = frozenset()  # would be nice (a signal)
+    must_speak: frozenset[str] = frozenset()  # a hard filter
+    required_language: str | None = None  # one more language the carer must speak
     gender: str | None = None
+    slots: tuple[str, ...] = ()
+    only_available: bool = False
+    priority: str | None = None  # a key of matching.PRIORITIES
+    max_hourly_rate_pence: int | None = None
+    weekly_budget_pence: int | None = None
     limit: int = MAX_RESULTS
     extra: dict[str, Any] = field(default_factory=dict)
     # Carers in the person's agreed arrangements: "someone you already know".
     known_carer_ids: frozenset[int] = frozenset()
+
+    @property
+    def speaks(self) -> frozenset[str]:
+        """Every language the carer must speak."""
+        extra = {self.required_language} if self.required_language else set()
+        return self.must_speak | extra
+
+
+def seeker_for(place: geo.PostcodeLocation, filters: SearchFilters) -> Seeker:
+    """The matching engine's view of a search."""
+    return Seeker(
+        lat=place.lat,
+        lon=place.lon,
+        max_distance_km=float(filters.radius_km),
+        must_have=filters.must_have,
+        nice_to_have=filters.nice_to_have,
+        interests=filters.interests,
+        languages=filters.languages,
+        must_speak=filters.speaks,
+        carer_gender=filters.gender,
+        max_hourly_rate_pence=filters.max_hourly_rate_pence,
+        availability=frozenset(filters.slots) or None,
+        only_available=filters.only_available and bool(filters.slots),
+        known_candidate_ids=filters.known_carer_ids,
+    )
+
+
+def hours_bought(weekly_budget_pence: int | None, rate_pence: int | None) -> float | None:
+    """Hours a week the budget pays at the rate, rounded down to the half hour."""
+    if weekly_budget_pence is None or not rate_pence:
+        return None
+    return math.floor(weekly_budget_pence * 2 / rate_pence) / 2
+
+
+def _result(catalog: Any, match: Match, filters: SearchFilters) -> CarerResult:
+    card = catalog.carers[int(match.candidate_id)]
+    index = catalog.index
+    rate = index.candidates[index.position_of[match.candidate_id]].hourly_rate_pence
+    signals = {
+        name: {"score": round(s.score, 3), "explanation": s.explanation}
+        for name, s in match.signals.items()
+        if s.weight > 0
+    }
+    return CarerResult(
+        card=card,
+        distance_km=rounded_km(match.distance_km),
+        score=match.score,
+        reasons=[s["explanation"] for s in signals.values()],
+        signals=signals,
+        hourly_rate_pence=rate,
+        hours_per_week=hours_bought(filters.weekly_budget_pence, rate),
+        must_haves=labels("skill", sorted(filters.must_have)),
+    )
 
 
 def search_carers(
@@ -271,75 +337,48 @@ def search_carers(
 ) -> CarerSearch:
     """Listed carers for ``place`` ranked by matching, with exclusions and suggestions.
 
-    Explanations are written only for the results shown: the first ``filters.limit``,
-    or with ``page`` only that page of ``PER_PAGE`` (the others keep their scores, with
-    no reasons). Writing them is most of a search's cost.
+    Every hard filter (languages and times too) is the engine's, so each exclusion is
+    counted once, under its own reason. With no match at all, the nearest carers that
+    pass every filter but distance come too. Explanations are written only for the
+    results shown: the first ``filters.limit``, or with ``page`` only that page of
+    ``PER_PAGE`` (the others keep their scores, with no reasons). Writing them is most
+    of a search's cost.
     """
     catalog = get_catalog()
+    seeker = seeker_for(place, filters)
     explain = slice(0, filters.limit)
-    if page is not None and not filters.required_language:
-        # (A language filter drops matches after ranking, which moves the pages.)
+    if page is not None:
         start = (max(1, page) - 1) * PER_PAGE
         explain = slice(start, start + PER_PAGE)
-    languages = set(filters.languages)
-    if filters.required_language:
-        languages.add(filters.required_language)
-    seeker = Seeker(
-        lat=place.lat,
-        lon=place.lon,
-        max_distance_km=float(filters.radius_km),
-        must_have=filters.must_have,
-        nice_to_have=filters.nice_to_have,
-        interests=filters.interests,
-        languages=frozenset(languages),
-        carer_gender=filters.gender,
-        known_candidate_ids=filters.known_carer_ids,
-    )
     # One extra so we can tell whether the list was cut short.
-    result = rank(seeker, catalog.index, limit=filters.limit + 1, explain=explain)
+    weights = Weights.for_priority(filters.priority)
+    widest = float(MAX_RADIUS_KM)
+    result = rank(
+        seeker, catalog.index, weights, filters.limit + 1, explain=explain, widest_km=widest
+    )
     shown = min(len(result.matches), filters.limit)
     if page is not None and shown and explain.start >= shown:
         # A page past the last one shows the last one (see paginate): explain that one.
         start = (shown - 1) // PER_PAGE * PER_PAGE
         explain = slice(start, start + PER_PAGE)
-        result = rank(seeker, catalog.index, limit=filters.limit + 1, explain=explain)
-    excluded = dict(result.excluded)
+        result = rank(
+            seeker, catalog.index, weights, filters.limit + 1, explain=explain, widest_km=widest
+        )
     matches = list(result.matches)
     limited = len(matches) > filters.limit
-    if filters.required_language:
-        index = catalog.index
-        kept = [
-            m
-            for m in matches
-            if filters.required_language
-            in index.candidates[index.position_of[m.candidate_id]].languages
+    results = [_result(catalog, match, filters) for match in matches[: filters.limit]]
+    closest = []
+    if not results:
+        closest = [
+            _result(catalog, match, filters) for match in nearest(seeker, catalog.index, limit=3)
         ]
-        if len(kept) < len(matches):
-            excluded["language"] = len(matches) - len(kept)
-        matches = kept
-    matches = matches[: filters.limit]
-    results = []
-    for match in matches:
-        card = catalog.carers[int(match.candidate_id)]
-        signals = {
-            name: {"score": round(s.score, 3), "explanation": s.explanation}
-            for name, s in match.signals.items()
-            if s.weight > 0
-        }
-        results.append(
-            CarerResult(
-                card=card,
-                distance_km=rounded_km(match.distance_km),
-                score=match.score,
-                reasons=[s["explanation"] for s in signals.values()],
-                signals=signals,
-            )
-        )
     return CarerSearch(
         results=results,
-        excluded=excluded,
+        excluded=dict(result.excluded),
         suggestions=list(result.suggestions),
         limited=limited,
+        widen=list(result.widen),
+        nearest=closest,
     )
 
 
@@ -366,9 +405,7 @@ def search_result_for(
 def excluded_sentences(excluded: dict[str, int], filters: SearchFilters) -> list[str]:
     """Why carers nearby were left out, in plain English (distance is left to the
     suggestions: almost everyone in the country is 'too far')."""
-    language = (
-        vocabulary_label("language", filters.required_language) if filters.required_language else ""
-    )
+    language = " and ".join(vocabulary_label("language", code) for code in sorted(filters.speaks))
     texts = {
         "outside_travel_radius": lambda n: (
             f"{_plural(n, 'carer', 'carers')} within "
@@ -390,8 +427,114 @@ def excluded_sentences(excluded: dict[str, int], filters: SearchFilters) -> list
             f"{_plural(n, 'carer', 'carers')} nearby "
             f"{'does' if n == 1 else 'do'} not speak {language}."
         ),
+        "not_available": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby "
+            f"{'is' if n == 1 else 'are'} not free at any of your times, or "
+            f"{'has' if n == 1 else 'have'} not said when they are free."
+        ),
     }
     return [texts[reason](count) for reason, count in excluded.items() if reason in texts and count]
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """What a result card shows beyond the catalog: the provider's kind and the checks."""
+
+    coop: bool
+    legal_form_label: str
+    checks: PublicChecks | None
+
+
+def card_details(results: list[CarerResult]) -> dict[int, CardDetails]:
+    """Details for one page of results, in one query (with checks and provider)."""
+    ids = [r.card.id for r in results]
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Carer)
+        .where(Carer.id.in_(ids))
+        .options(joinedload(Carer.provider), selectinload(Carer.checks))
+    )
+    return {
+        carer.id: CardDetails(
+            coop=carer.provider.legal_form in COOP_LEGAL_FORMS,
+            legal_form_label=carer.provider.legal_form_label,
+            checks=public_checks(carer),
+        )
+        for carer in rows
+    }
+
+
+WEEKS_PER_PERIOD = {"weekly": 1, "four_weekly": 4}
+
+
+def weekly_budget_pence(person: Person | None) -> int | None:
+    """The person's budget in force today, as an amount a week (None without one)."""
+    if person is None:
+        return None
+    today = clock.today()
+    current = [b for b in person.budgets if b.starts_on <= today]
+    if not current:
+        return None
+    budget = max(current, key=lambda b: (b.starts_on, b.id))
+    if budget.period == "monthly":
+        return budget.amount_pence * 12 // 52
+    return budget.amount_pence // WEEKS_PER_PERIOD[budget.period]
+
+
+@dataclass(frozen=True)
+class SuggestionLink:
+    text: str
+    url: str
+
+
+def suggestion_links(widen: list[Suggestion], args: dict[str, Any]) -> list[SuggestionLink]:
+    """The engine's ways to widen the search, each as a link that makes the change.
+
+    ``args`` is the search as link parameters (``SearchForm.link_args``). Advice that no
+    link can carry out (a distance past the largest allowed, a skill nobody lists) is
+    left out, so the page never suggests what the person cannot do.
+    """
+    found = []
+    for suggestion in widen:
+        changed = {k: list(v) if isinstance(v, list) else v for k, v in args.items()}
+        changed.pop("page", None)
+        match suggestion.kind:
+            case "wider_distance":
+                distance = float(suggestion.value or 0)
+                if distance > MAX_RADIUS_KM or not distance.is_integer():
+                    continue
+                changed["radius_km"] = int(distance)
+                text = suggestion.text
+            case "drop_gender":
+                changed.pop("gender", None)
+                text = suggestion.text
+            case "drop_language":
+                if changed.get("language") != suggestion.value:
+                    continue
+                changed.pop("language")
+                text = suggestion.text
+            case "drop_availability":
+                changed.pop("only_free", None)
+                text = suggestion.text
+            case "raise_rate":
+                if "within_budget" not in changed:
+                    continue
+                changed.pop("within_budget")
+                text = f"{_plural(suggestion.extra, 'more carer', 'more carers')} above your budget"
+            case "must_to_nice":
+                key = str(suggestion.value)
+                if key not in changed.get("skill", []):
+                    continue
+                changed["skill"] = [s for s in changed["skill"] if s != key]
+                changed["nice"] = [*changed.get("nice", []), key]
+                text = suggestion.text
+            case _:
+                continue
+        found.append(
+            SuggestionLink(text[:1].upper() + text[1:], url_for("search.search", **changed))
+        )
+    return found
 
 
 @dataclass
@@ -546,6 +689,13 @@ def council_providers(code: str) -> list[Provider]:
     serving part of it (by named districts or by radius). The same list as the council's
     CSV and the Open Referral feed's ``council=`` filter."""
     return [p for p in directory.listed_providers() if directory.covers_council(p, code)]
+
+
+def council_links(place: geo.PostcodeLocation) -> CouncilLinks | None:
+    """What an admin recorded about the place's council (its direct-payment support)."""
+    if not place.care_council_code:
+        return None
+    return db.session.get(CouncilLinks, place.care_council_code)
 
 
 @dataclass

@@ -20,16 +20,17 @@ from marketplace.seo import services as seo_services
 def _search_form() -> tuple[SearchForm, bool]:
     """The search as asked, and whether the postcode came from the person's profile.
 
-    The address says everything but a logged-in person's own postcode: with no postcode
-    typed, a saved profile gives it (and, when the address names no choices at all, the
-    choices too), so links on the page never carry it (nor logs, history or Referer).
+    The address says everything but a logged-in person's own postcode and budget: with
+    no postcode typed, a saved profile gives it (and, when the address names no choices
+    at all, the choices too), so links on the page never carry it (nor logs, history or
+    Referer headers). A person's saved budget fills in a budget not typed in.
     """
+    person = people_services.person_of(current_user)
+    budget = services.weekly_budget_pence(person)
     typed = (request.args.get("postcode") or "").strip()
-    defaults = None
-    if not typed:
-        defaults = people_services.search_defaults(people_services.person_of(current_user))
+    defaults = None if typed else people_services.search_defaults(person)
     if defaults is None:
-        return SearchForm(formdata=request.args), False
+        return SearchForm(formdata=request.args, budget_pence=budget), False
     if any(name in request.args for name in SearchForm.CHOICE_FIELDS):
         args = MultiDict(request.args)
     else:
@@ -37,7 +38,7 @@ def _search_form() -> tuple[SearchForm, bool]:
         if "page" in request.args:
             args["page"] = request.args["page"]
     args["postcode"] = defaults["postcode"]
-    return SearchForm(formdata=args), True
+    return SearchForm(formdata=args, budget_pence=budget), True
 
 
 @bp.get("/search")
@@ -46,7 +47,7 @@ def search():
     if "postcode" not in request.args and not from_profile:
         return render_template("search/search.html", form=form, place=None)
     if not form.validate() or form.place is None:
-        return render_template("search/search.html", form=form, place=None)
+        return render_template("search/search.html", form=form.for_display(False), place=None)
     place = form.place
     filters = dataclasses.replace(
         form.filters(),
@@ -67,14 +68,16 @@ def search():
         filters=filters,
         carers=carers,
         page=page,
+        details=services.card_details(page.items + carers.nearest),
         link_args=link_args,
         active=form.active_filters(),
+        suggestion_links=services.suggestion_links(carers.widen, link_args),
         providers=providers,
+        council_links=services.council_links(place),
         map_points=services.map_points(place, page.items, providers),
         excluded=services.excluded_sentences(carers.excluded, filters),
-        skill_labels=services.labels("skill", filters.must_have),
     )
-    if from_profile:
+    if from_profile or form.saved_budget_pence is not None:
         return page_html, 200, {"Cache-Control": "private, no-store"}
     return page_html
 
@@ -107,6 +110,7 @@ def carer(carer_id: int):
     if request.args:
         form, from_profile = _search_form()
         if form.validate() and form.place is not None:
+            from_profile = from_profile or form.saved_budget_pence is not None
             context = services.SearchContext(
                 result=services.search_result_for(form.place, form.filters(), found.id),
                 back_args=form.link_args(with_postcode=not from_profile),

@@ -14,7 +14,12 @@ def locality_score(distance_km: FloatArray, half_km: float) -> FloatArray:
 
 
 def explain_locality(distance_km: float, travel_radius_km: float, name: str | None) -> str:
-    """Say "3.2 km away, inside Ana's 8 km travel area"."""
+    """Say "3.2 km away, inside Ana's 8 km travel area" (or beyond it)."""
+    if distance_km > travel_radius_km:
+        return (
+            f"{km(distance_km)} away, beyond {possessive(name)} "
+            f"{radius(travel_radius_km)} travel area"
+        )
     return (
         f"{km(distance_km)} away, inside {possessive(name)} {radius(travel_radius_km)} travel area"
     )

@@ -159,6 +159,15 @@ PAGES: list[Visit] = [
         note="filters-no-results",
     ),
     Visit("anonymous", "/search?postcode=ZE1", note="no-results"),
+    Visit(
+        "anonymous",
+        "/search?postcode=LS6+1AA&interests=garden&priority=interests&slot=mon-am"
+        "&only_free=y&budget=250&hours=10&within_budget=y&nice=cooking",
+        note="every-choice",
+    ),
+    Visit(
+        "anonymous", "/search?postcode=LS6+1AA&interests=gardnx&within_budget=y", note="bad-choices"
+    ),
     Visit("anonymous", "/search?postcode=NOT+A+POSTCODE", note="bad-postcode"),
     Visit("anonymous", "/search?postcode=", note="no-postcode"),
     Visit("anonymous", "/providers/{headingley}"),

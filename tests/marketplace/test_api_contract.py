@@ -71,7 +71,26 @@ CASES: list[tuple[str, str, int, dict[str, Any]]] = [
     ("/match", "post", 400, {"url": "/api/v1/match", "data": "LS6", "content_type": "text/plain"}),
     ("/match", "post", 404, {"url": "/api/v1/match", "json": {"postcode": "ZZ9 9ZZ"}}),
     ("/match", "post", 422, {"url": "/api/v1/match", "json": {**MATCH, "limit": 0}}),
-    ("/match", "post", 422, {"url": "/api/v1/match", "json": {**MATCH, "must_have": ["peg"]}}),
+    ("/match", "post", 422, {"url": "/api/v1/match", "json": {**MATCH, "must_have": ["pegg"]}}),
+    (
+        "/match",
+        "post",
+        200,
+        {
+            "url": "/api/v1/match",
+            "json": {
+                **MATCH,
+                "interests": ["gardening"],
+                "must_speak": ["ur"],
+                "availability": ["mon-am"],
+                "only_available": True,
+                "priority": "price",
+                "weekly_budget_pence": 20000,
+                "max_hourly_rate_pence": 2500,
+            },
+        },
+    ),
+    ("/match", "post", 422, {"url": "/api/v1/match", "json": {"interests": ["gardening"]}}),
     ("/match", "post", 422, {"url": "/api/v1/match", "json": [MATCH]}),
 ]
 

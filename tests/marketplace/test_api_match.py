@@ -76,14 +76,17 @@ def test_match_few_results_come_with_suggestions(client, carers):
 
 def test_unknown_terms_get_422_with_suggestions(client, carers):
     response = client.post(
-        "/api/v1/match", json={**BODY, "must_have": ["peg feed"], "interests": ["gardning"]}
+        "/api/v1/match", json={**BODY, "must_have": ["pegg"], "interests": ["gardnx"]}
     )
     assert response.status_code == 422
     error = response.json["error"]
     assert error["code"] == "unknown_terms"
-    assert error["fields"]["must_have"]["suggestions"] == {"peg feed": ["peg_feeding"]}
-    assert "gardening" in error["fields"]["interests"]["suggestions"]["gardning"]
+    assert error["fields"]["must_have"]["suggestions"] == {"pegg": ["peg_feeding"]}
+    assert "gardening" in error["fields"]["interests"]["suggestions"]["gardnx"]
     assert "Did you mean peg_feeding?" in error["fields"]["must_have"]["message"]
+    # Labels, synonyms and small typos are read as the search page reads them.
+    fine = {**BODY, "must_have": ["peg feed"], "interests": ["gardning"]}
+    assert client.post("/api/v1/match", json=fine).status_code == 200
 
 
 @pytest.mark.parametrize(

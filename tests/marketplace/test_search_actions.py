@@ -59,7 +59,7 @@ def test_results_come_before_the_folded_form_with_the_choices_in_force(client, t
     assert "Must offer: Personal care." in shown and "Enjoys: Gardening." in shown
     assert "Carer's gender: Female." in shown
     # Each long list is folded on its own and says how many are chosen.
-    assert "Help you need (1 chosen)" in page and "Things you enjoy (1 chosen)" in page
+    assert "Help you must have (1 chosen)" in page and 'value="Gardening"' in page
 
 
 def test_the_folded_form_opens_when_something_needs_fixing(client, thirteen):
