@@ -196,19 +196,21 @@ def sweep(present, guess: float, low_limit: float, high_limit: float) -> tuple[f
 def attack_match(client, carer_id: int, queries: list[geo.PostcodeLocation]) -> Evidence:
     evidence = Evidence()
     for where in queries:
-        found = _match(client, where.postcode, 100, carer_id)
+        found = _match(client, where.postcode, 50, carer_id)  # the largest distance
         assert found is not None, where.postcode
         shown = found["distance_km"]
         evidence.add(where, shown - 0.25 - 1e-6, shown + 0.25 + 1e-6)
         evidence.add(where, *_score_interval(found["signals"]["locality"]["score"], 3))
         evidence.add(where, *_score_interval(found["score"], 4))
-        low, high = sweep(
-            lambda x, pc=where.postcode: _match(client, pc, x, carer_id) is not None,
-            shown,
-            0.1,
-            100,
-        )
-        evidence.add(where, low, high)
+        if shown + 0.25 >= 1:  # max_distance_km runs from 1 to 50 km, as on the web
+            low, high = sweep(
+                lambda x, pc=where.postcode: _match(client, pc, x, carer_id) is not None,
+                max(shown, 1.0),
+                1.0,
+                50.0,
+            )
+            if high > 1.0:
+                evidence.add(where, low, high)
     return evidence
 
 
