@@ -50,6 +50,8 @@ def test_carer_page_loads_provider_and_teams_with_the_carer(client, make):
         page = client.get(f"/carers/{carer.id}")
     assert page.status_code == 200
     selects = [s.lstrip() for s in seen if s.lstrip().startswith("SELECT")]
-    # The carer with its provider (one join), its teams, its checks: no lazy provider read.
+    # The carer with its provider (one join), its teams, its checks, and one read for its
+    # review summary (average and count): no lazy provider read.
     assert not any(s.startswith("SELECT providers.") for s in selects)
-    assert len(selects) <= 3
+    assert len(selects) <= 4, selects
+    assert _selects_from("reviews", selects) <= 1
