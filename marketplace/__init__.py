@@ -9,13 +9,25 @@ from werkzeug.routing import IntegerConverter
 
 from marketplace.config import DEV_PUBLIC_BASE_URL, DEV_SECRET_KEY, PROJECT_ROOT, Config
 
+DATABASE_ID_MAX = 2**31 - 1  # ids are PostgreSQL integers: anything larger is a 500 there
+
 
 class DatabaseIdConverter(IntegerConverter):
     """<int:…> in routes, capped at the largest 32-bit signed integer."""
 
     def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", DATABASE_ID_MAX)
         super().__init__(map, *args, **kwargs)
+
+
+def database_id(text: str) -> int:
+    """An id typed into a query string or form (``request.args.get("x", type=database_id)``):
+    a whole number from 1 to DATABASE_ID_MAX, else ValueError, so Flask gives the default
+    (None) instead of asking the database for a number it cannot hold."""
+    value = int(text)
+    if not 1 <= value <= DATABASE_ID_MAX:
+        raise ValueError(f"not a database id: {text!r}")
+    return value
 
 
 def _check_production_config(app: Flask) -> None:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask import abort, request, session
 from flask_login import current_user, login_required
 
-from marketplace import clock
+from marketplace import clock, database_id
 from marketplace.choices import ConsentScope
 from marketplace.extensions import db
 from marketplace.models import (
@@ -643,7 +643,7 @@ def current_provider(user: Any) -> Provider | None:
     3. the only provider they run.
     None: they run several (or none) and must choose.
     """
-    requested = request.args.get("provider", type=int)
+    requested = request.args.get("provider", type=database_id)
     if requested is not None:
         return choose_provider(user, requested)
     remembered = session.get(CURRENT_PROVIDER_KEY)

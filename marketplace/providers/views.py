@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from marketplace import authz, clock, notifications
+from marketplace import authz, clock, database_id, notifications
 from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import Evidence, Provider
@@ -89,7 +89,7 @@ def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
 @bp.post("/switch")
 @authz.requires("provider_area.use")
 def switch_provider():
-    chosen = request.form.get("provider_id", type=int)
+    chosen = request.form.get("provider_id", type=database_id)
     if chosen is None:
         abort(404)
     authz.choose_provider(current_user, chosen)

@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from marketplace import authz
+from marketplace import authz, database_id
 from marketplace.extensions import db
 from marketplace.links import safe_redirect_target
 from marketplace.models import Person
@@ -42,7 +42,7 @@ def _viewed() -> tuple[services.VisitorShortlist | services.PersonShortlist, Per
     """The shortlist this page shows: ?person=<id> (a supporter with view consent), the
     person's own or the one of the person a supporter acts for, or a visitor's. 404 for
     a person the user may not see; 403 for an account with nobody's shortlist to show."""
-    person_id = request.args.get("person", type=int)
+    person_id = request.args.get("person", type=database_id)
     if person_id is not None:
         person = db.session.get(Person, person_id)
         if person is None:
