@@ -35,7 +35,7 @@ DEMO_LOGINS = [
         "supporter@coopcare.example",
         "Joe Khan",
         ["supporter"],
-        "supports Amira (his sister: see, message, introductions) and Derek (see, pay)",
+        "Amira's brother, her supporter (see, message, introductions)",
     ),
     ("provider@coopcare.example", "Grace Okafor", ["provider_admin"], "runs Headingley Care Co-op"),
     ("carer@coopcare.example", "Ana Silva", ["carer"], "a carer at Headingley Care Co-op"),
@@ -528,17 +528,6 @@ def seed_demo(
 
     derek = users["isf@coopcare.example"].person
     assert derek is not None
-    # Joe supports two people, so he switches between them on /supporting.
-    db.session.add(
-        ConsentGrant(
-            person_id=derek.id,
-            supporter_user_id=users["supporter@coopcare.example"].id,
-            granted_by_user_id=users["isf@coopcare.example"].id,
-            relationship_to_person="friend",
-            scopes=["view", "pay"],
-            starts_at=DEMO_EPOCH,
-        )
-    )
     seed_budgets(amira_budget, derek, headingley, users["provider@coopcare.example"])
     from marketplace.memberships.demo import seed_memberships
 

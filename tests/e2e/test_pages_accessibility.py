@@ -321,7 +321,7 @@ PAGES: list[Visit] = [
     Visit("reviewer", "/review/reviews/{amira_public_review}"),
     Visit("reviewer", "/review/reviews/{amira_public_review}", submit_empty),
     # Supporters: the person's list, the invitation form and its errors, the activity
-    # page; the supporter's people (the demo supporter supports two); a bad link
+    # page; the supporter's people; a bad link
     Visit("person", "/supporters"),
     Visit("person", "/supporters/invite"),
     Visit("person", "/supporters/invite", submit_empty),
