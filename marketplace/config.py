@@ -69,6 +69,9 @@ class Config:
     )
     # How long an invitation link to become a supporter works.
     SUPPORTER_INVITE_MAX_AGE = int(os.environ.get("SUPPORTER_INVITE_MAX_AGE", str(7 * 86400)))
+    # Each request e-mails the provider's admins (and the carer): asking and withdrawing
+    # in a loop must not flood their inboxes. Counted per account.
+    INTRODUCTION_RATE_LIMIT = os.environ.get("INTRODUCTION_RATE_LIMIT", "5 per minute;30 per day")
 
     GEOCODER = os.environ.get("GEOCODER", "offline")
     # How often each worker checks the catalog version (and rebuilds in the background).

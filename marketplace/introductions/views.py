@@ -56,8 +56,17 @@ def _back(introduction: Introduction):
 # -- asking -------------------------------------------------------------------------------
 
 
+def _ask_limit() -> str:
+    return current_app.config["INTRODUCTION_RATE_LIMIT"]
+
+
+def _per_account() -> str:
+    return f"user:{current_user.get_id()}"
+
+
 @bp.route("/introductions/ask/<kind>/<int:target_id>", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_ask_limit, key_func=_per_account, methods=["POST"])
 def ask(kind: str, target_id: int):
     target = services.find_target(kind, target_id)
     if target is None:
@@ -336,10 +345,6 @@ def _close(introduction_id: int, move: str, action: str, done: str):
 
 def _message_limit() -> str:
     return current_app.config["MESSAGE_RATE_LIMIT"]
-
-
-def _per_account() -> str:
-    return f"user:{current_user.get_id()}"
 
 
 @bp.post("/introductions/<int:introduction_id>/messages")
