@@ -118,7 +118,7 @@ def test_council_names_are_shown_once(demo):
     page = client.get("/search?postcode=CF10+1EP").get_data(as_text=True)
     lead = re.search(r'<p class="lead">(.*?)</p>', page, re.S).group(1)
     text = re.sub(r"<[^>]+>", "", lead)
-    assert text.startswith("Cardiff.") and "Caerdydd - Cardiff" not in page
+    assert text.startswith("In Cardiff.") and "Caerdydd - Cardiff" not in page
     assert "care council" not in text
     oxford = re.sub(r"<[^>]+>", "", client.get("/search?postcode=OX1+2JD").get_data(as_text=True))
     assert "Oxford (care council: Oxfordshire)" in oxford
