@@ -32,7 +32,8 @@ def seed_arrangement(
     members = services.team_choices(team, amira)
     ana = next(c.carer for c in members if c.carer.user_id is not None)
     liked = next((c.carer for c in members if c.shared and c.carer.id != ana.id), None)
-    second = liked or next(c.carer for c in members if c.carer.id != ana.id)
+    # A small demo (seed-demo --carers 30) may give the team one member: then no second.
+    second = liked or next((c.carer for c in members if c.carer.id != ana.id), None)
     amira_user = db.session.get(User, amira.user_id)
     starts = date(2026, 1, 19)
     with clock.frozen(epoch + timedelta(days=3)):
@@ -63,10 +64,11 @@ def seed_arrangement(
         )
     with clock.frozen(epoch + timedelta(days=4)):
         services.decide(arrangement, 1, "accept", amira_user)
-    with clock.frozen(epoch + timedelta(days=5)):
-        services.choose_team(arrangement, [ana.id, second.id], amira_user)
-    with clock.frozen(epoch + timedelta(days=6)):
-        services.decide(arrangement, 2, "accept", grace)
+    if second is not None:
+        with clock.frozen(epoch + timedelta(days=5)):
+            services.choose_team(arrangement, [ana.id, second.id], amira_user)
+        with clock.frozen(epoch + timedelta(days=6)):
+            services.decide(arrangement, 2, "accept", grace)
     with clock.frozen(epoch + timedelta(days=40)):
         review = review_services.write(
             arrangement,
