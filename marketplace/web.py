@@ -97,8 +97,9 @@ def init_app(app: Flask) -> None:
     def refuse_control_characters() -> Any:
         # A NUL or other control character is never real input, and PostgreSQL refuses
         # to store NUL: say so plainly instead of failing later.
+        # Every value of a repeated field (?skill=a&skill=b), not only the first.
         for values in (request.args, request.form):
-            for value in values.values():
+            for _name, value in values.items(multi=True):
                 if _CONTROL_CHARACTERS.search(value):
                     message = (
                         "Something you typed contains a hidden control character. "

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
 from marketplace import create_app
 from marketplace.config import TestConfig
@@ -149,3 +150,17 @@ def test_tabs_and_new_lines_are_fine(client):
 def test_a_huge_number_in_the_search_is_not_a_500(client, field):
     response = client.get(f"/search?postcode=LS6+1AA&{field}={'9' * 400}")
     assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("where", ["args", "form"])
+def test_control_characters_in_any_value_of_a_repeated_field_are_refused(client, where):
+    # The first value is clean; a later one of the same name hides a NUL.
+    pairs = [("postcode", "LS6 1AA"), ("skill", "personal_care"), ("skill", "cook\x00ing")]
+    if where == "args":
+        response = client.get("/search", query_string=pairs)
+    else:
+        response = client.post("/shortlist/add", data=MultiDict(pairs))
+    assert response.status_code == 400
+    assert "hidden control character" in response.get_data(as_text=True)
+    clean = client.get("/search", query_string=pairs[:2])
+    assert "hidden control character" not in clean.get_data(as_text=True)
