@@ -28,6 +28,7 @@ from tqdm import tqdm
 from marketplace import authz, clock, geo, notifications
 from marketplace.carers import checks
 from marketplace.catalog_rows import CarerRow, ProviderRow, Row, TeamRow, read_row
+from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import (
     AuditLog,
@@ -517,8 +518,8 @@ def _approve_providers(provider_ids: list[int], approval: Approval, report: Impo
     approved = []
     for provider_id in provider_ids:
         provider = db.session.get(Provider, provider_id)
-        if provider is None or provider.qa_status in {"approved", "suspended"}:
-            if provider is not None and provider.qa_status == "suspended":
+        if provider is None or provider.qa_status in {QAStatus.APPROVED, QAStatus.SUSPENDED}:
+            if provider is not None and provider.qa_status == QAStatus.SUSPENDED:
                 report.providers_left_suspended += 1
             continue
         if provider.qa_status in {"draft", "changes_requested"}:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, UOWTransaction
 
+from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import CatalogVersion, Provider
 
@@ -50,7 +51,7 @@ def _affects_listing(obj: Any, deleted: bool = False) -> bool:
         # status, or any change to a listed provider, matters.
         state = sa.inspect(obj)
         history = state.attrs.qa_status.history
-        return state.pending or bool(history.deleted) or obj.qa_status == "approved"
+        return state.pending or bool(history.deleted) or obj.qa_status == QAStatus.APPROVED
     return True
 
 
@@ -87,4 +88,4 @@ def _touches_approved(statement: Any) -> bool:
     a listed provider shows."""
     params = statement.compile().params
     statuses = {value for key, value in params.items() if key.startswith("qa_status")}
-    return "qa_status" not in params or "approved" in statuses
+    return "qa_status" not in params or QAStatus.APPROVED in statuses

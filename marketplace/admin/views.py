@@ -10,6 +10,7 @@ from flask_login import current_user
 from marketplace import authz, clock, regulators
 from marketplace.admin import bp, services
 from marketplace.admin.forms import DecisionForm
+from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import Provider
 from marketplace.models.quality import EVIDENCE_KINDS
@@ -37,9 +38,9 @@ def queue():
     return render_template(
         "admin/queue.html",
         waiting=services.review_queue(),
-        changes_requested=services.providers_by_status("changes_requested"),
-        suspended=services.providers_by_status("suspended"),
-        approved=services.providers_by_status("approved"),
+        changes_requested=services.providers_by_status(QAStatus.CHANGES_REQUESTED),
+        suspended=services.providers_by_status(QAStatus.SUSPENDED),
+        approved=services.providers_by_status(QAStatus.APPROVED),
         expiring=services.providers_with_expiring_evidence(today),
         counts=services.status_counts(),
     )

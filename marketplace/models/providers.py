@@ -219,12 +219,12 @@ class Provider(TimestampMixin, Base):
 
     @property
     def is_approved(self) -> bool:
-        return self.qa_status == "approved"
+        return self.qa_status == QAStatus.APPROVED
 
     @hybrid_property
     def is_listed(self) -> bool:
         """Public and matchable: quality assured. Works in Python and in SQL."""
-        return self.qa_status == "approved"
+        return self.qa_status == QAStatus.APPROVED
 
     @property
     def is_self_employed_pa(self) -> bool:
