@@ -91,7 +91,9 @@ def search_defaults(person: Person | None) -> dict[str, Any] | None:
         "nice": list(person.nice_to_have or ()),
         "interest": list(person.interests or ()),
         "gender": preferences.get("carer_gender") or "",
-        "language": languages[0] if len(languages) == 1 else "",
+        # One language the person speaks is one the carer must speak; with several, any
+        # of them may do, so none is required.
+        "language": languages if len(languages) == 1 else [],
         "slot": list(preferences.get("slots") or ()),
     }
 

@@ -118,9 +118,9 @@ class SearchForm(FlaskForm):
         choices=[("", "No preference"), *GENDER_LABELS.items()],
         validators=[Optional()],
     )
-    language = SelectField(
-        "Carer must speak",
-        description="Only show carers who speak this language.",
+    language = SelectMultipleField(
+        "Languages the carer must speak",
+        description="Only show carers who speak every language you choose.",
         validators=[Optional()],
     )
     slot = SelectMultipleField(
@@ -152,7 +152,7 @@ class SearchForm(FlaskForm):
         self.skill.choices = skills
         self.nice.choices = skills
         self.interest.choices = choices("interest")
-        self.language.choices = [("", "Any language"), *choices("language")]
+        self.language.choices = choices("language")
         # A budget saved for the person (never in the address) when none is typed.
         self.saved_budget_pence = budget_pence
 
@@ -202,7 +202,7 @@ class SearchForm(FlaskForm):
             ("skill", "Choose help from the list"),
             ("nice", "Choose help from the list"),
             ("interest", "Choose interests from the list"),
-            ("language", "Choose a language from the list"),
+            ("language", "Choose languages from the list"),
             ("gender", "Choose a gender from the list"),
             ("slot", "Choose days and times from the list"),
         ):
@@ -243,7 +243,7 @@ class SearchForm(FlaskForm):
             must_have=frozenset(self.skill.data or ()),
             nice_to_have=frozenset(self.nice.data or ()),
             interests=tuple(self.interest_slugs),
-            must_speak=frozenset({self.language.data} if self.language.data else ()),
+            must_speak=frozenset(self.language.data or ()),
             gender=self.gender.data or None,
             slots=tuple(s for s in SLOT_LABELS if s in set(self.slot.data or ())),
             only_available=bool(self.only_free.data),
@@ -264,14 +264,13 @@ class SearchForm(FlaskForm):
         args["radius_km"] = self.radius_km.data or DEFAULT_RADIUS_KM
         if self.priority.data:
             args["priority"] = self.priority.data
-        for name in ("skill", "nice", "slot"):
+        for name in ("skill", "nice", "slot", "language"):
             if self[name].data:
-                args[name] = list(self[name].data)
+                args[name] = list(dict.fromkeys(self[name].data))
         if self.interest_slugs:
             args["interest"] = list(self.interest_slugs)
-        for name in ("gender", "language"):
-            if self[name].data:
-                args[name] = self[name].data
+        if self.gender.data:
+            args["gender"] = self.gender.data
         if self.only_free.data:
             args["only_free"] = "y"
         if self.budget_pence is not None:
@@ -297,7 +296,8 @@ class SearchForm(FlaskForm):
         if self.gender.data:
             found.append("Carer's gender: " + GENDER_LABELS.get(self.gender.data, self.gender.data))
         if self.language.data:
-            found.append("Speaks: " + dict(self.language.choices).get(self.language.data, ""))
+            spoken = dict(self.language.choices)
+            found.append("Speaks: " + ", ".join(spoken.get(v, v) for v in self.language.data))
         if self.slot.data:
             times = ", ".join(SLOT_LABELS[s] for s in SLOT_LABELS if s in set(self.slot.data))
             found.append(("Free at one of: " if self.only_free.data else "Times: ") + times)

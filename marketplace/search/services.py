@@ -510,9 +510,14 @@ def suggestion_links(widen: list[Suggestion], args: dict[str, Any]) -> list[Sugg
                 changed.pop("gender", None)
                 text = suggestion.text
             case "drop_language":
-                if changed.get("language") != suggestion.value:
+                spoken = list(changed.get("language") or ())
+                if suggestion.value not in spoken:
                     continue
-                changed.pop("language")
+                spoken.remove(suggestion.value)
+                if spoken:
+                    changed["language"] = spoken
+                else:
+                    changed.pop("language")
                 text = suggestion.text
             case "drop_availability":
                 changed.pop("only_free", None)

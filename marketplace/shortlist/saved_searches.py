@@ -30,8 +30,8 @@ from marketplace.vocabulary import label as vocabulary_label
 from matching.wording import join_and
 
 # The search form's fields a saved search keeps (the place and distance have columns).
-LIST_FIELDS = ("skill", "interest")
-TEXT_FIELDS = ("gender", "language")
+LIST_FIELDS = ("skill", "interest", "language")
+TEXT_FIELDS = ("gender",)
 FORM_FIELDS = LIST_FIELDS + TEXT_FIELDS
 
 
@@ -44,7 +44,7 @@ class Criteria:
     skill: tuple[str, ...] = ()
     interest: tuple[str, ...] = ()
     gender: str = ""
-    language: str = ""
+    language: tuple[str, ...] = ()
 
     @classmethod
     def from_saved(cls, saved: SavedSearch) -> Criteria:
@@ -55,7 +55,7 @@ class Criteria:
             skill=tuple(data.get("skill") or ()),
             interest=tuple(data.get("interest") or ()),
             gender=data.get("gender") or "",
-            language=data.get("language") or "",
+            language=_languages(data.get("language")),
         )
 
     def stored(self) -> dict[str, Any]:
@@ -63,7 +63,7 @@ class Criteria:
             "skill": sorted(set(self.skill)),
             "interest": sorted(set(self.interest)),
             "gender": self.gender,
-            "language": self.language,
+            "language": sorted(set(self.language)),
         }
 
     def key(self) -> str:
@@ -75,6 +75,7 @@ class Criteria:
         args = [("postcode", self.outcode), ("radius_km", str(self.radius_km))]
         args += [("skill", s) for s in sorted(set(self.skill))]
         args += [("interest", i) for i in sorted(set(self.interest))]
+        args += [("language", i) for i in sorted(set(self.language))]
         args += [(name, getattr(self, name)) for name in TEXT_FIELDS if getattr(self, name)]
         return args
 
@@ -83,7 +84,7 @@ class Criteria:
             radius_km=self.radius_km,
             must_have=frozenset(self.skill),
             interests=tuple(self.interest),
-            required_language=self.language or None,
+            must_speak=frozenset(self.language),
             gender=self.gender or None,
         )
 
@@ -96,7 +97,9 @@ class Criteria:
                 "who offer " + join_and([vocabulary_label("skill", s) for s in self.skill])
             )
         if self.language:
-            extras.append("who speak " + vocabulary_label("language", self.language))
+            extras.append(
+                "who speak " + join_and([vocabulary_label("language", x) for x in self.language])
+            )
         if self.gender:
             extras.append("who are " + search_services.GENDER_LABELS.get(self.gender, "").lower())
         if extras:
@@ -116,8 +119,15 @@ def criteria_from_search(
         skill=tuple(fields.get("skill") or ()),
         interest=tuple(fields.get("interest") or ()),
         gender=fields.get("gender") or "",
-        language=fields.get("language") or "",
+        language=tuple(fields.get("language") or ()),
     )
+
+
+def _languages(stored: Any) -> tuple[str, ...]:
+    """Languages as saved: a list, or one language (or "") as searches kept it before."""
+    if isinstance(stored, str):
+        return (stored,) if stored else ()
+    return tuple(stored or ())
 
 
 def saved_searches(person: Person) -> list[SavedSearch]:

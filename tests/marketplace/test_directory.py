@@ -94,7 +94,7 @@ def test_search_without_postcode_shows_the_form(client):
         ("postcode=LS6+1AA&radius_km=far", "radius_km", "from 1 to 50 km"),
         ("postcode=LS6+1AA&skill=flying", "skill", "Choose help from the list"),
         ("postcode=LS6+1AA&gender=robot", "gender", "Choose a gender"),
-        ("postcode=LS6+1AA&language=xx", "language", "Choose a language"),
+        ("postcode=LS6+1AA&language=xx", "language", "Choose languages"),
     ],
 )
 def test_search_validation(client, listed, query, field, message):

@@ -104,6 +104,35 @@ def test_language_is_the_engines_hard_filter_with_its_own_count(client, carers):
     assert "Ben Football" in text(client.get(drop))
 
 
+def test_several_must_speak_languages_without_javascript(client, carers, make):
+    ana, _ben = carers
+    make.carer(
+        make.provider(name="Third Co-op", legal_form="worker_coop"),
+        display_name="Cy Polish",
+        skills=["personal_care"],
+        languages=["en", "pl"],
+    )
+    form = client.get("/search").get_data(as_text=True)
+    # Plain checkboxes (no script): one per language, all named "language".
+    assert 'type="checkbox" value="ur"' in form and 'type="checkbox" value="pl"' in form
+    assert 'name="language" type="checkbox"' in form
+    one = text(client.get(f"{SEARCH}&language=en"))
+    assert "Ana Garden" in one and "Ben Football" in one and "Cy Polish" in one
+    response = client.get(f"{SEARCH}&language=en&language=ur")
+    both = text(response)
+    assert "Ana Garden" in both and "Ben Football" not in both and "Cy Polish" not in both
+    assert "Speaks: English, Urdu" in both
+    assert "2 carers nearby do not speak English and Urdu." in both
+    page = response.get_data(as_text=True)
+    assert re.search(r'value="en" checked', page) and re.search(r'value="ur" checked', page)
+    # Links keep both languages; the one-click undo drops only Urdu.
+    links = [h for h in hrefs(response) if "language=en" in h]
+    assert any(h.startswith("/carers/") and "language=ur" in h for h in links)
+    undo = [h for h in links if h.startswith("/search?") and "language=ur" not in h]
+    assert undo and "Ben Football" in text(client.get(undo[0]))
+    assert ana.id
+
+
 def test_times_filter_and_its_one_click_undo(client, carers):
     response = client.get(f"{SEARCH}&slot=mon-am&only_free=y")
     shown = text(response)
