@@ -1,7 +1,7 @@
-"""Demo ledgers: Amira's direct payment with three months of entries (allocations,
-payments against Headingley Care Co-op's invoices and a PA's wages, a refund), and Derek's
-individual service fund held by Headingley Care Co-op. Every date is fixed, so a seed is
-always the same and its statements reconcile."""
+"""Demo ledgers: Amira's direct payment with three months of entries (allocations, her
+client contributions, payments against Headingley Care Co-op's invoices and a PA's
+wages, a refund), and Derek's individual service fund held by Headingley Care Co-op.
+Every date is fixed, so a seed is always the same and its statements reconcile."""
 
 from __future__ import annotations
 
@@ -63,10 +63,24 @@ def _post(budget: Budget, entries, recorded_by: User | None) -> None:
         )  # fmt: skip
 
 
+# Amira pays her assessed contribution (£10 a week) into the budget account every four
+# weeks, on the day the council's allocation arrives.
+AMIRA_CONTRIBUTIONS = [
+    ("client_contribution", 4_000, on, "Amira's contribution (£10 a week)", None, None)
+    for on in (date(2026, 4, 1), date(2026, 4, 29), date(2026, 5, 27), date(2026, 6, 24))
+]
+
+
+def seed_client_contributions(amira_budget: Budget) -> None:
+    """Amira's own contributions, money in beside the council's allocations."""
+    _post(amira_budget, AMIRA_CONTRIBUTIONS, None)
+
+
 def seed_budgets(amira_budget: Budget, derek: Person, holder: Provider, holder_admin: User) -> None:
     """Amira's ledger, and Derek's individual service fund held by `holder`."""
     db.session.flush()
     _post(amira_budget, AMIRA_ENTRIES, None)
+    seed_client_contributions(amira_budget)
     place = geo.lookup("LS6 2AB")
     derek.postcode, derek.district = place.postcode, place.outcode
     derek.lat, derek.lon, derek.care_council_code = place.lat, place.lon, place.care_council_code
