@@ -435,6 +435,31 @@ def _view_budget(user: User | None, budget: Budget) -> str | None:
 RULES["budget.statement"] = _view_budget
 
 
+@rule("budget.create")
+def _create_budget(user: User | None, person: Person | None) -> str | None:
+    """The person, a supporter whose grant covers paying (who pays knows the budget), or
+    a platform admin sets up a person's budget."""
+    if user is None:
+        return SIGN_IN
+    if has_role(user, "admin"):
+        return None
+    if person is None:
+        return "Choose the person whose budget it is first."
+    if person.user_id == user.id or consent_grant(user, person, ConsentScope.PAY) is not None:
+        return None
+    return "Only the person, a supporter they allowed to pay, or an administrator can."
+
+
+@rule("budget.edit")
+def _edit_budget(user: User | None, budget: Budget) -> str | None:
+    """As setting one up; a former member's budget (anonymised) only by an admin."""
+    if user is None:
+        return SIGN_IN
+    if budget.person is None and not has_role(user, "admin"):
+        return "Only an administrator can change a former member's budget."
+    return _create_budget(user, budget.person)
+
+
 @rule("budget.record")
 def _record_budget(user: User | None, budget: Budget) -> str | None:
     """Only the provider holding an individual service fund records entries by hand (and

@@ -1,8 +1,11 @@
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from marketplace.models.budgets import SPENDING_CATEGORIES
+from payments.ledger import DEFAULT_SURPLUS_LIMIT_WEEKS
 
 
 class DecisionForm(FlaskForm):
@@ -50,5 +53,26 @@ class CouncilLinksForm(FlaskForm):
         validators=[
             Length(max=500, message="Keep the address to 500 characters or fewer"),
             _web_address,
+        ],
+    )
+
+
+class CouncilBudgetDefaultsForm(FlaskForm):
+    """What new budgets in a council start with, and when its balance is a surplus."""
+
+    spending_categories = SelectMultipleField(
+        "What can budgets in this council be spent on?",
+        description="New budgets start with these ticked. The person, a supporter who pays "
+        "for them or an admin can change them on each budget.",
+        choices=list(SPENDING_CATEGORIES.items()),
+        validators=[InputRequired("Choose at least one spending category")],
+    )
+    surplus_limit_weeks = IntegerField(
+        "Surplus limit, in weeks of budget",
+        description=f"A balance above this many weeks of the budget is a surplus the council "
+        f"may ask back. Most councils use {DEFAULT_SURPLUS_LIMIT_WEEKS}.",
+        validators=[
+            InputRequired("Enter the surplus limit in weeks, like 8"),
+            NumberRange(min=1, max=52, message="Enter a number of weeks from 1 to 52"),
         ],
     )

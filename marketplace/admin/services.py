@@ -98,3 +98,30 @@ def save_council_links(code: str, values: dict[str, str | None], actor: User) ->
     row.updated_by_user_id = actor.id
     audit.record("council_links.update", actor_id=actor.id, council=code, changes=changed)
     return True
+
+
+def save_council_budget_defaults(
+    code: str, categories: list[str], surplus_limit_weeks: int, actor: User
+) -> bool:
+    """Store a council's budget defaults (new budgets' spending categories, the surplus
+    limit); audit what changed. False if nothing did. Budgets already set up keep their
+    own categories; the surplus limit applies to every budget in the council."""
+    row = db.session.get(CouncilLinks, code)
+    if row is None:
+        row = CouncilLinks(code=code)
+        db.session.add(row)
+    values = {"spending_categories": list(categories), "surplus_limit_weeks": surplus_limit_weeks}
+    changed = {
+        name: {"from": getattr(row, name), "to": value}
+        for name, value in values.items()
+        if getattr(row, name) != value
+    }
+    if not changed:
+        if row in db.session.new:
+            db.session.expunge(row)
+        return False
+    for name, change in changed.items():
+        setattr(row, name, change["to"])
+    row.updated_by_user_id = actor.id
+    audit.record("council_budget_defaults.update", actor_id=actor.id, council=code, changes=changed)
+    return True

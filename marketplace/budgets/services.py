@@ -17,10 +17,13 @@ from marketplace.billing.services import record_budget_payment
 from marketplace.choices import ConsentScope
 from marketplace.extensions import db
 from marketplace.models import (
+    Arrangement,
     Budget,
     BudgetNotice,
     ConsentGrant,
+    CouncilLinks,
     Person,
+    Provider,
     ProviderAdmin,
     User,
 )
@@ -29,8 +32,10 @@ from payments import ledger as pure
 
 # Statements cover at most this many days (a council asks for a quarter or a year).
 LONGEST_STATEMENT_DAYS = 3 * 366
-# A review is due this many days ahead: time to gather evidence for the council.
-REVIEW_NOTICE_DAYS = 28
+# Review reminders: 4 weeks ahead (time to gather evidence for the council), then 1 week
+# ahead. (notice kind, days ahead): each goes once per review date.
+REVIEW_NOTICES = (("review_due_week", 7), ("review_due", 28))
+REVIEW_NOTICE_DAYS = max(days for _, days in REVIEW_NOTICES)
 
 
 def add_months(anchor: date, months: int) -> date:
@@ -53,12 +58,47 @@ def next_review_on(budget: Budget, on: date) -> date:
     return review
 
 
+@dataclass(frozen=True)
+class CouncilDefaults:
+    """What a council's new budgets start with, and its surplus limit (platform admins
+    set them on /admin/councils/<code>/budgets)."""
+
+    code: str
+    categories: tuple[str, ...]
+    surplus_limit_weeks: int
+    set_by_admin: bool
+
+    @property
+    def labels(self) -> list[str]:
+        return [SPENDING_CATEGORIES[c] for c in self.categories]
+
+
+def council_defaults(code: str) -> CouncilDefaults:
+    """The council's budget defaults: every spending category and an 8-week surplus limit
+    until an admin sets its own."""
+    row = db.session.get(CouncilLinks, code) if code else None
+    chosen = row.spending_categories if row is not None else None
+    categories = tuple(
+        c
+        for c in (chosen if chosen is not None else SPENDING_CATEGORIES)
+        if c in SPENDING_CATEGORIES
+    )
+    limit = row.surplus_limit_weeks if row is not None else None
+    return CouncilDefaults(
+        code=code,
+        categories=categories,
+        surplus_limit_weeks=limit or pure.DEFAULT_SURPLUS_LIMIT_WEEKS,
+        set_by_admin=row is not None and (chosen is not None or limit is not None),
+    )
+
+
 def terms(budget: Budget) -> pure.BudgetTerms:
     return pure.BudgetTerms(
         budget_id=budget.id,
         amount_pence=budget.amount_pence,
         period=pure.BudgetPeriod(budget.period),
         starts_on=budget.starts_on,
+        surplus_limit_weeks=council_defaults(budget.care_council_code).surplus_limit_weeks,
     )
 
 
@@ -147,8 +187,220 @@ def visible_budgets(user: User) -> list[Budget]:
     return sorted(found.values(), key=lambda b: (b.starts_on, b.id))
 
 
+def people_user_sets_up_budgets_for(user: User) -> list[Person]:
+    """Their own person, and the people whose grant lets this supporter pay."""
+    people = [user.person] if user.person is not None else []
+    people += [
+        grant.person
+        for grant in authz.grants_in_force(user)
+        if grant.person not in people and authz.can(user, "budget.create", grant.person)
+    ]
+    return people
+
+
 def person_name(budget: Budget) -> str:
     return budget.person.display_name if budget.person is not None else "A former member"
+
+
+# -- setting up and changing a budget -----------------------------------------------------
+
+
+class BudgetChangeError(ValueError):
+    """The budget cannot be set up or changed like this; `fields` says which and why.
+    Nothing was changed."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        super().__init__("; ".join(fields.values()))
+
+
+@dataclass(frozen=True)
+class BudgetDetails:
+    """What the budget form sets: the council's terms of the budget."""
+
+    care_council_code: str
+    funding_route: str
+    amount_pence: int
+    period: str
+    account_type: str
+    allowed_categories: tuple[str, ...]
+    starts_on: date
+    holder_provider_id: int | None = None
+
+
+DETAIL_FIELDS = (
+    "care_council_code",
+    "funding_route",
+    "amount_pence",
+    "period",
+    "account_type",
+    "allowed_categories",
+    "starts_on",
+    "holder_provider_id",
+)
+
+
+def person_council_code(person: Person | None) -> str | None:
+    """The council the person's postcode is in (the form's suggestion), if known."""
+    return person.care_council_code if person is not None else None
+
+
+def holder_choices(person: Person | None, budget: Budget | None = None) -> list[Provider]:
+    """Providers that may hold the person's individual service fund: those the person has
+    an arrangement with, and the fund's present holder."""
+    found: dict[int, Provider] = {}
+    if person is not None:
+        for provider in db.session.scalars(
+            sa.select(Provider)
+            .join(Arrangement, Arrangement.provider_id == Provider.id)
+            .where(Arrangement.person_id == person.id)
+            .order_by(Provider.name, Provider.id)
+        ):
+            found[provider.id] = provider
+    if budget is not None and budget.holder is not None:
+        found.setdefault(budget.holder.id, budget.holder)
+    return sorted(found.values(), key=lambda p: (p.name, p.id))
+
+
+def _check_details(
+    details: BudgetDetails, person: Person | None, budget: Budget | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    try:
+        geo.care_council(details.care_council_code)
+    except KeyError:
+        errors["care_council_code"] = "Choose the council that gives the budget"
+    is_isf = details.funding_route == "individual_service_fund"
+    if is_isf:
+        allowed = {p.id for p in holder_choices(person, budget)}
+        if details.holder_provider_id not in allowed:
+            errors["holder_provider_id"] = (
+                "Choose the provider that holds the fund: one you have an arrangement with"
+            )
+    unknown = [c for c in details.allowed_categories if c not in SPENDING_CATEGORIES]
+    if unknown:
+        errors["allowed_categories"] = "Choose spending categories from the list"
+    if budget is not None:
+        entries = ledger(budget).entries
+        if entries:
+            first = min(e.occurred_on for e in entries)
+            if details.starts_on > first:
+                errors["starts_on"] = (
+                    "The start date cannot be after the first entry in the ledger "
+                    f"({first:%-d %B %Y})"
+                )
+    return errors
+
+
+def _values(details: BudgetDetails) -> dict[str, object]:
+    values: dict[str, object] = {name: getattr(details, name) for name in DETAIL_FIELDS}
+    values["allowed_categories"] = list(details.allowed_categories)
+    if details.funding_route != "individual_service_fund":
+        values["holder_provider_id"] = None
+    return values
+
+
+def _same(name: str, old: object, new: object) -> bool:
+    if name == "allowed_categories":  # a set of categories: their order says nothing
+        return set(old or ()) == set(new or ())  # type: ignore[call-overload]
+    return old == new
+
+
+def _audit_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def create_budget(person: Person, details: BudgetDetails, actor: User) -> Budget:
+    """Set up the person's budget (nothing in its ledger yet: money goes in as the
+    council pays it), audited. Raises BudgetChangeError, nothing added."""
+    errors = _check_details(details, person, None)
+    if errors:
+        raise BudgetChangeError(errors)
+    budget = Budget(person_id=person.id, **_values(details))
+    db.session.add(budget)
+    db.session.flush()
+    audit.record(
+        "budget.created",
+        actor_id=actor.id,
+        target=budget,
+        on_behalf_of_person_id=authz.on_behalf_of(actor, person),
+        **{name: _audit_value(value) for name, value in _values(details).items()},
+    )
+    return budget
+
+
+def amount_difference_text(budget: Budget, new_amount_pence: int) -> str:
+    old, new = budget.amount_pence, new_amount_pence
+    return (
+        f"The budget changed from {pure.format_pounds(old)} to {pure.format_pounds(new)} "
+        f"{budget.period_label}: the difference for this period"
+    )
+
+
+def update_budget(
+    budget: Budget, details: BudgetDetails, actor: User, record_difference: bool = False
+) -> pure.LedgerEntry | None:
+    """Change the budget's terms (audited, with what changed). The ledger is not
+    rewritten: a new amount applies from the next payment in, and when `record_difference`
+    the difference for the current period is appended as an adjustment dated today (the
+    council paid it in, or took it back). Raises BudgetChangeError, nothing changed."""
+    repo = SqlBillingRepository(db.session)
+    book = repo.ledger(budget.id)  # locks the budget row: one change at a time
+    errors = _check_details(details, budget.person, budget)
+    today = clock.today()
+    amount_changed = details.amount_pence != budget.amount_pence
+    if record_difference:
+        if not amount_changed:
+            errors["record_difference"] = "The amount did not change: there is no difference"
+        elif details.period != budget.period:
+            errors["record_difference"] = (
+                "Record a difference only when the amount changes and the period stays the same"
+            )
+        elif today < budget.starts_on or today < details.starts_on:
+            errors["record_difference"] = (
+                "The budget has not started yet: there is no period to adjust"
+            )
+    if errors:
+        raise BudgetChangeError(errors)
+    values = _values(details)
+    changes = {
+        name: {"from": _audit_value(getattr(budget, name)), "to": _audit_value(value)}
+        for name, value in values.items()
+        if not _same(name, getattr(budget, name), value)
+    }
+    entry = None
+    if record_difference:
+        person = budget.person
+        acts_for = person is not None and person.user_id != actor.id
+        supporter = (
+            actor.id
+            if acts_for and authz.consent_grant(actor, person, ConsentScope.PAY) is not None
+            else None
+        )
+        entry = book.post(
+            pure.EntryKind.ADJUSTMENT,
+            details.amount_pence - budget.amount_pence,
+            today,
+            amount_difference_text(budget, details.amount_pence),
+            source=pure.EntrySource(recorded_by_user_id=actor.id, supporter_user_id=supporter),
+            recorded_at=clock.now(),
+        )
+        repo.append(entry)
+    if not changes:
+        return entry
+    for name in changes:
+        setattr(budget, name, values[name])
+    person = budget.person
+    audit.record(
+        "budget.changed",
+        actor_id=actor.id,
+        target=budget,
+        on_behalf_of_person_id=authz.on_behalf_of(actor, person) if person else None,
+        changes=changes,
+        adjustment_sequence=entry.sequence if entry is not None else None,
+    )
+    db.session.flush()
+    return entry
 
 
 # -- statements ----------------------------------------------------------------------------
@@ -366,25 +618,32 @@ def _notice_once(budget: Budget, kind: str, occasion: str, message: str, subject
 
 
 def run_billing(on: date, progress: Callable[[str], None] | None = None) -> RunReport:
-    """Check every budget that has started on `on`: a review within REVIEW_NOTICE_DAYS,
-    a surplus above the council's limit, an overspend now or by the next period. Each
-    notice goes once per occasion (the review date, or the budget period), so running
-    again the same day, or every day, tells nobody twice. The caller commits."""
+    """Check every budget that has started on `on`: a review within 4 weeks, then within
+    a week (REVIEW_NOTICES), a surplus above the council's limit, an overspend now or by
+    the next period. Each notice goes once per occasion (the review date, or the budget
+    period), so running again the same day, or every day, tells nobody twice. The caller
+    commits."""
     report = RunReport()
     budgets = db.session.scalars(
         sa.select(Budget).where(Budget.starts_on <= on).order_by(Budget.id)
     ).all()
-    for budget in budgets:
+    for index, budget in enumerate(budgets, start=1):
         report.budgets += 1
+        sent: list[str] = []
         review = next_review_on(budget, on)
-        if (review - on).days <= REVIEW_NOTICE_DAYS and _notice_once(
+        days_ahead = (review - on).days
+        # The nearest reminder window the review falls in (a week, else four weeks).
+        due = next((kind for kind, days in REVIEW_NOTICES if days_ahead <= days), None)
+        if due is not None and _notice_once(
             budget,
-            "review_due",
+            due,
             review.isoformat(),
-            f"The council reviews {person_name(budget)}'s budget on {review:%-d %B %Y}. "
+            f"The council reviews {person_name(budget)}'s budget on {review:%-d %B %Y}"
+            f"{' (in a week or less)' if due == 'review_due_week' else ''}. "
             "Have your statements ready.",
             "budget review due",
         ):
+            sent.append(f"review due {review.isoformat()}")
             report.reviews_due += 1
         period_start, _ = terms(budget).period_containing(on)
         for warning in pure.budget_warnings(ledger(budget), terms(budget), on):
@@ -393,10 +652,14 @@ def run_billing(on: date, progress: Callable[[str], None] | None = None) -> RunR
             else:
                 kind, subject = "overspend", "budget overspend"
             if _notice_once(budget, kind, period_start.isoformat(), warning.message, subject):
+                sent.append(f"{kind} warning")
                 if kind == "surplus":
                     report.surplus_warnings += 1
                 else:
                     report.overspend_warnings += 1
         if progress is not None:
-            progress(f"Budget {budget.id}: checked")
+            progress(
+                f"Budget {budget.id} ({index} of {len(budgets)}): "
+                + (", ".join(sent) + " sent" if sent else "nothing to send")
+            )
     return report

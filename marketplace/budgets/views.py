@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from marketplace import authz, clock
+from marketplace import authz, clock, geo
 from marketplace.budgets import bp, services
-from marketplace.budgets.forms import EntryForm
+from marketplace.budgets.forms import BudgetForm, EntryForm
 from marketplace.extensions import db
-from marketplace.models import Budget
+from marketplace.models import Budget, Person
 from payments.ledger import EntryKind, LedgerError
 
 
@@ -28,11 +28,142 @@ def _budget(budget_id: int, action: str) -> Budget:
 @bp.get("")
 @login_required
 def index():
+    user = current_user._get_current_object()
     return render_template(
         "budgets/index.html",
-        budgets=services.visible_budgets(current_user._get_current_object()),
+        budgets=services.visible_budgets(user),
         services=services,
+        new_for=services.people_user_sets_up_budgets_for(user),
     )
+
+
+def _person_for_new_budget() -> Person:
+    """Whose budget: ?person=<id>, else the user's own, else the one person this supporter
+    acts for. 404 for a person the user has nothing to do with; 403 when they may see the
+    person but not set up their budget."""
+    user = current_user._get_current_object()
+    wanted = request.args.get("person", "")
+    if wanted:
+        if not wanted.isdigit():
+            abort(404)
+        person = db.session.get(Person, int(wanted))
+    else:
+        person = user.person or authz.acting_for(user)
+    if person is None:
+        abort(404)
+    known = (
+        person.user_id == user.id
+        or authz.has_role(user, "admin")
+        or any(grant.person_id == person.id for grant in authz.grants_in_force(user))
+    )
+    if not known:
+        abort(404)
+    authz.require(user, "budget.create", person)
+    return person
+
+
+def _details(form: BudgetForm) -> services.BudgetDetails:
+    assert form.amount_pence is not None and form.starts_on is not None
+    chosen = form.allowed_categories.data or []
+    return services.BudgetDetails(
+        care_council_code=form.care_council_code.data,
+        funding_route=form.funding_route.data,
+        amount_pence=form.amount_pence,
+        period=form.period.data,
+        account_type=form.account_type.data,
+        allowed_categories=tuple(c for c, _ in form.allowed_categories.choices if c in chosen),
+        starts_on=form.starts_on,
+        holder_provider_id=form.holder_id
+        if form.funding_route.data == "individual_service_fund"
+        else None,
+    )
+
+
+def _put_errors(form: BudgetForm, fields: dict[str, str]) -> None:
+    targets = {"starts_on": "start_day"}
+    for name, message in fields.items():
+        field = getattr(form, targets.get(name, name))
+        field.errors = [*field.errors, message]
+
+
+def _budget_form_page(form, person, budget, status=None):
+    on = clock.today()
+    review = None
+    if budget is not None:
+        review = services.next_review_on(budget, on)
+    return render_template(
+        "budgets/budget_form.html",
+        form=form,
+        person=person,
+        budget=budget,
+        next_review=review,
+        services=services,
+    ), (status or (400 if form.errors else 200))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    person = _person_for_new_budget()
+    user = current_user._get_current_object()
+    form = BudgetForm(councils=geo.councils(), holders=services.holder_choices(person))
+    if request.method == "GET":
+        code = services.person_council_code(person)
+        if code:
+            form.care_council_code.data = code
+            form.allowed_categories.data = list(services.council_defaults(code).categories)
+    if form.validate_on_submit():
+        try:
+            budget = services.create_budget(person, _details(form), user)
+        except services.BudgetChangeError as error:
+            db.session.rollback()
+            _put_errors(form, error.fields)
+        else:
+            db.session.commit()
+            flash("The budget is set up.", "success")
+            return redirect(url_for("budgets.show", budget_id=budget.id))
+    return _budget_form_page(form, person, None)
+
+
+@bp.route("/<int:budget_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(budget_id: int):
+    budget = _budget(budget_id, "budget.edit")
+    user = current_user._get_current_object()
+    form = BudgetForm(
+        councils=geo.councils(), holders=services.holder_choices(budget.person, budget)
+    )
+    if request.method == "GET":
+        form.care_council_code.data = budget.care_council_code
+        form.funding_route.data = budget.funding_route
+        form.holder_provider_id.data = str(budget.holder_provider_id or "")
+        form.amount.data = f"{budget.amount_pence // 100}.{budget.amount_pence % 100:02d}"
+        form.period.data = budget.period
+        form.set_start(budget.starts_on)
+        form.account_type.data = budget.account_type
+        form.allowed_categories.data = list(budget.allowed_categories or [])
+    if form.validate_on_submit():
+        details = _details(form)
+        choice = form.record_difference.data
+        amount_changed = details.amount_pence != budget.amount_pence
+        started = clock.today() >= budget.starts_on
+        if amount_changed and started and details.period == budget.period and not choice:
+            form.record_difference.errors = [
+                "The amount changed: choose whether to record the difference for this period"
+            ]
+        else:
+            try:
+                services.update_budget(
+                    budget, details, user, record_difference=amount_changed and choice == "yes"
+                )
+            except services.BudgetChangeError as error:
+                db.session.rollback()
+                _put_errors(form, error.fields)
+            else:
+                db.session.commit()
+                flash("The budget is changed.", "success")
+                return redirect(url_for("budgets.show", budget_id=budget.id))
+    return _budget_form_page(form, budget.person, budget)
 
 
 @bp.get("/<int:budget_id>")
@@ -49,6 +180,7 @@ def show(budget_id: int):
         view=services.overview(budget),
         services=services,
         can_record=authz.can(current_user, "budget.record", budget),
+        can_edit=authz.can(current_user, "budget.edit", budget),
     )
 
 
@@ -115,11 +247,12 @@ def new_entry(budget_id: int):
     budget = _budget(budget_id, "budget.record")
     form = EntryForm()
     if request.method == "GET":
-        form.occurred_on.data = clock.today()
+        form.set_date(clock.today())
     if form.validate_on_submit():
+        assert form.occurred_on is not None
         entry_request = services.EntryRequest(
             kind=EntryKind(form.kind.data),
-            occurred_on=form.occurred_on.data,
+            occurred_on=form.occurred_on,
             description=form.description.data.strip(),
             amount_pence=form.amount_pence,
             money_in=form.direction.data != "out",

@@ -387,7 +387,15 @@ class EvidenceForm(FlaskForm):
         return valid
 
 
-def parse_date_parts(day: str | None, month: str | None, year: str | None) -> date:
+def parse_date_parts(
+    day: str | None,
+    month: str | None,
+    year: str | None,
+    *,
+    what: str = "The expiry date",
+    blank_message: str = "Enter the date the document expires or must be renewed",
+    example: str = "31 3 2027",
+) -> date:
     """GOV.UK date input: three boxes. ValueError says which part is wrong."""
     parts = {
         "day": (day or "").strip(),
@@ -395,13 +403,13 @@ def parse_date_parts(day: str | None, month: str | None, year: str | None) -> da
         "year": (year or "").strip(),
     }
     if not any(parts.values()):
-        raise ValueError("Enter the date the document expires or must be renewed")
+        raise ValueError(blank_message)
     missing = [name for name, value in parts.items() if not value]
     if missing:
-        raise ValueError(f"The expiry date must include a {' and a '.join(missing)}")
+        raise ValueError(f"{what} must include a {' and a '.join(missing)}")
     if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
-        raise ValueError("The expiry date must be a real date, like 31 3 2027")
+        raise ValueError(f"{what} must be a real date, like {example}")
     try:
         return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except ValueError as error:
-        raise ValueError("The expiry date must be a real date, like 31 3 2027") from error
+        raise ValueError(f"{what} must be a real date, like {example}") from error

@@ -243,6 +243,11 @@ def test_isf_provider_sees_monthly_statements_of_its_people(isf, login, make):
 
 
 def _entry(client, fund, **form):
+    """occurred_on="2026-04-10" is typed into the form's day, month and year boxes."""
+    on = form.pop("occurred_on", None)
+    if on is not None:
+        year, month, day = (on.split("-") + ["", "", ""])[:3] if "-" in on else ("", "", on)
+        form.update(occurred_day=day, occurred_month=month, occurred_year=year)
     return client.post(f"/budgets/{fund.id}/entries/new", data=form)
 
 
@@ -343,7 +348,11 @@ def test_isf_overdraw_is_refused_and_records_nothing(isf, login):
         ),
         (
             {"kind": "payment", "amount": "3", "occurred_on": "soon", "description": "x"},
-            "Not a valid date",
+            "The date must include a month and a year",
+        ),
+        (
+            {"kind": "payment", "amount": "3", "occurred_on": "2026-13-01", "description": "x"},
+            "The date must be a real date, like 30 11 2026",
         ),
     ],
 )
@@ -386,10 +395,13 @@ def test_billing_run_is_idempotent_and_notifies_through_the_outbox(budget, isf, 
     with clock.frozen(date(2026, 6, 10)):  # review on 1 July is within 28 days
         first = runner.invoke(args=["billing", "run", "--today", "2026-06-10"])
         assert first.exit_code == 0, first.output
-        assert f"Budget {budget.id}: checked" in first.output
+        assert f"Budget {budget.id} (1 of 2): review due 2026-07-01, surplus warning sent" in (
+            first.output
+        )
         assert "2 reviews due, 1 surplus warnings, 0 overspend warnings" in first.output
         again = runner.invoke(args=["billing", "run", "--today", "2026-06-10"])
         assert "0 reviews due, 0 surplus warnings, 0 overspend warnings" in again.output
+        assert f"Budget {budget.id} (1 of 2): nothing to send" in again.output
     notices = db.session.scalars(sa.select(BudgetNotice).order_by(BudgetNotice.id)).all()
     assert {(n.budget_id, n.kind) for n in notices} == {
         (budget.id, "review_due"),

@@ -526,6 +526,15 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("POST", "/budgets/{isf}/entries/new", {}, [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, BAD]),
     ("GET", "/budgets/{budget}/entries/new", None,
      [GO, NO, NO, NF, NO, NF, NF, NF, NF, NF, NF, NO]),
+    # Setting up and changing a budget: the person, a supporter with the pay scope, admins
+    # (who see the person but may not pay: 403; who has nothing to do with them: 404)
+    ("GET", "/budgets/new?person={person}", None,
+     [GO, OK, NO, NO, OK, NF, NF, NF, NF, NF, NF, OK]),
+    ("POST", "/budgets/new?person={person}", {},
+     [GO, BAD, NO, NO, BAD, NF, NF, NF, NF, NF, NF, BAD]),
+    ("GET", "/budgets/{budget}/edit", None, [GO, OK, NO, NF, OK, NF, NF, NF, NF, NF, NF, OK]),
+    ("GET", "/budgets/{isf}/edit", None, [GO, OK, NO, NF, OK, NF, NF, NF, NO, NF, NF, OK]),
+    ("POST", "/budgets/{budget}/edit", {}, [GO, BAD, NO, NF, BAD, NF, NF, NF, NF, NF, NF, BAD]),
     # Shortlists: a visitor's (in the session) or the person's own; a supporter with view
     # consent reads the person's (the one they act for, or ?person=); changing it needs
     # manage_introductions; another person's entry or search is not found
@@ -769,6 +778,10 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/admin/councils/{council}", None, [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
     ("POST", "/admin/councils/{council}", {"website": "https://www.leeds.gov.uk"},
      [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, GO]),
+    ("GET", "/admin/councils/{council}/budgets", None,
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, OK]),
+    ("POST", "/admin/councils/{council}/budgets", {},
+     [GO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, BAD]),
 ]  # fmt: skip
 
 
