@@ -42,7 +42,12 @@ import numpy as np  # noqa: E402
 from geopy.distance import geodesic  # noqa: E402
 
 from matching import DEFAULT_VOCABULARY, Candidate, Seeker, build_index, rank  # noqa: E402
-from matching.index import split_words  # noqa: E402
+from matching.index import split_words, term_bits  # noqa: E402
+from matching.preferences import (  # noqa: E402
+    PERSON_GROUP_SLUGS,
+    PET_SLUGS,
+    SUPPORT_KIND_SLUGS,
+)
 
 DISTRICT_FILES = (
     ROOT / "marketplace" / "data" / "uk_postcode_districts.csv",
@@ -121,8 +126,46 @@ def load_districts() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.asarray(lats), np.asarray(lons), w / w.sum()
 
 
-def make_candidates(n: int, districts: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int):
-    """``n`` synthetic carers jittered around district centroids."""
+def _sample(rand: random.Random, values: tuple[str, ...], low: int, high: int) -> frozenset[str]:
+    return frozenset(rand.sample(values, rand.randint(low, high)))
+
+
+def carer_preferences(rand: random.Random) -> dict[str, object]:
+    """What a synthetic carer says of homes and the people they like to help: some have
+    not said (None or empty), as real profiles."""
+    return {
+        "pets_ok": None if rand.random() < 0.3 else _sample(rand, PET_SLUGS, 0, 3),
+        "smoking_ok": rand.choice([None, True, True, False, False, False]),
+        "enjoys_support": (
+            frozenset() if rand.random() < 0.3 else _sample(rand, SUPPORT_KIND_SLUGS, 2, 4)
+        ),
+        "would_support": (
+            frozenset() if rand.random() < 0.4 else _sample(rand, PERSON_GROUP_SLUGS, 1, 3)
+        ),
+    }
+
+
+def seeker_preferences(rand: random.Random) -> dict[str, object]:
+    """A synthetic person's home and wishes: a third have a pet, a few a smoker at home."""
+    return {
+        "pets": _sample(rand, PET_SLUGS, 1, 2) if rand.random() < 0.35 else frozenset(),
+        "smoking_home": rand.random() < 0.15,
+        "support_wanted": (
+            _sample(rand, SUPPORT_KIND_SLUGS, 1, 2) if rand.random() < 0.5 else frozenset()
+        ),
+        "groups": _sample(rand, PERSON_GROUP_SLUGS, 1, 1) if rand.random() < 0.3 else frozenset(),
+    }
+
+
+def make_candidates(
+    n: int,
+    districts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    seed: int,
+    preferences: bool = True,
+):
+    """``n`` synthetic carers jittered around district centroids (with ``preferences``,
+    each says what they are happy with, from a separate random stream, so everything
+    else is the same either way)."""
     rng = np.random.default_rng(seed)
     lats, lons, weights = districts
     picks = rng.choice(len(lats), size=n, p=weights)
@@ -141,6 +184,8 @@ def make_candidates(n: int, districts: tuple[np.ndarray, np.ndarray, np.ndarray]
     radii = [5.0, 8.0, 10.0, 15.0, 20.0, 30.0]
     genders = ["female", "female", "male", None]
     providers = max(1, n // 25)
+    said = random.Random(seed + 1)
+    pref_pool = [carer_preferences(said) for _ in range(500)] if preferences else [{}]
     out = []
     for i in range(n):
         team = rand.randrange(providers * 2) if rand.random() < 0.5 else None
@@ -160,15 +205,23 @@ def make_candidates(n: int, districts: tuple[np.ndarray, np.ndarray, np.ndarray]
                 team_id=team,
                 quality_assured=rand.random() < 0.95,
                 active=rand.random() < 0.95,
+                **said.choice(pref_pool),  # type: ignore[arg-type]
             )
         )
     return out
 
 
-def make_seekers(count: int, districts: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int):
-    """Varied people: different places, distances, needs, interests and preferences."""
+def make_seekers(
+    count: int,
+    districts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    seed: int,
+    preferences: bool = True,
+):
+    """Varied people: different places, distances, needs, interests and preferences
+    (with ``preferences``, their homes and wishes too, from a separate random stream)."""
     rng = np.random.default_rng(seed)
     rand = random.Random(seed)
+    said = random.Random(seed + 1)
     lats, lons, weights = districts
     picks = rng.choice(len(lats), size=count, p=weights)
     seekers = []
@@ -186,9 +239,21 @@ def make_seekers(count: int, districts: tuple[np.ndarray, np.ndarray, np.ndarray
                 max_hourly_rate_pence=rand.choice([None, 2200, 2600, 3000]),
                 availability=rand.choice([None, frozenset(rand.sample(SLOTS, 3))]),
                 known_candidate_ids=frozenset({i * 7}) if i % 5 == 0 else frozenset(),
+                **(seeker_preferences(said) if preferences else {}),  # type: ignore[arg-type]
             )
         )
     return seekers
+
+
+def clashes(seeker: Seeker, c: Candidate) -> bool:
+    """The preference filters, the plain way (a carer who has not said never clashes)."""
+    if seeker.pets and c.pets_ok is not None and not seeker.pets <= c.pets_ok:
+        return True
+    if seeker.smoking_home and c.smoking_ok is False:
+        return True
+    if seeker.support_wanted and c.enjoys_support and not seeker.support_wanted & c.enjoys_support:
+        return True
+    return bool(seeker.groups and c.would_support and not seeker.groups & c.would_support)
 
 
 def naive_rank(seeker: Seeker, candidates: list[Candidate], limit: int = 20) -> list[int]:
@@ -209,6 +274,8 @@ def naive_rank(seeker: Seeker, candidates: list[Candidate], limit: int = 20) -> 
         rate = c.hourly_rate_pence
         limit_pence = seeker.max_hourly_rate_pence
         if limit_pence is not None and rate is not None and rate > limit_pence:
+            continue
+        if clashes(seeker, c):
             continue
         parts = [2 ** (-d / 5.0)]
         if seeker.nice_to_have:
@@ -242,6 +309,8 @@ def naive_eligible(seeker: Seeker, candidates: list[Candidate]) -> dict[int, flo
             continue
         rate, limit = c.hourly_rate_pence, seeker.max_hourly_rate_pence
         if limit is not None and rate is not None and rate > limit:
+            continue
+        if clashes(seeker, c):
             continue
         out[int(c.id)] = d
     return out
@@ -284,6 +353,17 @@ def numpy_scan(seeker: Seeker, index, limit: int = 20) -> np.ndarray:
         ok &= index.gender == index.gender_code(seeker.carer_gender)
     if seeker.max_hourly_rate_pence is not None:
         ok &= index.hourly_rate_pence <= seeker.max_hourly_rate_pence
+    if seeker.pets:
+        pets = term_bits(seeker.pets, PET_SLUGS)
+        ok &= ~index.pets_known | ((index.pets_ok & pets) == pets)
+    if seeker.smoking_home:
+        ok &= index.smoking_ok != 0
+    if seeker.support_wanted:
+        kinds = term_bits(seeker.support_wanted, SUPPORT_KIND_SLUGS)
+        ok &= (index.enjoys_support == 0) | ((index.enjoys_support & kinds) != 0)
+    if seeker.groups:
+        groups = term_bits(seeker.groups, PERSON_GROUP_SLUGS)
+        ok &= (index.would_support == 0) | ((index.would_support & groups) != 0)
     passing = np.flatnonzero(ok)
     if len(passing) > limit:
         passing = passing[np.argpartition(d[passing], limit - 1)[:limit]]
@@ -395,9 +475,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def bench(
-    n: int, seekers: list[Seeker], districts, naive_seekers: int, database_url: str | None
+    n: int,
+    seekers: list[Seeker],
+    districts,
+    naive_seekers: int,
+    database_url: str | None,
+    preferences: bool = True,
 ) -> dict[str, float]:
-    candidates = make_candidates(n, districts, seed=n)
+    candidates = make_candidates(n, districts, seed=n, preferences=preferences)
     gc.collect()
     started = time.perf_counter()
     index = build_index(candidates)
@@ -476,6 +561,12 @@ def main() -> None:
         help="a scratch PostgreSQL database for the SQL peer (its table "
         f"{PG_TABLE} is replaced); none: no SQL peer",
     )
+    parser.add_argument(
+        "--no-preferences",
+        action="store_true",
+        help="carers and seekers without pets, smoking, kinds of support or groups "
+        "(the workload before both sides' preferences)",
+    )
     args = parser.parse_args()
     sizes = [10_000] if args.quick else [10_000, 100_000, 1_000_000]
     if args.sizes:
@@ -483,11 +574,18 @@ def main() -> None:
     count = args.seekers or (20 if args.quick else 100)
     naive_seekers = args.naive_seekers or (5 if args.quick else 10)
     districts = load_districts()
-    seekers = make_seekers(count, districts, seed=42)
+    preferences = not args.no_preferences
+    seekers = make_seekers(count, districts, seed=42, preferences=preferences)
     print(f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    rows = [bench(n, seekers, districts, naive_seekers, args.database_url) for n in sizes]
+    rows = [
+        bench(n, seekers, districts, naive_seekers, args.database_url, preferences) for n in sizes
+    ]
 
-    print(f"\nmatching benchmark: {count} seekers per size, top 20 with explanations")
+    print(
+        f"\nmatching benchmark: {count} seekers per size, top 20 with explanations, "
+        + ("with" if preferences else "without")
+        + " both sides' preferences"
+    )
     header = (
         f"{'candidates':>10} {'build s':>8} {'index MB':>9} {'build peak MB':>13} "
         f"{'median ms':>10} {'p95 ms':>8} {'matches':>8}"

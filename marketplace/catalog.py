@@ -49,7 +49,7 @@ from flask import Flask, current_app, g
 from marketplace.extensions import db
 from marketplace.models import Carer, CatalogVersion, Provider, TeamMember
 from matching import Candidate, CandidateIndex, build_index
-from matching.store import PackedStrings, load_index, pack_strings, save_index
+from matching.store import STORE_FORMAT, PackedStrings, load_index, pack_strings, save_index
 
 _EXTENSION = "coopcare_catalog"
 _create_lock = threading.Lock()
@@ -287,7 +287,9 @@ def store_root(app: Flask) -> Path:
 
 
 def _folder_name(key: tuple[int, Any]) -> str:
-    stamp = hashlib.sha256(repr(key[1]).encode()).hexdigest()[:8]
+    # The store format is part of the name: a folder written by an older release is never
+    # mapped by a newer one (it lacks the newer columns); the newer one builds its own.
+    stamp = hashlib.sha256(f"{key[1]!r}/{STORE_FORMAT}".encode()).hexdigest()[:8]
     return f"v{int(key[0]):012d}-{stamp}"
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
+from matching.preferences import PERSON_GROUPS, PETS, SUPPORT_KINDS, PreferenceTerm
+
 
 class Choice(StrEnum):
     """A closed set of domain words, each member carrying its label."""
@@ -385,3 +387,20 @@ def upper_first(text: str) -> str:
     """A label at the start of a sentence: "charity number" -> "Charity number" (unlike
     str.capitalize, keeps "House")."""
     return text[:1].upper() + text[1:]
+
+
+# -- both sides' preferences (the engine's closed vocabularies, matching.preferences) ----
+
+
+def _from_terms(name: str, terms: tuple[PreferenceTerm, ...]) -> type[Choice]:
+    """A Choice whose members are the engine's terms, so the words are defined once."""
+    return Choice(name, [(t.slug.upper(), (t.slug, t.label)) for t in terms])  # type: ignore[return-value]
+
+
+# Pets in the home: the person's, and those a carer is happy to be with.
+Pet = _from_terms("Pet", PETS)
+# Kinds of support: those a person wants, and those a carer enjoys giving.
+SupportKind = _from_terms("SupportKind", SUPPORT_KINDS)
+# Groups of people: those a person says they belong to (if they choose to say), and those
+# a carer would like to support.
+PersonGroup = _from_terms("PersonGroup", PERSON_GROUPS)

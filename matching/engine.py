@@ -16,13 +16,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.index import CandidateIndex, Words, join_words, split_terms, split_words
+from matching.index import CandidateIndex, Words, join_words, split_terms, split_words, term_bits
+from matching.preferences import PERSON_GROUP_SLUGS, PET_SLUGS, SUPPORT_KIND_SLUGS
 from matching.signals import NEUTRAL, BoolArray, FloatArray, IntArray
 from matching.signals.availability import availability_score, explain_availability
 from matching.signals.continuity import continuity_score, explain_continuity
 from matching.signals.interests import explain_interests, interests_score
 from matching.signals.languages import explain_languages, languages_score
 from matching.signals.locality import explain_locality, locality_score
+from matching.signals.preferences import PreferenceFacts, explain_preferences, preferences_score
 from matching.signals.price import explain_price, price_score
 from matching.signals.skills import explain_skills, skills_score
 from matching.types import (
@@ -52,6 +54,23 @@ EXCLUSION_REASONS = (
     "language",
     "not_available",
     "over_budget",
+    # The carer's own preferences, against the person's home and wishes.
+    "pets",
+    "smoking",
+    "support_kinds",
+    "who_they_support",
+)
+# The _Window fields of the person's wishes and the carers' preferences (hard filters
+# after reach and must-haves), each excluding under its own reason.
+_WISHES = (
+    ("gender_ok", "gender"),
+    ("speaks_ok", "language"),
+    ("free_ok", "not_available"),
+    ("rate_ok", "over_budget"),
+    ("pets_ok", "pets"),
+    ("smoking_ok", "smoking"),
+    ("support_ok", "support_kinds"),
+    ("group_ok", "who_they_support"),
 )
 TEAM_EXCLUSION_REASONS = ("no_member_in_reach", "missing_must_have")
 # Distances offered when suggesting a wider search.
@@ -96,6 +115,20 @@ class _Query:
     gender: int | None
     known: IntArray
     anyone_known: bool
+    # Both sides' preferences: the person's pets, smoking, kinds of support and groups,
+    # as bits of the closed vocabularies (and in their order, for explanations).
+    pet_keys: tuple[str, ...]
+    pet_bits: int
+    smoking_home: bool
+    support_keys: tuple[str, ...]
+    support_bits: int
+    group_keys: tuple[str, ...]
+    group_bits: int
+
+    @property
+    def any_preference(self) -> bool:
+        """The person said something the preferences signal can weigh."""
+        return bool(self.pet_bits or self.smoking_home or self.support_bits or self.group_bits)
 
     @classmethod
     def build(cls, seeker: Seeker, index: CandidateIndex) -> _Query:
@@ -131,6 +164,13 @@ class _Query:
             gender=None if seeker.carer_gender is None else index.gender_code(seeker.carer_gender),
             known=np.asarray(sorted(known), dtype=np.int64),
             anyone_known=bool(seeker.known_candidate_ids),
+            pet_keys=tuple(p for p in PET_SLUGS if p in seeker.pets),
+            pet_bits=term_bits(seeker.pets, PET_SLUGS),
+            smoking_home=seeker.smoking_home,
+            support_keys=tuple(k for k in SUPPORT_KIND_SLUGS if k in seeker.support_wanted),
+            support_bits=term_bits(seeker.support_wanted, SUPPORT_KIND_SLUGS),
+            group_keys=tuple(g for g in PERSON_GROUP_SLUGS if g in seeker.groups),
+            group_bits=term_bits(seeker.groups, PERSON_GROUP_SLUGS),
         )
 
 
@@ -148,6 +188,10 @@ class _Window:
     speaks_ok: BoolArray
     free_ok: BoolArray
     rate_ok: BoolArray
+    pets_ok: BoolArray
+    smoking_ok: BoolArray
+    support_ok: BoolArray
+    group_ok: BoolArray
 
     @property
     def reachable(self) -> BoolArray:
@@ -156,8 +200,12 @@ class _Window:
 
     @property
     def wishes_ok(self) -> BoolArray:
-        """Passes the person's own hard preferences (gender, language, times, price)."""
-        return self.gender_ok & self.speaks_ok & self.free_ok & self.rate_ok
+        """Passes the person's own hard preferences (gender, language, times, price) and
+        no clash with the carer's (pets, smoking, kinds of support, who)."""
+        keep = self.gender_ok
+        for name, _ in _WISHES[1:]:
+            keep = keep & getattr(self, name)
+        return keep
 
     @property
     def passing(self) -> BoolArray:
@@ -167,7 +215,7 @@ class _Window:
     def all_but(self, name: str) -> BoolArray:
         """Reachable, and passing every hard filter except ``name`` (a field of this class)."""
         keep = self.reachable & self.has_must
-        for other in ("gender_ok", "speaks_ok", "free_ok", "rate_ok"):
+        for other, _ in _WISHES:
             if other != name:
                 keep = keep & getattr(self, other)
         return keep
@@ -209,6 +257,7 @@ def _window(index: CandidateIndex, query: _Query, seeker: Seeker, max_km: float)
         ) & index.availability_known[positions]
     else:
         free_ok = np.ones(count, dtype=bool)
+    pets_ok, smoking_ok, support_ok, group_ok = _preference_filters(index, query, positions)
     return _Window(
         positions=positions,
         distance=distance,
@@ -220,7 +269,37 @@ def _window(index: CandidateIndex, query: _Query, seeker: Seeker, max_km: float)
         speaks_ok=speaks_ok,
         free_ok=free_ok,
         rate_ok=rate_ok,
+        pets_ok=pets_ok,
+        smoking_ok=smoking_ok,
+        support_ok=support_ok,
+        group_ok=group_ok,
     )
+
+
+def _preference_filters(
+    index: CandidateIndex, query: _Query, positions: IntArray
+) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
+    """Clashes between the person's home and wishes and what the carer said; a carer who
+    has not said is not known to clash, so passes."""
+    count = len(positions)
+    passes = np.ones(count, dtype=bool)
+    pets_ok = smoking_ok = support_ok = group_ok = passes
+    if query.pet_bits:
+        # Happy with every pet in the home.
+        pets_ok = ~index.pets_known[positions] | (
+            (index.pets_ok[positions] & query.pet_bits) == query.pet_bits
+        )
+    if query.smoking_home:
+        smoking_ok = index.smoking_ok[positions] != 0
+    if query.support_bits:
+        # Enjoys at least one of the kinds of support wanted.
+        enjoys = index.enjoys_support[positions]
+        support_ok = (enjoys == 0) | ((enjoys & query.support_bits) != 0)
+    if query.group_bits:
+        # Would like to support at least one of the person's groups.
+        would = index.would_support[positions]
+        group_ok = (would == 0) | ((would & query.group_bits) != 0)
+    return pets_ok, smoking_ok, support_ok, group_ok
 
 
 def _check(
@@ -305,6 +384,7 @@ class _Scores:
             ),
             "continuity": continuity_score(np.isin(positions, query.known), query.anyone_known),
             "price": price_score(index.hourly_rate_pence[positions]),
+            "preferences": _preferences_part(index, query, positions),
         }
         self.rates = index.hourly_rate_pence[positions]
         applies = {
@@ -315,6 +395,7 @@ class _Scores:
             "availability": wanted["availability"] > 0,
             "continuity": query.anyone_known,
             "price": True,
+            "preferences": query.any_preference,
         }
         if weights.emphasis is not None:
             applies[weights.emphasis] = True  # said, even when it cannot tell carers apart
@@ -323,6 +404,40 @@ class _Scores:
         # A signal the person expressed no wish about does not count at all.
         self.weights = {name: given[name] if applies[name] else 0.0 for name in SIGNAL_NAMES}
         self.total = combine(self.parts, self.weights, len(positions))
+
+
+def _preferences_part(index: CandidateIndex, query: _Query, positions: IntArray) -> FloatArray:
+    support_shared = None
+    if query.support_bits:
+        shared = index.enjoys_support[positions] & query.support_bits
+        support_shared = np.bitwise_count(shared).astype(np.int64)
+    return preferences_score(
+        index.pets_known[positions] if query.pet_bits else None,
+        index.smoking_ok[positions] == 1 if query.smoking_home else None,
+        support_shared,
+        len(query.support_keys),
+        index.would_support[positions] != 0 if query.group_bits else None,
+        len(positions),
+    )
+
+
+def _preference_facts(index: CandidateIndex, query: _Query, position: int) -> PreferenceFacts:
+    enjoys = int(index.enjoys_support[position])
+    would = int(index.would_support[position])
+    return PreferenceFacts(
+        pets=query.pet_keys,
+        pets_known=bool(index.pets_known[position]),
+        smoking_home=query.smoking_home,
+        smoking_known=int(index.smoking_ok[position]) == 1,
+        support_wanted=len(query.support_keys),
+        support_enjoyed=tuple(
+            k for k in query.support_keys if enjoys >> SUPPORT_KIND_SLUGS.index(k) & 1
+        ),
+        groups=len(query.group_keys),
+        groups_shared=tuple(
+            g for g in query.group_keys if would >> PERSON_GROUP_SLUGS.index(g) & 1
+        ),
+    )
 
 
 def combine(parts: dict[str, FloatArray], weights: dict[str, float], count: int) -> FloatArray:
@@ -416,6 +531,7 @@ def _explain(
         ),
         "continuity": explain_continuity(known, query.anyone_known, name),
         "price": explain_price(candidate.hourly_rate_pence, *_rate_range(scores.rates)),
+        "preferences": explain_preferences(_preference_facts(index, query, position), name),
     }
     return _signals(scores.parts, scores.weights, scores.emphasis, i, texts)
 
@@ -481,8 +597,7 @@ def rank(
         ("missing_must_have", window.has_must),
         ("gender", window.gender_ok),
         ("language", window.speaks_ok),
-        ("not_available", window.free_ok),
-        ("over_budget", window.rate_ok),
+        *((reason, getattr(window, name)) for name, reason in _WISHES[2:]),
     ]
     excluded: Counter[str] = Counter(
         inactive=index.inactive_count, not_quality_assured=index.not_quality_assured_count
@@ -760,6 +875,7 @@ def rank_teams(
         )
         parts["continuity"].append(float(members.parts["continuity"][m].max()))
         parts["price"].append(float(members.parts["price"][m].max()))
+        parts["preferences"].append(float(members.parts["preferences"][m].max()))
         nearest.append(float(distance[m].min()))
 
     arrays = {name: np.asarray(values, dtype=np.float64) for name, values in parts.items()}
@@ -819,6 +935,7 @@ def _team_match(
     names = [_member_name(index, p) for p in member_positions]
     best_interest = int(m[np.argmax(members.parts["interests"][m])])
     closest = int(m[np.argmin(distance[m])])
+    best_preferences = int(m[np.argmax(members.parts["preferences"][m])])
 
     nice = _labels(index, "skills", index.skill_space.decode(view.skills & query.nice_int))
     member_signals = _explain(
@@ -875,6 +992,10 @@ def _team_match(
             else explain_continuity(False, False, None)
         ),
         "price": _team_price(index, member_positions, members.rates),
+        "preferences": explain_preferences(
+            _preference_facts(index, query, int(positions[best_preferences])),
+            _member_name(index, int(positions[best_preferences])),
+        ),
     }
     signals = _signals(parts, members.weights, members.emphasis, t, texts)
     best_ids: tuple[CandidateId, ...] = tuple(index.candidates[p].id for p in member_positions[:3])

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from matching.preferences import PERSON_GROUP_SLUGS, PET_SLUGS, SUPPORT_KIND_SLUGS
 from matching.signals import BoolArray, FloatArray, IntArray
 from matching.types import Candidate, CandidateId, GroupId
 from matching.vocabulary import DEFAULT_VOCABULARY, Kind, Vocabulary, clean, stem_phrase
@@ -104,6 +105,27 @@ def join_words(columns: Words, position: int) -> int:
 def split_terms(text: str) -> list[str]:
     """Free text such as "gardening, football" as separate non-empty terms."""
     return [part for part in _SEPARATORS.split(text) if stem_phrase(part)]
+
+
+def term_bits(values: Iterable[str] | None, slugs: Sequence[str]) -> int:
+    """A closed vocabulary's terms as bits, in the vocabulary's order (bit 0: the first)."""
+    value = 0
+    for term in values or ():
+        value |= 1 << slugs.index(term)
+    return value
+
+
+def _bit_column(
+    groups: Sequence[AbstractSet[str] | None], slugs: Sequence[str], dtype: type[np.unsignedinteger]
+) -> npt.NDArray[np.unsignedinteger]:
+    cache: dict[AbstractSet[str] | None, int] = {}
+    values = []
+    for group in groups:
+        value = cache.get(group)
+        if value is None:
+            value = cache[group] = term_bits(group, slugs)
+        values.append(value)
+    return np.asarray(values, dtype=dtype)
 
 
 def grid_key(lat: FloatArray, lon: FloatArray) -> FloatArray:
@@ -213,6 +235,27 @@ class CandidateIndex:
         )[order]
         self.availability_known: BoolArray = np.fromiter(
             (c.availability is not None for c in given), dtype=bool, count=n
+        )[order]
+        # Both sides' preferences, one small bitset per candidate over each closed
+        # vocabulary (matching.preferences): the pets they are happy with (with whether
+        # they said), smoking (-1 not said, 0 no, 1 yes), the kinds of support they enjoy
+        # and who they would like to support (0: not said).
+        self.pets_ok: npt.NDArray[np.uint8] = _bit_column(
+            [c.pets_ok for c in given], PET_SLUGS, np.uint8
+        )[order]
+        self.pets_known: BoolArray = np.fromiter(
+            (c.pets_ok is not None for c in given), dtype=bool, count=n
+        )[order]
+        self.smoking_ok: npt.NDArray[np.int8] = np.fromiter(
+            (-1 if c.smoking_ok is None else int(c.smoking_ok) for c in given),
+            dtype=np.int8,
+            count=n,
+        )[order]
+        self.enjoys_support: npt.NDArray[np.uint16] = _bit_column(
+            [c.enjoys_support for c in given], SUPPORT_KIND_SLUGS, np.uint16
+        )[order]
+        self.would_support: npt.NDArray[np.uint16] = _bit_column(
+            [c.would_support for c in given], PERSON_GROUP_SLUGS, np.uint16
         )[order]
 
         self.inactive_count = int(np.count_nonzero(~self.active))

@@ -26,10 +26,12 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.index import CandidateIndex, KeySpace, join_words
+from matching.preferences import PERSON_GROUP_SLUGS, PET_SLUGS, SUPPORT_KIND_SLUGS
 from matching.types import Candidate, CandidateId
 from matching.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
-STORE_FORMAT = 1
+# 2: both sides' preferences (pets, smoking, kinds of support, who they support).
+STORE_FORMAT = 2
 _ARRAYS = (
     "keys",
     "lat_rad",
@@ -47,6 +49,11 @@ _ARRAYS = (
     "languages_listed",
     "availability_known",
     "team_tie_rank",
+    "pets_ok",
+    "pets_known",
+    "smoking_ok",
+    "enjoys_support",
+    "would_support",
 )
 _WORDS = ("skills", "interests", "languages", "availability")
 _SPACES = ("skill_space", "interest_space", "language_space", "availability_space")
@@ -146,6 +153,7 @@ class StoredCandidates(Sequence[Candidate]):
         if not 0 <= p < len(self):
             raise IndexError(p)
         rate = int(index.hourly_rate_pence[p])
+        smoking = int(index.smoking_ok[p])
         provider = int(index.provider[p])
         team = int(index.team[p])
         return Candidate(
@@ -168,7 +176,15 @@ class StoredCandidates(Sequence[Candidate]):
             quality_assured=bool(index.quality_assured[p]),
             active=bool(index.active[p]),
             name=self.names[p],
+            pets_ok=_terms(int(index.pets_ok[p]), PET_SLUGS) if index.pets_known[p] else None,
+            smoking_ok=None if smoking < 0 else bool(smoking),
+            enjoys_support=_terms(int(index.enjoys_support[p]), SUPPORT_KIND_SLUGS),
+            would_support=_terms(int(index.would_support[p]), PERSON_GROUP_SLUGS),
         )
+
+
+def _terms(bits: int, slugs: Sequence[str]) -> frozenset[str]:
+    return frozenset(slug for i, slug in enumerate(slugs) if bits >> i & 1)
 
 
 def _save(directory: Path, name: str, array: npt.NDArray[Any]) -> None:

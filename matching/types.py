@@ -13,6 +13,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from typing import TypeAlias
 
+from matching.preferences import PERSON_GROUP_SLUGS, PET_SLUGS, SUPPORT_KIND_SLUGS, check_terms
+
 CandidateId: TypeAlias = str | int
 GroupId: TypeAlias = str | int
 
@@ -24,6 +26,7 @@ SIGNAL_NAMES = (
     "availability",
     "continuity",
     "price",
+    "preferences",
 )
 # What a person may say matters most to them, and the signal each one raises.
 PRIORITIES = {
@@ -79,6 +82,15 @@ class Candidate:
     quality_assured: bool = True
     active: bool = True
     name: str | None = None
+    # What the carer says of the homes they work in and the people they like to help
+    # (matching.preferences): the pets they are happy with (None: not said, an empty
+    # set: none), whether they mind a home where someone smokes (None: not said), the
+    # kinds of support they enjoy giving and who they would like to support (empty:
+    # not said).
+    pets_ok: AbstractSet[str] | None = None
+    smoking_ok: bool | None = None
+    enjoys_support: AbstractSet[str] = frozenset()
+    would_support: AbstractSet[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skills", _frozen(self.skills))
@@ -86,6 +98,10 @@ class Candidate:
         object.__setattr__(self, "languages", _frozen(self.languages))
         if self.availability is not None:
             object.__setattr__(self, "availability", _frozen(self.availability))
+        if self.pets_ok is not None:
+            object.__setattr__(self, "pets_ok", _frozen(self.pets_ok))
+        object.__setattr__(self, "enjoys_support", _frozen(self.enjoys_support))
+        object.__setattr__(self, "would_support", _frozen(self.would_support))
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first field that is out of range."""
@@ -101,6 +117,11 @@ class Candidate:
         rate = self.hourly_rate_pence
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 0):
             raise ValueError(f"{where}: hourly_rate_pence must be a whole number of pence >= 0")
+        check_terms(self.pets_ok or (), PET_SLUGS, f"{where}: pets_ok")
+        if self.smoking_ok is not None and not isinstance(self.smoking_ok, bool):
+            raise ValueError(f"{where}: smoking_ok must be True, False or None")
+        check_terms(self.enjoys_support, SUPPORT_KIND_SLUGS, f"{where}: enjoys_support")
+        check_terms(self.would_support, PERSON_GROUP_SLUGS, f"{where}: would_support")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +143,21 @@ class Seeker:
     # ``only_available``, only carers known to be free at one of ``availability``.
     must_speak: AbstractSet[str] = frozenset()
     only_available: bool = False
+    # The person's home and wishes (matching.preferences). Each is a hard filter against
+    # what the carer said (a carer who has not said is not excluded): the pets at home,
+    # whether someone smokes at home, the kinds of support wanted (the carer enjoys at
+    # least one) and the groups the person says they belong to, if they choose to (the
+    # carer would like to support at least one).
+    pets: AbstractSet[str] = frozenset()
+    smoking_home: bool = False
+    support_wanted: AbstractSet[str] = frozenset()
+    groups: AbstractSet[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "must_speak", _frozen(self.must_speak))
+        object.__setattr__(self, "pets", _frozen(self.pets))
+        object.__setattr__(self, "support_wanted", _frozen(self.support_wanted))
+        object.__setattr__(self, "groups", _frozen(self.groups))
         object.__setattr__(self, "must_have", _frozen(self.must_have))
         object.__setattr__(self, "nice_to_have", _frozen(self.nice_to_have))
         object.__setattr__(self, "interests", _texts(self.interests))
@@ -155,6 +188,13 @@ class Seeker:
             )
         if self.only_available and not self.availability:
             raise ValueError("seeker.only_available needs the times in seeker.availability")
+        check_terms(self.pets, PET_SLUGS, "seeker.pets")
+        if not isinstance(self.smoking_home, bool):
+            raise ValueError(
+                f"seeker.smoking_home must be True or False, not {self.smoking_home!r}"
+            )
+        check_terms(self.support_wanted, SUPPORT_KIND_SLUGS, "seeker.support_wanted")
+        check_terms(self.groups, PERSON_GROUP_SLUGS, "seeker.groups")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +209,8 @@ class Weights:
     continuity: float = 0.5
     # Cheaper carers score higher only when the person says price matters.
     price: float = 0.0
+    # Agreements on both sides' preferences (pets, smoking, kinds of support, who).
+    preferences: float = 0.75
     # Distance at which the locality signal halves (it is 1 at 0 km).
     locality_half_km: float = 5.0
     # The signal the person said matters most (its explanation says so), or None.
@@ -195,6 +237,7 @@ class Weights:
             availability=given["availability"],
             continuity=given["continuity"],
             price=given["price"],
+            preferences=given["preferences"],
             emphasis=signal,
         )
 

@@ -258,7 +258,7 @@ def test_all_counted_weights_zero_gives_neutral_score() -> None:
         ({"weights": Weights(skills=math.nan)}, "weights.skills"),
         ({"weights": Weights(interests=math.inf)}, "weights.interests"),
         (
-            {"weights": Weights(0, 0, 0, 0, 0, 0)},
+            {"weights": Weights(0, 0, 0, 0, 0, 0, 0, 0)},
             "weights: at least one",
         ),
         ({"weights": Weights(locality_half_km=0)}, "weights.locality_half_km"),

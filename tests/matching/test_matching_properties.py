@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching import Candidate, Seeker, Weights, build_index, rank
+from matching.preferences import PERSON_GROUP_SLUGS, PET_SLUGS, SUPPORT_KIND_SLUGS
 
 SKILLS = ["cooking", "shopping", "peg_feeding", "driving", "dementia_care"]
 INTERESTS = ["gardening", "Football", "fishing", "music", "allotment", "bingo", "steam trains"]
@@ -42,6 +43,10 @@ def candidates(draw: st.DrawFn, id: int) -> Candidate:
         provider_id=draw(st.sampled_from([None, "p1", "p2"])),
         quality_assured=draw(st.booleans()),
         active=draw(st.booleans()),
+        pets_ok=draw(st.one_of(st.none(), st.frozensets(st.sampled_from(PET_SLUGS)))),
+        smoking_ok=draw(st.sampled_from([None, True, False])),
+        enjoys_support=draw(st.frozensets(st.sampled_from(SUPPORT_KIND_SLUGS), max_size=2)),
+        would_support=draw(st.frozensets(st.sampled_from(PERSON_GROUP_SLUGS), max_size=2)),
     )
 
 
@@ -59,6 +64,10 @@ def seekers(draw: st.DrawFn) -> Seeker:
         max_hourly_rate_pence=draw(st.one_of(st.none(), st.integers(1500, 3000))),
         availability=draw(st.one_of(st.none(), st.frozensets(st.sampled_from(SLOTS)))),
         known_candidate_ids=draw(st.frozensets(st.integers(0, 30), max_size=2)),
+        pets=draw(st.frozensets(st.sampled_from(PET_SLUGS), max_size=1)),
+        smoking_home=draw(st.booleans()),
+        support_wanted=draw(st.frozensets(st.sampled_from(SUPPORT_KIND_SLUGS), max_size=2)),
+        groups=draw(st.frozensets(st.sampled_from(PERSON_GROUP_SLUGS), max_size=1)),
     )
 
 
@@ -75,6 +84,14 @@ def passes_filters(c: Candidate, s: Seeker, distance: float) -> bool:
     if not s.must_have <= c.skills:
         return False
     if s.carer_gender is not None and c.gender != s.carer_gender:
+        return False
+    if s.pets and c.pets_ok is not None and not s.pets <= c.pets_ok:
+        return False
+    if s.smoking_home and c.smoking_ok is False:
+        return False
+    if s.support_wanted and c.enjoys_support and not s.support_wanted & c.enjoys_support:
+        return False
+    if s.groups and c.would_support and not s.groups & c.would_support:
         return False
     rate = c.hourly_rate_pence
     return not (s.max_hourly_rate_pence is not None and rate is not None
