@@ -133,7 +133,7 @@ class SearchForm(FlaskForm):
     budget = StringField(
         "Your budget for support each week, in pounds",
         description="For example, 250. We show how many hours a week it pays for with "
-        "each carer. It stays on this page and is not saved.",
+        "each carer. We keep it only if you save this search.",
     )
     hours = WholeNumberField(
         "Hours of support you need each week",

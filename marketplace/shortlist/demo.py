@@ -53,8 +53,8 @@ def seed_shortlist(person: Person, providers: list[Provider], when: datetime) ->
     # The search runs on the catalog; build it from what is seeded now, and drop it after,
     # so nothing later in this app context uses a catalog from before the commit.
     g.pop("coopcare_catalog", None)
-    criteria = saved_searches.Criteria(
-        outcode=person.district or "LS6", radius_km=10, skill=("personal_care",), language="ur"
+    criteria = saved_searches.Criteria.of(
+        person.district or "LS6", 10, skill=["personal_care"], language=["ur"]
     )
     saved, _ = saved_searches.save(person, criteria, actor_id=person.user_id)
     saved.created_at = saved.last_checked_at = when

@@ -12,6 +12,7 @@ primary key of ``saved_search_carers`` decides). No ``request`` in here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -20,51 +21,84 @@ from typing import Any
 import sqlalchemy as sa
 from flask import g
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
 from marketplace import audit, geo, notifications
+from marketplace.arrangements import services as arrangement_services
+from marketplace.choices import SLOT_LABELS, SearchPriority
 from marketplace.extensions import db
 from marketplace.models import Person, SavedSearch, SavedSearchCarer, utcnow
 from marketplace.models.shortlists import SAVED_SEARCHES_MAX
+from marketplace.money import format_pence
 from marketplace.search import services as search_services
+from marketplace.search.forms import SearchForm, interest_labels, join_or
 from marketplace.vocabulary import label as vocabulary_label
 from matching.wording import join_and
 
-# The search form's fields a saved search keeps (the place and distance have columns).
-LIST_FIELDS = ("skill", "interest", "language")
-TEXT_FIELDS = ("gender",)
-FORM_FIELDS = LIST_FIELDS + TEXT_FIELDS
+# A saved search keeps the whole search: every choice the search form puts into its links
+# (``SearchForm.link_args``), and runs it again through the same form, so the job matches
+# with exactly the rules of the search page. The place and distance have columns.
+LIST_FIELDS = ("skill", "nice", "interest", "language", "slot")
+FLAG_FIELDS = ("only_free", "within_budget")
+PLACE_FIELDS = ("postcode", "radius_km", "page")
 
 
 @dataclass(frozen=True)
 class Criteria:
-    """What to search for, as the search form's fields hold it."""
+    """What to search for: the district, the distance and the search form's other choices
+    as (field, value) pairs in a canonical order (the budget in integer pence)."""
 
     outcode: str
     radius_km: int
-    skill: tuple[str, ...] = ()
-    interest: tuple[str, ...] = ()
-    gender: str = ""
-    language: tuple[str, ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()
+    budget_pence: int | None = None
+
+    @classmethod
+    def of(cls, outcode: str, radius_km: int, **fields: Any) -> Criteria:
+        """Criteria from field values (lists for the lists, True for the checkboxes)."""
+        budget = fields.pop("budget_pence", None)
+        pairs: list[tuple[str, str]] = []
+        for name, value in fields.items():
+            if name in PLACE_FIELDS or name == "budget" or value in (None, "", False):
+                continue
+            if name == "language" and isinstance(value, str):  # as searches kept it before
+                value = [value]
+            if isinstance(value, list | tuple | set | frozenset):
+                pairs += [(name, str(v)) for v in value]
+            elif value is True or name in FLAG_FIELDS:
+                pairs.append((name, "y"))
+            else:
+                pairs.append((name, str(value)))
+        return cls(
+            outcode=outcode,
+            radius_km=int(radius_km),
+            choices=tuple(sorted(set(pairs))),
+            budget_pence=int(budget) if budget is not None else None,
+        )
 
     @classmethod
     def from_saved(cls, saved: SavedSearch) -> Criteria:
-        data = saved.criteria or {}
-        return cls(
-            outcode=saved.outcode,
-            radius_km=saved.radius_km,
-            skill=tuple(data.get("skill") or ()),
-            interest=tuple(data.get("interest") or ()),
-            gender=data.get("gender") or "",
-            language=_languages(data.get("language")),
-        )
+        return cls.of(saved.outcode, saved.radius_km, **dict(saved.criteria or {}))
+
+    def values(self, name: str) -> list[str]:
+        return [value for field, value in self.choices if field == name]
+
+    def value(self, name: str) -> str:
+        found = self.values(name)
+        return found[0] if found else ""
 
     def stored(self) -> dict[str, Any]:
-        return {
-            "skill": sorted(set(self.skill)),
-            "interest": sorted(set(self.interest)),
-            "gender": self.gender,
-            "language": sorted(set(self.language)),
-        }
+        data: dict[str, Any] = {}
+        for name, value in self.choices:
+            if name in LIST_FIELDS:
+                data.setdefault(name, []).append(value)
+            elif name in FLAG_FIELDS:
+                data[name] = True
+            else:
+                data[name] = value
+        if self.budget_pence is not None:
+            data["budget_pence"] = self.budget_pence
+        return data
 
     def key(self) -> str:
         text = json.dumps([self.outcode, self.radius_km, self.stored()], sort_keys=True)
@@ -73,61 +107,87 @@ class Criteria:
     def search_args(self) -> list[tuple[str, str]]:
         """The search page's address for this search (a district, never a postcode)."""
         args = [("postcode", self.outcode), ("radius_km", str(self.radius_km))]
-        args += [("skill", s) for s in sorted(set(self.skill))]
-        args += [("interest", i) for i in sorted(set(self.interest))]
-        args += [("language", i) for i in sorted(set(self.language))]
-        args += [(name, getattr(self, name)) for name in TEXT_FIELDS if getattr(self, name)]
+        args += list(self.choices)
+        if self.budget_pence is not None:
+            args.append(("budget", format_pence(self.budget_pence, for_input=True)))
         return args
 
-    def filters(self) -> search_services.SearchFilters:
-        return search_services.SearchFilters(
-            radius_km=self.radius_km,
-            must_have=frozenset(self.skill),
-            interests=tuple(self.interest),
-            must_speak=frozenset(self.language),
-            gender=self.gender or None,
+    def form(self, person: Person | None) -> SearchForm | None:
+        """The search form holding this search, validated; None when it no longer is a
+        valid search (a word taken out of the vocabulary, a budget "within" gone)."""
+        form = SearchForm(
+            formdata=MultiDict(self.search_args()),
+            budget_pence=search_services.weekly_budget_pence(person),
+        )
+        if not form.validate() or form.place is None:
+            return None
+        return form
+
+    def filters(self, person: Person | None) -> search_services.SearchFilters | None:
+        """The search service's filters, as the search page would run them for the person
+        (their saved budget, and the carers they already know)."""
+        form = self.form(person)
+        if form is None:
+            return None
+        return dataclasses.replace(
+            form.filters(), known_carer_ids=arrangement_services.known_carer_ids(person)
         )
 
     def describe(self) -> str:
-        """ "Carers within 10 km of LS6 who offer personal care and cooking, and speak Urdu"."""
+        """The search in plain English: "Carers within 10 km of LS6 who offer Personal
+        care, who speak Urdu and Polish (ranked higher: enjoying Gardening)"."""
         text = f"Carers within {self.radius_km} km of {self.outcode}"
+        skills = self.values("skill")
+        slots = [SLOT_LABELS[s] for s in SLOT_LABELS if s in self.values("slot")]
+        hours = self.value("hours")
+        budget = (
+            f"your budget of {format_pence(self.budget_pence, short=True)} a week"
+            if self.budget_pence is not None
+            else "your saved weekly budget"
+        )
         extras = []
-        if self.skill:
-            extras.append(
-                "who offer " + join_and([vocabulary_label("skill", s) for s in self.skill])
-            )
-        if self.language:
-            extras.append(
-                "who speak " + join_and([vocabulary_label("language", x) for x in self.language])
-            )
-        if self.gender:
-            extras.append("who are " + search_services.GENDER_LABELS.get(self.gender, "").lower())
+        if skills:
+            extras.append("who offer " + join_and([vocabulary_label("skill", s) for s in skills]))
+        if self.values("language"):
+            spoken = [vocabulary_label("language", x) for x in self.values("language")]
+            extras.append("who speak " + join_and(spoken))
+        if self.value("gender"):
+            gender = search_services.GENDER_LABELS.get(self.value("gender"), "")
+            extras.append("who are " + gender.lower())
+        if self.value("only_free") and slots:
+            extras.append("who are free on " + join_or(slots))
+        if self.value("within_budget"):
+            extras.append(f"who fit {budget} for {hours} hours of support")
         if extras:
             text += " " + ", ".join(extras)
-        if self.interest:
-            text += " (enjoying " + join_and(list(self.interest)) + " ranks higher)"
+        ranked = []
+        if self.values("nice"):
+            nice = [vocabulary_label("skill", s) for s in self.values("nice")]
+            ranked.append("offering " + join_and(nice))
+        if self.values("interest"):
+            ranked.append("enjoying " + join_and(interest_labels(self.values("interest"))))
+        if slots and not self.value("only_free"):
+            ranked.append("free on " + join_or(slots))
+        if ranked:
+            text += " (ranked higher: " + "; ".join(ranked) + ")"
+        if self.value("priority") in SearchPriority.values():
+            matters = SearchPriority.label_for(self.value("priority"))
+            text += f". What matters most: {matters[0].lower()}{matters[1:]}"
+        if self.budget_pence is not None and not self.value("within_budget"):
+            text += f". We show how many hours {budget} pays for"
         return text
 
 
-def criteria_from_search(
-    place: geo.PostcodeLocation, radius_km: int | None, fields: dict[str, Any]
-) -> Criteria:
-    """Criteria from a search the form has validated (``fields``: its field data)."""
-    return Criteria(
-        outcode=place.outcode,
-        radius_km=int(radius_km or search_services.DEFAULT_RADIUS_KM),
-        skill=tuple(fields.get("skill") or ()),
-        interest=tuple(fields.get("interest") or ()),
-        gender=fields.get("gender") or "",
-        language=tuple(fields.get("language") or ()),
+def criteria_from_form(form: SearchForm) -> Criteria:
+    """Criteria from a search the form has validated (its place kept as the district)."""
+    assert form.place is not None
+    args = form.link_args(with_postcode=False)
+    return Criteria.of(
+        form.place.outcode,
+        int(args.pop("radius_km", None) or search_services.DEFAULT_RADIUS_KM),
+        budget_pence=form.budget_pence,
+        **args,
     )
-
-
-def _languages(stored: Any) -> tuple[str, ...]:
-    """Languages as saved: a list, or one language (or "") as searches kept it before."""
-    if isinstance(stored, str):
-        return (stored,) if stored else ()
-    return tuple(stored or ())
 
 
 def saved_searches(person: Person) -> list[SavedSearch]:
@@ -148,9 +208,14 @@ class TooMany(ValueError):
     """The person already keeps the most saved searches allowed."""
 
 
-def _current_matches(criteria: Criteria) -> list[search_services.CarerResult]:
+def _current_matches(
+    criteria: Criteria, person: Person | None
+) -> list[search_services.CarerResult]:
+    filters = criteria.filters(person)
+    if filters is None:  # no longer a valid search: it matches nobody new
+        return []
     place = geo.lookup(criteria.outcode)
-    return search_services.search_carers(place, criteria.filters()).results
+    return search_services.search_carers(place, filters).results
 
 
 def save(person: Person, criteria: Criteria, *, actor_id: int) -> tuple[SavedSearch, bool]:
@@ -182,7 +247,7 @@ def save(person: Person, criteria: Criteria, *, actor_id: int) -> tuple[SavedSea
         return db.session.scalars(
             sa.select(SavedSearch).where(SavedSearch.person_id == person.id, SavedSearch.key == key)
         ).one(), False
-    for result in _current_matches(criteria):
+    for result in _current_matches(criteria, person):
         db.session.add(SavedSearchCarer(saved_search_id=saved.id, carer_id=result.card.id))
     audit.record("saved_search.saved", actor_id=actor_id, target=saved)
     return saved, True
@@ -228,7 +293,7 @@ def check_one(saved: SavedSearch) -> int:
             sa.select(SavedSearchCarer.carer_id).where(SavedSearchCarer.saved_search_id == saved.id)
         )
     )
-    new = [r for r in _current_matches(criteria) if r.card.id not in seen]
+    new = [r for r in _current_matches(criteria, saved.person) if r.card.id not in seen]
     now = utcnow()
     saved.last_checked_at = now
     if not new:

@@ -108,6 +108,7 @@ def _template_helpers() -> dict[str, Any]:
         "shortlist_state": shortlist_state,
         "visitor_shortlist_count": visitor_shortlist_count,
         "saved_search_action": saved_search_action,
+        "saved_search_fields": saved_search_fields,
     }
 
 
@@ -288,15 +289,20 @@ def compare():
 
 
 def _criteria(args: MultiDict) -> saved_searches.Criteria | None:
-    """Criteria from search-form fields, or None when they are not a valid search."""
-    form = SearchForm(formdata=args)
+    """Criteria from search-form fields, or None when they are not a valid search (the
+    signed-in person's saved budget counts, as on the search page)."""
+    person = person_of(current_user) if current_user.is_authenticated else None
+    form = SearchForm(formdata=args, budget_pence=search_services.weekly_budget_pence(person))
     if not form.validate() or form.place is None:
         return None
-    return saved_searches.criteria_from_search(
-        form.place,
-        form.radius_km.data if "radius_km" in form else None,
-        {name: form[name].data for name in saved_searches.FORM_FIELDS if name in form},
-    )
+    return saved_searches.criteria_from_form(form)
+
+
+def saved_search_fields(form: SearchForm) -> list[tuple[str, str]]:
+    """The fields "tell me" sends: the whole search, its place as the district only."""
+    if form.place is None:
+        return []
+    return saved_searches.criteria_from_form(form).search_args()
 
 
 def saved_search_action() -> str | None:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
+from datetime import date
+from urllib.parse import parse_qsl
+
 import sqlalchemy as sa
 from factories import PASSWORD
+from werkzeug.datastructures import MultiDict
 
 from marketplace import jobs
 from marketplace.extensions import db
@@ -133,3 +139,146 @@ def test_delete_only_ones_own(make, login):
     assert "LS6" not in other.get("/saved-searches").get_data(as_text=True).split("<main")[1]
     assert login(owner).post(f"/saved-searches/{saved.id}/delete").status_code == 302
     assert _saved(owner.person) == []
+
+
+FULL = [
+    ("postcode", "LS6 1AA"),
+    ("radius_km", "10"),
+    ("priority", "interests"),
+    ("skill", "personal_care"),
+    ("nice", "cooking"),
+    ("interests", "Gardening"),
+    ("language", "en"),
+    ("language", "ur"),
+    ("gender", "female"),
+    ("slot", "mon-am"),
+    ("slot", "tue-pm"),
+    ("only_free", "y"),
+    ("budget", "250"),
+    ("hours", "10"),
+    ("within_budget", "y"),
+]
+
+
+def _hidden_fields(page: str) -> list[tuple[str, str]]:
+    form = page.split('action="/saved-searches"')[1].split("</form>")[0]
+    return [
+        (n, v) for n, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form) if n != "csrf_token"
+    ]
+
+
+def test_a_saved_search_keeps_and_reapplies_the_whole_search(make, login):
+    provider = make.provider()
+
+    def carer(name, **kwargs):
+        fields = {
+            "postcode": "LS6 2AB",
+            "skills": ["personal_care"],
+            "languages": ["en", "ur"],
+            "gender": "female",
+            "availability": ["mon-am"],
+            "hourly_rate_pence": 2000,
+            **kwargs,
+        }
+        return make.carer(provider, display_name=name, **fields)
+
+    user = make.user(roles=["person"])
+    client = login(user)
+    page = client.get("/search", query_string=FULL).get_data(as_text=True)
+    fields = _hidden_fields(page)
+    assert ("language", "en") in fields and ("language", "ur") in fields
+    assert ("budget", "250.00") in fields and ("within_budget", "y") in fields
+    assert not any(v == "LS6 1AA" for _, v in fields)  # the district only
+    assert client.post("/saved-searches", data=MultiDict(fields)).status_code == 302
+    [saved] = _saved(user.person)
+    assert saved.criteria == {
+        "budget_pence": 25000,
+        "gender": "female",
+        "hours": "10",
+        "interest": ["gardening"],
+        "language": ["en", "ur"],
+        "nice": ["cooking"],
+        "only_free": True,
+        "priority": "interests",
+        "skill": ["personal_care"],
+        "slot": ["mon-am", "tue-pm"],
+        "within_budget": True,
+    }
+    listing = html.unescape(client.get("/saved-searches").get_data(as_text=True))
+    described = (
+        "Carers within 10 km of LS6 who offer Personal care, who speak English and Urdu, "
+        "who are female, who are free on Monday morning or Tuesday afternoon, who fit your "
+        "budget of £250 a week for 10 hours of support (ranked higher: offering Cooking; "
+        "enjoying Gardening). What matters most: someone who enjoys the same things as me"
+    )
+    assert described in listing
+    # "See who matches now" is the same search, every choice in it.
+    again = re.search(r'href="(/search\?[^"]+)">See who matches now', listing).group(1)
+    assert sorted(MultiDict(parse_qsl(again.split("?")[1])).items(multi=True)) == sorted(
+        [("postcode", "LS6"), *fields[1:]]
+    )
+
+    # The job matches with every choice: only a carer who passes them all is news.
+    carer("Ok Match")
+    carer("Nice Not", skills=["personal_care"], interests=[])  # nice-to-haves rank only
+    carer("Only English", languages=["en"])
+    carer("Male", gender="male")
+    carer("Busy", availability=["sun-eve"])
+    carer("Dear", hourly_rate_pence=3000)  # £250 for 10 hours is £25 an hour at most
+    carer("No Care", skills=["cooking"])
+    report = saved_searches.notify_new_matches()
+    assert (report.notified, report.carers) == (1, 2)
+    [note] = _notifications(user)
+    assert "Ok Match" in note.message and "Nice Not" in note.message
+    for name in ("Only English", "Male", "Busy", "Dear", "No Care"):
+        assert name not in note.message
+
+
+def test_a_search_saved_before_keeps_working(make, login):
+    """Saved searches from before kept one language as a string."""
+    user = make.user(roles=["person"])
+    saved = SavedSearch(
+        person_id=user.person.id,
+        outcode="LS6",
+        radius_km=10,
+        criteria={"skill": ["personal_care"], "interest": [], "gender": "", "language": "ur"},
+        key="old",
+    )
+    db.session.add(saved)
+    db.session.commit()
+    criteria = saved_searches.Criteria.from_saved(saved)
+    assert criteria.values("language") == ["ur"]
+    assert criteria.describe() == (
+        "Carers within 10 km of LS6 who offer Personal care, who speak Urdu"
+    )
+    provider = make.provider()
+    make.carer(provider, display_name="Urdu Ok", languages=["ur"])
+    make.carer(provider, display_name="No Urdu", languages=["en"])
+    assert saved_searches.notify_new_matches().carers == 1
+    assert "Urdu Ok" in _notifications(user)[0].message
+
+
+def test_a_saved_budget_is_reapplied_from_the_profile_not_the_address(make, login):
+    """A person's own saved budget is never put in the address; the saved search keeps
+    "within my budget" and uses the budget in force when the job runs."""
+    user = make.user(roles=["person"])
+    client = login(user)
+    search = [("postcode", "LS6 1AA"), ("radius_km", "10"), ("hours", "10")]
+    search.append(("within_budget", "y"))
+    make.budget(user.person, amount_pence=30000, period="weekly", starts_on=date(2020, 1, 1))
+    db.session.commit()
+    page = client.get("/search", query_string=search).get_data(as_text=True)
+    fields = _hidden_fields(page)
+    assert not any(n == "budget" for n, _ in fields)
+    assert client.post("/saved-searches", data=MultiDict(fields)).status_code == 302
+    [saved] = _saved(user.person)
+    assert "budget_pence" not in saved.criteria and saved.criteria["within_budget"] is True
+    assert (
+        "fit your saved weekly budget for 10 hours"
+        in saved_searches.Criteria.from_saved(saved).describe()
+    )
+    provider = make.provider()
+    make.carer(provider, display_name="Fits", hourly_rate_pence=3000)
+    make.carer(provider, display_name="Too Dear", hourly_rate_pence=3100)
+    assert saved_searches.notify_new_matches().carers == 1
+    assert "Fits" in _notifications(user)[0].message

@@ -30,7 +30,7 @@ def test_demo_person_has_a_shortlist_and_a_saved_search(app, login):
     [saved] = db.session.scalars(
         sa.select(SavedSearch).where(SavedSearch.person_id == amira.person.id)
     ).all()
-    assert saved.outcode == "LS6" and saved.criteria["language"] == "ur"
+    assert saved.outcode == "LS6" and saved.criteria["language"] == ["ur"]
     seen = db.session.scalars(
         sa.select(SavedSearchCarer).where(SavedSearchCarer.saved_search_id == saved.id)
     ).all()
