@@ -25,6 +25,7 @@ process started without it builds at its first request.
 from __future__ import annotations
 
 import fcntl
+import functools
 import gc
 import hashlib
 import os
@@ -49,7 +50,14 @@ from flask import Flask, current_app, g
 from marketplace.extensions import db
 from marketplace.models import Carer, CatalogVersion, Provider, TeamMember
 from matching import Candidate, CandidateIndex, build_index
-from matching.store import STORE_FORMAT, PackedStrings, load_index, pack_strings, save_index
+from matching.store import (
+    DECODED_CACHE_SIZE,
+    STORE_FORMAT,
+    PackedStrings,
+    load_index,
+    pack_strings,
+    save_index,
+)
 
 _EXTENSION = "coopcare_catalog"
 _create_lock = threading.Lock()
@@ -263,11 +271,18 @@ class _StoredCards(Mapping[int, CarerCard]):
     def __init__(self, index: CandidateIndex, packed: PackedStrings):
         self.index = index
         self.packed = packed
+        # Cards are frozen and this version's store never changes: decoded once each,
+        # for the most recently shown carers (bounded, see matching.store).
+        self._cached = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._decode)
+
+    def _decode(self, position: int) -> CarerCard:
+        return CarerCard(*self.packed[position])
 
     def __getitem__(self, carer_id: int) -> CarerCard:
-        if carer_id not in self.index.position_of:
+        position = self.index.position_of.get(carer_id)
+        if position is None:
             raise KeyError(carer_id)
-        return CarerCard(*self.packed[self.index.position_of[carer_id]])
+        return self._cached(position)
 
     def __contains__(self, carer_id: object) -> bool:
         return carer_id in self.index.position_of

@@ -387,6 +387,7 @@ class _Scores:
             "preferences": _preferences_part(index, query, positions),
         }
         self.rates = index.hourly_rate_pence[positions]
+        self._rate_range: tuple[int | None, int | None] | None = None
         applies = {
             "locality": True,
             "skills": wanted["skills"] > 0,
@@ -404,6 +405,13 @@ class _Scores:
         # A signal the person expressed no wish about does not count at all.
         self.weights = {name: given[name] if applies[name] else 0.0 for name in SIGNAL_NAMES}
         self.total = combine(self.parts, self.weights, len(positions))
+
+    @property
+    def rate_range(self) -> tuple[int | None, int | None]:
+        """The lowest and highest known rate among these positions (once per ranking)."""
+        if self._rate_range is None:
+            self._rate_range = _rate_range(self.rates)
+        return self._rate_range
 
 
 def _preferences_part(index: CandidateIndex, query: _Query, positions: IntArray) -> FloatArray:
@@ -507,7 +515,7 @@ def _explain(
     free = index.availability_space.decode(
         join_words(index.availability, position) & query.slot_int
     )
-    known = bool(np.isin(position, query.known))
+    known = bool(len(query.known)) and bool(np.isin(position, query.known))
     texts = {
         "locality": explain_locality(distance, candidate.travel_radius_km, name),
         "skills": explain_skills(_labels(index, "skills", skills), len(query.nice_keys)),
@@ -530,7 +538,7 @@ def _explain(
             name,
         ),
         "continuity": explain_continuity(known, query.anyone_known, name),
-        "price": explain_price(candidate.hourly_rate_pence, *_rate_range(scores.rates)),
+        "price": explain_price(candidate.hourly_rate_pence, *scores.rate_range),
         "preferences": explain_preferences(_preference_facts(index, query, position), name),
     }
     return _signals(scores.parts, scores.weights, scores.emphasis, i, texts)

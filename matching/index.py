@@ -271,9 +271,17 @@ class CandidateIndex:
 
     def label(self, kind: Kind, key: str) -> str:
         """How to show ``key`` in a sentence: the vocabulary label, or the text as written."""
-        if key in self.vocabulary.terms(kind):
-            return self.vocabulary.label(kind, key)
-        return self.custom_labels.get(key, key)
+        # Kept per index (every explanation asks for the same few labels); a loaded index
+        # is made without __init__, so the dict is made on first use.
+        cache = self.__dict__.setdefault("_label_cache", {})
+        found = cache.get((kind, key))
+        if found is None:
+            if key in self.vocabulary.terms(kind):
+                found = self.vocabulary.label(kind, key)
+            else:
+                found = self.custom_labels.get(key, key)
+            cache[(kind, key)] = found
+        return found
 
     def gender_code(self, gender: str) -> int:
         """The stored code for ``gender``; -2 when no candidate has it."""

@@ -13,6 +13,7 @@ stored; names and other per-candidate text are packed into one byte column
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -32,6 +33,11 @@ from matching.vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 # 2: both sides' preferences (pets, smoking, kinds of support, who they support).
 STORE_FORMAT = 2
+# Decoded candidates kept per loaded index (so per catalog version), most recently used
+# first: the carers people find are asked for again and again (by rank(), by each
+# explanation, by the page), and decoding one is a few dozen column reads and a JSON
+# parse. Bounded, so a worker's memory does not grow with the catalog.
+DECODED_CACHE_SIZE = 4096
 _ARRAYS = (
     "keys",
     "lat_rad",
@@ -99,10 +105,14 @@ class PositionMap(Mapping[CandidateId, int]):
     def __init__(self, sorted_ids: npt.NDArray[np.int64], order: npt.NDArray[np.int64]) -> None:
         self.sorted_ids = sorted_ids
         self.order = order
+        self._cached = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._search)
 
     def _find(self, key: object) -> int | None:
         if isinstance(key, bool) or not isinstance(key, int | np.integer):
             return None
+        return self._cached(int(key))
+
+    def _search(self, key: int) -> int | None:
         i = int(np.searchsorted(self.sorted_ids, key))
         if i < len(self.sorted_ids) and int(self.sorted_ids[i]) == key:
             return int(self.order[i])
@@ -136,6 +146,8 @@ class StoredCandidates(Sequence[Candidate]):
         self.ids = ids
         self.names = names
         self.gender_of = {code: text for text, code in index.gender_code_of.items()}
+        # Candidates are frozen, and this index never changes: safe to share.
+        self._cached = functools.lru_cache(maxsize=DECODED_CACHE_SIZE)(self._decode)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -147,11 +159,14 @@ class StoredCandidates(Sequence[Candidate]):
     def __getitem__(self, p: int | slice) -> Candidate | list[Candidate]:
         if isinstance(p, slice):
             return [self[q] for q in range(*p.indices(len(self)))]
-        index = self.source
         if p < 0:
             p += len(self)
         if not 0 <= p < len(self):
             raise IndexError(p)
+        return self._cached(int(p))
+
+    def _decode(self, p: int) -> Candidate:
+        index = self.source
         rate = int(index.hourly_rate_pence[p])
         smoking = int(index.smoking_ok[p])
         provider = int(index.provider[p])

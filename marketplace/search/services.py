@@ -311,7 +311,9 @@ def hours_bought(weekly_budget_pence: int | None, rate_pence: int | None) -> flo
     return math.floor(weekly_budget_pence * 2 / rate_pence) / 2
 
 
-def _result(catalog: Any, match: Match, filters: SearchFilters) -> CarerResult:
+def _result(
+    catalog: Any, match: Match, filters: SearchFilters, must_haves: list[str] | None = None
+) -> CarerResult:
     card = catalog.carers[int(match.candidate_id)]
     index = catalog.index
     rate = index.candidates[index.position_of[match.candidate_id]].hourly_rate_pence
@@ -328,7 +330,9 @@ def _result(catalog: Any, match: Match, filters: SearchFilters) -> CarerResult:
         signals=signals,
         hourly_rate_pence=rate,
         hours_per_week=hours_bought(filters.weekly_budget_pence, rate),
-        must_haves=labels("skill", sorted(filters.must_have)),
+        must_haves=(
+            labels("skill", sorted(filters.must_have)) if must_haves is None else list(must_haves)
+        ),
     )
 
 
@@ -366,7 +370,8 @@ def search_carers(
         )
     matches = list(result.matches)
     limited = len(matches) > filters.limit
-    results = [_result(catalog, match, filters) for match in matches[: filters.limit]]
+    must_haves = labels("skill", sorted(filters.must_have))  # the same for every result
+    results = [_result(catalog, match, filters, must_haves) for match in matches[: filters.limit]]
     closest = []
     if not results:
         closest = [

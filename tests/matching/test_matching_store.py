@@ -74,3 +74,41 @@ def test_packed_strings_round_trip() -> None:
     assert list(packed) == values and packed[-1] == ["x", None] and packed[1:3] == [None, ""]
     with pytest.raises(IndexError):
         packed[len(values)]
+
+
+def test_decoded_candidates_are_kept_per_loaded_index(tmp_path: Path) -> None:
+    """Decoding is cached per loaded index (so per catalog version), bounded, and
+    gives what a fresh decode gives; a new version is a new index with its own."""
+    from matching import store
+
+    pool = [
+        Candidate(
+            id=i,
+            lat=53.8,
+            lon=-1.55,
+            travel_radius_km=5,
+            skills=frozenset({"a"}),
+            interests=(),
+            languages=frozenset(),
+            name=f"C{i}",
+        )
+        for i in (1, 5, 9)
+    ]
+    save_index(build_index(pool), tmp_path / "v1")
+    loaded = load_index(tmp_path / "v1")
+    p = loaded.position_of[5]
+    assert loaded.candidates[p] is loaded.candidates[p]
+    assert loaded.candidates[p] == loaded.candidates._decode(p)
+    assert loaded.candidates[-1] == loaded.candidates[len(pool) - 1]
+    # True == 1 and hash(True) == hash(1): a cached lookup must still refuse bools.
+    assert 1 in loaded.position_of and True not in loaded.position_of
+    assert loaded.position_of.get(2) is None
+    renamed = [
+        Candidate(**{**{n: getattr(c, n) for n in c.__slots__}, "name": "New"})  # type: ignore[attr-defined]
+        for c in pool
+    ]
+    save_index(build_index(renamed), tmp_path / "v2")
+    assert load_index(tmp_path / "v2").candidates[p].name == "New"
+    assert loaded.candidates[p].name == "C5"
+    bounded = loaded.candidates._cached.cache_info().maxsize
+    assert bounded == store.DECODED_CACHE_SIZE
