@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import orjson
+from flask import current_app
 from flask_login import current_user
 
 from marketplace.api import bp
 from marketplace.api import schemas as s
 from marketplace.api.errors import APIError
 from marketplace.api.openapi import documented
-from marketplace.api.validation import parse_body, respond
+from marketplace.api.validation import parse_body
 from marketplace.api.views import place_from
 from marketplace.arrangements import services as arrangement_services
 from marketplace.choices import SLOTS
@@ -97,19 +99,47 @@ def search_filters(body: s.MatchRequest) -> services.SearchFilters:
     )
 
 
-def match_result(r: services.CarerResult) -> s.MatchResult:
-    return s.MatchResult(
-        carer_id=r.card.id,
-        ref=r.card.ref,
-        display_name=r.card.display_name,
-        provider=s.ProviderRef(id=r.card.provider_id, name=r.card.provider_name),
-        team_id=r.card.team_id,
-        district=r.card.district,
-        distance_km=r.distance_km,  # public point, nearest 0.5 km
-        score=round(r.score, 4),
-        signals=r.signals,
-        hourly_rate_pence=r.hourly_rate_pence,
-        hours_per_week=r.hours_per_week,
+def _float_or_none(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def match_result_json(r: services.CarerResult) -> dict[str, Any]:
+    """One result as ``s.MatchResult`` serialises it (every field, floats as floats),
+    built without a model: the answer has up to 20 of them and validating values we made
+    ourselves is most of what it would cost (tests check it against the model)."""
+    card = r.card
+    return {
+        "carer_id": card.id,
+        "ref": card.ref,
+        "display_name": card.display_name,
+        "provider": {"id": card.provider_id, "name": card.provider_name},
+        "team_id": card.team_id,
+        "district": card.district,
+        "distance_km": float(r.distance_km),  # public point, nearest 0.5 km
+        "score": float(round(r.score, 4)),
+        "signals": {
+            name: {"score": float(signal["score"]), "explanation": str(signal["explanation"])}
+            for name, signal in r.signals.items()
+        },
+        "hourly_rate_pence": r.hourly_rate_pence,
+        "hours_per_week": _float_or_none(r.hours_per_week),
+    }
+
+
+def match_response_json(found: services.CarerSearch) -> bytes:
+    """The answer (``s.MatchResponse``) as JSON bytes."""
+    widen = [
+        s.Widen(kind=w.kind, text=w.text, value=w.value, extra=w.extra).model_dump(mode="json")
+        for w in found.widen
+    ]
+    return orjson.dumps(
+        {
+            "results": [match_result_json(r) for r in found.results],
+            "excluded": {str(k): int(v) for k, v in found.excluded.items()},
+            "suggestions": [str(text) for text in found.suggestions],
+            "widen": widen,
+            "nearest": [match_result_json(r) for r in found.nearest],
+        }
     )
 
 
@@ -144,17 +174,7 @@ def match():
         known_carer_ids=arrangement_services.known_carer_ids(person),
     )
     found = services.search_carers(place, filters)
-    response = respond(
-        s.MatchResponse(
-            results=[match_result(r) for r in found.results],
-            excluded=found.excluded,
-            suggestions=found.suggestions,
-            widen=[
-                s.Widen(kind=w.kind, text=w.text, value=w.value, extra=w.extra) for w in found.widen
-            ],
-            nearest=[match_result(r) for r in found.nearest],
-        )
-    )
+    response = current_app.response_class(match_response_json(found), mimetype="application/json")
     if person is not None:
         # A profile or a saved budget may have filled it in: for this person only.
         response.headers["Cache-Control"] = "private, no-store"

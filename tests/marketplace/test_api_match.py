@@ -131,3 +131,26 @@ def test_non_json_bodies(client, data, content_type, status):
     response = client.post("/api/v1/match", data=data, content_type=content_type)
     assert response.status_code == status
     assert set(response.json["error"]) == {"code", "message", "fields"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"must_have": ["peg_feeding"]},  # no results: ways to widen instead
+        {"postcode": "SW1A 1AA", "max_distance_km": 1},  # far away: the nearest instead
+        {"limit": 1, "priority": "price", "weekly_budget_pence": 12345},
+        {"availability": ["mon-am", "thu-pm"], "only_available": False},
+    ],
+)
+def test_match_answer_is_exactly_what_the_model_writes(client, carers, change):
+    """The answer is built without pydantic (it is the hot path): it must be byte for
+    byte what ``MatchResponse`` would write for the same values, every field present."""
+    from marketplace.api import schemas as s
+
+    response = client.post("/api/v1/match", json={**BODY, **change})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    text = response.get_data(as_text=True)
+    model = s.MatchResponse.model_validate_json(text)
+    assert model.model_dump_json() == text
+    assert model.results or model.nearest or model.widen
