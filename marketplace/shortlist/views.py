@@ -26,7 +26,8 @@ from marketplace.shortlist import bp, easy_read, saved_searches, services
 from marketplace.shortlist.forms import ConfirmForm, NoteForm, ShortlistItemForm
 
 PRIVATE = {"Cache-Control": "private, no-store"}
-PENDING_SEARCH_KEY = "saved_search_pending"  # a visitor's "tell me", kept until they log in
+PENDING_SEARCH_KEY = "saved_search_pending"  # a visitor's "tell me", offered after login
+PENDING_OFFERED_KEY = "saved_search_pending_offered"
 
 
 # -- whose shortlist ------------------------------------------------------------------
@@ -114,8 +115,10 @@ def _template_helpers() -> dict[str, Any]:
 
 @bp.before_app_request
 def _move_visitor_shortlist() -> None:
-    """After logging in (or confirming a new account), a visitor's shortlist and their
-    "tell me" search move onto their person account."""
+    """After logging in (or confirming a new account), a visitor's shortlist moves onto
+    their person account. A "tell me" search chosen before logging in is never saved by
+    itself (a link anyone can send would plant one): the saved-searches page offers it,
+    and only the person's own POST (with its CSRF token) saves it."""
     if services.SESSION_KEY not in session and PENDING_SEARCH_KEY not in session:
         return
     if request.endpoint == "static" or not current_user.is_authenticated:
@@ -123,28 +126,27 @@ def _move_visitor_shortlist() -> None:
     person = person_of(current_user)  # their own account only, never a supported person's
     if person is None or not authz.can(current_user, "shortlist.edit", person):
         return
-    moved = services.move_visitor_items(session, person) if services.SESSION_KEY in session else 0
+    if services.SESSION_KEY in session:
+        moved = services.move_visitor_items(session, person)
+        db.session.commit()
+        if moved:
+            flash(f"We kept your shortlist: {moved} saved to your account.", "success")
+    if session.get(PENDING_SEARCH_KEY) and not session.get(PENDING_OFFERED_KEY):
+        session[PENDING_OFFERED_KEY] = True
+        flash(
+            "You chose a search to be told about before logging in. It is not saved yet: "
+            "check it on your Saved searches page.",
+        )
+
+
+def _pending_criteria() -> saved_searches.Criteria | None:
+    """The search a visitor chose before logging in, taken from the session (once)."""
     pending = session.pop(PENDING_SEARCH_KEY, None)
-    created = _save_pending(person, pending) if pending else None
-    db.session.commit()
-    if moved:
-        flash(f"We kept your shortlist: {moved} saved to your account.", "success")
-    if created is not None:
-        flash(f"We will tell you when someone new matches: {created}.", "success")
-
-
-def _save_pending(person: Person, pending: Any) -> str | None:
+    session.pop(PENDING_OFFERED_KEY, None)
     if not isinstance(pending, list):
         return None
-    pairs = [(str(k), str(v)) for k, v in (p for p in pending if len(p) == 2)]
-    criteria = _criteria(MultiDict(pairs))
-    if criteria is None:
-        return None
-    try:
-        saved_searches.save(person, criteria, actor_id=person.user_id)
-    except saved_searches.TooMany:
-        return None
-    return criteria.describe()
+    pairs = [(str(p[0]), str(p[1])) for p in pending if isinstance(p, list | tuple) and len(p) == 2]
+    return _criteria(MultiDict(pairs))
 
 
 # -- the shortlist --------------------------------------------------------------------
@@ -330,7 +332,12 @@ def saved_searches_list():
         (saved, saved_searches.Criteria.from_saved(saved))
         for saved in saved_searches.saved_searches(person)
     ]
-    page = render_template("shortlist/saved_searches.html", rows=rows, form=ConfirmForm())
+    pending = _pending_criteria()
+    if pending is not None and pending.key() in {saved.key for saved, _ in rows}:
+        pending = None
+    page = render_template(
+        "shortlist/saved_searches.html", rows=rows, form=ConfirmForm(), pending=pending
+    )
     return page, 200, PRIVATE
 
 
@@ -356,6 +363,8 @@ def save_search():
     criteria = _criteria(request.form)
     if not form.validate_on_submit() or criteria is None:
         abort(400)
+    session.pop(PENDING_SEARCH_KEY, None)
+    session.pop(PENDING_OFFERED_KEY, None)
     try:
         saved, new = saved_searches.save(person, criteria, actor_id=current_user.id)
     except saved_searches.TooMany as error:

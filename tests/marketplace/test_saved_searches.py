@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
 from factories import PASSWORD
+from flask import g
 from werkzeug.datastructures import MultiDict
 
 from marketplace import jobs
@@ -94,21 +95,57 @@ def test_the_job_runs_from_the_command_line_and_the_queue(make, login, app):
     assert db.session.scalar(count) == 1
 
 
-def test_a_visitor_is_sent_to_log_in_and_the_search_is_saved_for_them(make, client):
+def test_a_visitor_logs_in_and_then_chooses_to_save_the_search(make, client):
     user = make.user(roles=["person"], email="sam@example.org")
     page = client.get("/saved-searches/new?postcode=LS6&radius_km=10&skill=personal_care")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "Log in to be told about new carers" in text
     assert "Carers within 10 km of LS6 who offer Personal care" in text
+    # Logging in leads back to the confirm page, which saves nothing by itself.
+    login_link = html.unescape(re.search(r'href="(/login\?next=[^"]+)"', text).group(1))
+    assert "saved-searches/new" in login_link
+    response = client.post(login_link, data={"email": "sam@example.org", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.location.startswith("/saved-searches/new?postcode=LS6")
+    confirm = client.get(response.location).get_data(as_text=True)
+    assert "Save this search" in confirm and 'method="post"' in confirm
     assert _saved(user.person) == []
-    client.post(
-        "/login?next=/saved-searches", data={"email": "sam@example.org", "password": PASSWORD}
-    )
-    page = client.get("/saved-searches").get_data(as_text=True)
-    assert "We will tell you when someone new matches" in page
+    # The saved-searches page offers it once more, and only the POST saves it.
+    listing = client.get("/saved-searches").get_data(as_text=True)
+    assert "Save the search you chose before logging in?" in listing
+    assert _saved(user.person) == []
+    assert client.post("/saved-searches", data=MultiDict(_hidden_fields(listing))).status_code
     [saved] = _saved(user.person)
     assert saved.criteria["skill"] == ["personal_care"]
+
+
+def test_a_link_cannot_plant_a_saved_search(app, make, client, login, monkeypatch):
+    """An attacker's link to /saved-searches/new (before or after logging in) shows what
+    would be saved; nothing is saved without the person's own POST with a CSRF token."""
+    user = make.user(roles=["person"], email="sam@example.org")
+    planted = "/saved-searches/new?postcode=TR19&radius_km=50&skill=personal_care"
+    client.get(planted)  # a visitor follows the link, then logs in some other day
+    client.post("/login", data={"email": "sam@example.org", "password": PASSWORD})
+    client.get("/account")
+    client.get("/shortlist")
+    assert _saved(user.person) == []
+    person = login(user)
+    assert person.get(planted).status_code == 200  # a confirm page
+    assert _saved(user.person) == []
+    # With CSRF on (as in production): a POST from another site has no token.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    forged = person.post("/saved-searches", data={"postcode": "TR19", "radius_km": "50"})
+    assert forged.status_code == 400
+    assert _saved(user.person) == []
+    g.pop("csrf_token", None)  # the tests' app context outlives requests: a fresh token
+    confirm = person.get(planted).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', confirm).group(1)
+    fields = [("csrf_token", token), ("postcode", "TR19"), ("radius_km", "50")]
+    fields.append(("skill", "personal_care"))
+    ok = person.post("/saved-searches", data=MultiDict(fields))
+    assert ok.status_code == 302, ok.get_data(as_text=True)
+    assert len(_saved(user.person)) == 1
 
 
 def test_bad_searches_are_not_saved(make, login, client):
