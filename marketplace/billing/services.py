@@ -37,32 +37,48 @@ class Received:
     outcome: str
 
 
+def already_received(event_id: str) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(WebhookEvent.id).where(WebhookEvent.stripe_event_id == event_id)
+        )
+        is not None
+    )
+
+
 def receive_event(event: dict[str, Any], gateway: BillingGateway | None) -> Received:
     """Record the event id and apply the event; a repeat is skipped. If applying fails
     (Stripe unreachable while re-fetching, say) nothing is kept, so Stripe's retry starts
     clean."""
     event_id = event["id"]
-    if db.session.scalar(
-        sa.select(WebhookEvent.id).where(WebhookEvent.stripe_event_id == event_id)
-    ):
+    if already_received(event_id):
         return Received(True, "already received")
-    record = WebhookEvent(stripe_event_id=event_id, event_type=str(event["type"])[:80])
-    # One savepoint for the event id and everything the event changes: all kept, or none.
+    # One savepoint for everything the event changes and its id: all kept, or none. The
+    # id is written last, so that the handler's questions to Stripe come before most of
+    # the writes (a write transaction held across a Stripe call makes others wait).
     savepoint = db.session.begin_nested()
     try:
-        db.session.add(record)
-        db.session.flush()
-    except sa.exc.IntegrityError:
-        # The same event delivered twice at once: the other delivery has it.
-        savepoint.rollback()
-        return Received(True, "already received")
-    try:
+        # A failure here (Stripe unreachable, a racing writer) keeps nothing and answers
+        # non-2xx, so Stripe delivers the event again.
         outcome = handle_stripe_event(event, SqlBillingRepository(db.session), gateway)
-        record.outcome = outcome.action
-        savepoint.commit()
     except Exception:
         savepoint.rollback()
         raise
+    try:
+        db.session.add(
+            WebhookEvent(
+                stripe_event_id=event_id,
+                event_type=str(event["type"])[:80],
+                outcome=outcome.action,
+            )
+        )
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # The same event delivered twice at once: the other delivery has applied it.
+        savepoint.rollback()
+        db.session.rollback()
+        return Received(True, "already received")
+    savepoint.commit()
     db.session.commit()
     return Received(False, outcome.action)
 

@@ -336,9 +336,17 @@ def start_membership(
         snapshot = billing.start_subscription(request)
         membership = record_snapshot(snapshot, request.metadata(), user)
         start.stripe_subscription_id = snapshot.subscription_id
-        refresh_invoices(membership, billing)
         _audit_start(membership, person, user)
+        # What Stripe did is kept before Stripe is asked anything else: no write
+        # transaction is held open across a Stripe call (Stripe's webhooks about this very
+        # subscription arrive meanwhile, and must not wait on us or be lost).
         db.session.commit()
+        try:
+            refresh_invoices(membership, billing)
+        except BillingError:
+            db.session.rollback()  # the invoices follow from the webhook, or "Check with Stripe"
+        else:
+            db.session.commit()
         return Started(membership=membership)
     session = billing.create_checkout_session(
         request,
@@ -367,18 +375,24 @@ def record_snapshot(
     repo = SqlBillingRepository(db.session)
     found = repo.membership_for_subscription(snapshot.subscription_id)
     if found is None:
-        found = repo.add_membership(
-            MembershipDraft(
-                plan_id=int(metadata["coopcare_plan_id"]),
-                arrangement_id=int(metadata["coopcare_arrangement_id"])
-                if metadata.get("coopcare_arrangement_id")
-                else None,
-                started_by_user_id=user.id if user is not None else None,
-                stripe_subscription_id=snapshot.subscription_id,
-                stripe_customer_id=snapshot.customer_id,
-                person_id=int(metadata["coopcare_person_id"]),
-            )
+        draft = MembershipDraft(
+            plan_id=int(metadata["coopcare_plan_id"]),
+            arrangement_id=int(metadata["coopcare_arrangement_id"])
+            if metadata.get("coopcare_arrangement_id")
+            else None,
+            started_by_user_id=user.id if user is not None else None,
+            stripe_subscription_id=snapshot.subscription_id,
+            stripe_customer_id=snapshot.customer_id,
+            person_id=int(metadata["coopcare_person_id"]),
         )
+        try:
+            with db.session.begin_nested():
+                found = repo.add_membership(draft)
+        except sa.exc.IntegrityError:
+            # Stripe's webhook about the same subscription recorded it a moment ago.
+            found = repo.membership_for_subscription(snapshot.subscription_id)
+            if found is None:  # pragma: no cover - the other insert was rolled back
+                raise MembershipError("Please try again.") from None
     change = pure.apply_snapshot(found, snapshot)
     if change.changed:
         repo.save_membership(change.membership)
@@ -394,9 +408,15 @@ def pure_membership(row: Membership) -> pure.Membership:
     return found
 
 
-def refresh_invoices(membership: Membership, billing: BillingGateway) -> None:
-    """Record the subscription's paid invoices from Stripe's answer."""
-    invoices = billing.list_invoices(membership.stripe_subscription_id)
+def refresh_invoices(
+    membership: Membership,
+    billing: BillingGateway,
+    invoices: list[dict[str, Any]] | None = None,
+) -> None:
+    """Record the subscription's paid invoices from Stripe's answer (asked now, unless
+    the caller already has it)."""
+    if invoices is None:
+        invoices = billing.list_invoices(membership.stripe_subscription_id)
     sync_invoices(
         pure_membership(membership),
         invoices,
@@ -421,8 +441,11 @@ def refresh_from_stripe(membership: Membership) -> None:
     """Ask Stripe where the subscription and its invoices stand (the caller commits)."""
     _not_demo(membership)
     billing = _billing()
-    _apply_answer(membership, billing.fetch_subscription(membership.stripe_subscription_id))
-    refresh_invoices(membership, billing)
+    # Both answers first, then the writes: no write transaction waits on Stripe.
+    snapshot = billing.fetch_subscription(membership.stripe_subscription_id)
+    invoices = billing.list_invoices(membership.stripe_subscription_id)
+    _apply_answer(membership, snapshot)
+    refresh_invoices(membership, billing, invoices)
 
 
 def _billing() -> BillingGateway:

@@ -51,6 +51,17 @@ class LiveServer:
     mail_dir: Path
     log: Path
     database: Path
+    clock_file: Path | None = None
+
+    def move_clock(self, days: float) -> None:
+        """Run the server's clock `days` ahead of the real one (0: the real clock again).
+        Only the served app's clock moves (e2e_wsgi reads the file on each request);
+        Stripe's, the browser's and the test's do not."""
+        assert self.clock_file is not None
+        if days:
+            self.clock_file.write_text(str(days))
+        else:
+            self.clock_file.unlink(missing_ok=True)
 
     def scalar(self, sql: str, *params: object) -> Any:
         """One value from the served database (read-only), e.g. a demo row's id."""

@@ -16,11 +16,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from e2e.browser_helpers import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer, login
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from stripe_helpers import WEBHOOK_SECRET, running_localstripe
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -79,12 +81,12 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     pytest.fail(f"the test server did not start:\n{tail}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
+@contextmanager
+def _serve(
+    work: Path, extra_env: dict[str, str] | None = None, seed: tuple[str, ...] = ()
 ) -> Iterator[LiveServer]:
-    """The app with demo data, served by gunicorn on 127.0.0.1 with the real Config."""
-    work = tmp_path_factory.mktemp("e2e")
+    """The app with demo data (`flask seed-demo` with `seed` options), served by gunicorn
+    on 127.0.0.1 with the real Config."""
     mail_dir = work / "mail"
     env = {
         **os.environ,
@@ -101,10 +103,13 @@ def live_server(
         "COOPCARE_PRODUCTION": "0",
         # The map runs for real, but its "tiles" come from this server, never the internet.
         "MAP_TILES_URL": "/static/vendor/leaflet/images/layers.png",
+        # Tests may move the served app's clock (LiveServer.move_clock, e2e_wsgi.py).
+        "E2E_CLOCK_FILE": str(work / "clock-offset-days"),
+        **(extra_env or {}),
     }
     env.pop("FLASK_ENV", None)
     flask = [sys.executable, "-m", "flask"]
-    for command in (["db", "upgrade"], ["seed-demo"]):
+    for command in (["db", "upgrade"], ["seed-demo", *seed]):
         done = subprocess.run(flask + command, cwd=ROOT, env=env, capture_output=True, check=False)
         if done.returncode:
             pytest.fail(
@@ -144,6 +149,7 @@ def live_server(
         mail_dir=mail_dir,
         log=log,
         database=work / "coopcare.sqlite3",
+        clock_file=work / "clock-offset-days",
     )
     try:
         _wait_until_up(server.url + "/api/v1/health", process, log)
@@ -155,6 +161,45 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, chromium_executable: str
+) -> Iterator[LiveServer]:
+    """The app with demo data and no payment service (there is no network)."""
+    with _serve(tmp_path_factory.mktemp("e2e")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def localstripe_url(chromium_executable: str) -> Iterator[str]:
+    """localstripe (a fake Stripe API) on a free loopback port, for the whole session."""
+    with running_localstripe() as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def stripe_server(
+    tmp_path_factory: pytest.TempPathFactory, localstripe_url: str
+) -> Iterator[LiveServer]:
+    """A second server, with demo data, that pays through localstripe (memberships start
+    with Stripe's test card). Only the tests that need Stripe start it (and localstripe),
+    so the others stay as they were.
+
+    localstripe's own webhooks are not sent here: on SQLite, a webhook's transaction racing
+    a request's ends in "database is locked" (WAL refuses to upgrade a reader that saw an
+    older snapshot, whatever the busy timeout), which PostgreSQL does not do. The webhook
+    handling has its own tests with signed payloads (tests/payments, tests/marketplace)."""
+    env = {
+        "STRIPE_SECRET_KEY": "sk_test_coopcare_e2e",
+        "STRIPE_API_BASE": localstripe_url,
+        "STRIPE_LOCALSTRIPE": "1",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    # The small demo (30 carers) has every demo row these journeys use, and seeds faster.
+    with _serve(tmp_path_factory.mktemp("e2e-stripe"), env, seed=("--carers", "30")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

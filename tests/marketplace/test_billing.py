@@ -308,6 +308,25 @@ def test_the_webhook_applies_an_event_once(client, billing_world) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 1
 
 
+def test_the_same_event_twice_at_once_is_applied_once(client, billing_world, monkeypatch):
+    """Two deliveries of one event both pass the "seen it?" check; the second one's
+    insert of the event id fails, and everything it changed goes with it."""
+    from marketplace.billing import services as billing_services
+
+    plan, _, _ = billing_world
+    event = stripe_event("customer.subscription.created", subscription("active", plan.id), T0)
+    assert post_event(client, event).json["duplicate"] is False
+    monkeypatch.setattr(billing_services, "already_received", lambda event_id: False)
+    later = stripe_event("customer.subscription.updated", subscription("past_due", plan.id), T0 + 1)
+    later["id"] = event["id"]  # the racing delivery, carrying news the first one has not
+    again = post_event(client, later)
+    assert again.status_code == 200 and again.json["duplicate"] is True
+    membership = db.session.scalar(sa.select(Membership))
+    db.session.refresh(membership)
+    assert membership.status == "active"  # the loser's changes were rolled back
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 1
+
+
 def test_unknown_events_are_acknowledged_and_logged(client) -> None:
     response = post_event(client, stripe_event("customer.created", {"object": "customer"}, T0))
     assert response.status_code == 200
