@@ -424,17 +424,38 @@ def default_period(budget: Budget, on: date) -> tuple[date, date]:
     return max(starts, budget.starts_on), ends
 
 
-def parse_period(budget: Budget, starts: str | None, ends: str | None) -> tuple[date, date]:
-    """The statement's first and last days from the address (`from`, `to`, ISO dates)."""
-    if not starts and not ends:
+DateText = str | tuple[str, str, str] | None  # ISO (from links) or the form's three boxes
+
+
+def parse_period(budget: Budget, starts: DateText, ends: DateText) -> tuple[date, date]:
+    """The statement's first and last days: `from` and `to` as ISO dates (the links we
+    make), or the form's day, month and year boxes."""
+    from marketplace.providers.forms import parse_date_parts
+
+    def blank(text: DateText) -> bool:
+        return not text or (isinstance(text, tuple) and not any(p.strip() for p in text))
+
+    if blank(starts) and blank(ends):
         return default_period(budget, clock.today())
     errors: dict[str, str] = {}
     parsed: dict[str, date] = {}
     for name, text, what in (("from", starts, "first"), ("to", ends, "last")):
         try:
-            parsed[name] = date.fromisoformat((text or "").strip())
-        except ValueError:
-            errors[name] = f"Enter the statement's {what} day as a date, like 2026-04-01"
+            if isinstance(text, tuple):
+                parsed[name] = parse_date_parts(
+                    *text,
+                    what=f"The {what} day",
+                    blank_message=f"Enter the statement's {what} day, like 1 4 2026",
+                    example="1 4 2026",
+                )
+            else:
+                parsed[name] = date.fromisoformat((text or "").strip())
+        except ValueError as error:
+            errors[name] = (
+                str(error)
+                if isinstance(text, tuple)
+                else f"Enter the statement's {what} day as a date, like 2026-04-01"
+            )
     if not errors:
         if parsed["to"] < parsed["from"]:
             errors["to"] = "The last day must be the same as or after the first day"

@@ -3,6 +3,8 @@ individual service fund's provider records. Access is decided by authz (budget.*
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -184,14 +186,53 @@ def show(budget_id: int):
     )
 
 
+PARTS = ("day", "month", "year")
+
+
+def _asked_date(name: str) -> services.DateText:
+    """?from=2026-04-01 (our links), or ?from_day=1&from_month=4&from_year=2026 (the form:
+    when any box of either date was sent, both dates are read from the boxes)."""
+    if any(f"{n}_{part}" in request.args for n in ("from", "to") for part in PARTS):
+        day, month, year = (request.args.get(f"{name}_{part}", "") for part in PARTS)
+        return day, month, year
+    return request.args.get(name)
+
+
+def _requested() -> dict[str, tuple[str, str, str]]:
+    """What to show in the form's boxes: what was typed, or the ISO date split up."""
+    shown = {}
+    for name in ("from", "to"):
+        asked = _asked_date(name)
+        if isinstance(asked, tuple):
+            shown[name] = asked
+        else:
+            try:
+                on = date.fromisoformat((asked or "").strip())
+            except ValueError:
+                shown[name] = ("", "", "")
+            else:
+                shown[name] = (str(on.day), str(on.month), str(on.year))
+    return shown
+
+
 def _statement_or_errors(budget: Budget):
     try:
-        starts, ends = services.parse_period(
-            budget, request.args.get("from"), request.args.get("to")
-        )
+        starts, ends = services.parse_period(budget, _asked_date("from"), _asked_date("to"))
     except services.StatementRequestError as error:
         return None, error.fields
     return services.statement(budget, starts, ends), {}
+
+
+def _statement_page(budget: Budget, found, errors):
+    return render_template(
+        "budgets/statement.html",
+        budget=budget,
+        statement=found,
+        errors=errors,
+        requested=_requested(),
+        months=services.monthly_periods(budget, clock.today()),
+        services=services,
+    ), (400 if errors else 200)
 
 
 @bp.get("/<int:budget_id>/statement")
@@ -202,15 +243,7 @@ def statement(budget_id: int):
     if found is not None:
         services.audit_statement(current_user, budget, found, "page")
         db.session.commit()
-    return render_template(
-        "budgets/statement.html",
-        budget=budget,
-        statement=found,
-        errors=errors,
-        requested={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
-        months=services.monthly_periods(budget, clock.today()),
-        services=services,
-    ), (400 if errors else 200)
+    return _statement_page(budget, found, errors)
 
 
 @bp.get("/<int:budget_id>/statement.csv")
@@ -219,15 +252,7 @@ def statement_csv(budget_id: int):
     budget = _budget(budget_id, "budget.statement")
     found, errors = _statement_or_errors(budget)
     if found is None:
-        return render_template(
-            "budgets/statement.html",
-            budget=budget,
-            statement=None,
-            errors=errors,
-            requested={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
-            months=services.monthly_periods(budget, clock.today()),
-            services=services,
-        ), 400
+        return _statement_page(budget, None, errors)
     services.audit_statement(current_user, budget, found, "csv")
     db.session.commit()
     filename = services.statement_filename(budget, found)

@@ -303,6 +303,15 @@ def demo_ids(live_server: LiveServer) -> dict[str, object]:
             "WHERE users.email = 'person@coopcare.example'"
         ),
         "amira_public_review": q("SELECT min(id) FROM reviews"),
+        # Amira's direct payment, and Derek's individual service fund (held by Headingley).
+        "amira_budget": q(
+            "SELECT min(budgets.id) FROM budgets JOIN people ON people.id = budgets.person_id"
+            " JOIN users ON users.id = people.user_id WHERE users.email = ?",
+            "person@coopcare.example",
+        ),
+        "derek_fund": q(
+            "SELECT min(id) FROM budgets WHERE funding_route = 'individual_service_fund'"
+        ),
         **{
             status: q("SELECT min(id) FROM providers WHERE qa_status = ?", status)
             for status in ("submitted", "changes_requested", "suspended", "draft")

@@ -328,6 +328,37 @@ PAGES: list[Visit] = [
     Visit("person", "/supporters/activity"),
     Visit("supporter", "/supporting"),
     Visit("anonymous", "/supporter-invitation/not-a-real-token", status=400, note="bad-token"),
+    # Budgets: the overview, statements (a quarter, a bad period), setting up and changing
+    # a budget with their error states, the ISF provider's entry form, council defaults
+    Visit("person", "/budgets"),
+    Visit("person", "/budgets/{amira_budget}"),
+    Visit(
+        "person", "/budgets/{amira_budget}/statement?from=2026-04-01&to=2026-06-30", note="quarter"
+    ),
+    Visit(
+        "person",
+        "/budgets/{amira_budget}/statement?from_day=31&from_month=2&from_year=2026",
+        status=400,
+        note="bad-period",
+    ),
+    Visit("person", "/budgets/new"),
+    Visit("person", "/budgets/new", submit_empty),
+    Visit("person", "/budgets/{amira_budget}/edit"),
+    Visit(
+        "person", "/budgets/{amira_budget}/edit", fill_and_submit(amount="lots"), note="bad-amount"
+    ),
+    Visit("supporter", "/budgets"),
+    Visit("provider_admin", "/budgets/{derek_fund}"),
+    Visit("provider_admin", "/budgets/{derek_fund}/statement", note="isf"),
+    Visit("provider_admin", "/budgets/{derek_fund}/entries/new"),
+    Visit("provider_admin", "/budgets/{derek_fund}/entries/new", submit_empty),
+    Visit("admin", "/admin/councils/{leeds}/budgets"),
+    Visit(
+        "admin",
+        "/admin/councils/{leeds}/budgets",
+        fill_and_submit(surplus_limit_weeks="0"),
+        note="bad-limit",
+    ),
     # Signed-in people see 403 pages for others' areas
     Visit("person", "/provider/teams/", status=403, note="forbidden"),
 ]

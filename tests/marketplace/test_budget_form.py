@@ -464,3 +464,30 @@ def test_review_reminders_go_four_weeks_then_one_week_before_once_each(budget, a
         sa.select(BudgetNotice.kind).where(BudgetNotice.budget_id == budget.id)
     ).all()
     assert sorted(k for k in kinds if k.startswith("review")) == ["review_due", "review_due_week"]
+
+
+# -- the statement's period in day, month and year boxes ---------------------------------------
+
+
+def test_the_statement_period_is_typed_in_day_month_and_year_boxes(budget, login):
+    client = login(budget.person.user)
+    page = client.get(f"/budgets/{budget.id}/statement").get_data(as_text=True)
+    assert 'type="date"' not in page
+    assert 'id="from_day"' in page and 'id="to_year"' in page
+    asked = (
+        f"/budgets/{budget.id}/statement?from_day=1&from_month=1&from_year=2026"
+        "&to_day=31&to_month=1&to_year=2026"
+    )
+    page = client.get(asked).get_data(as_text=True)
+    assert "1 January 2026 to 31 January 2026" in page
+    assert 'id="to_day" name="to_day" value="31"' in page
+    csv_link = f"/budgets/{budget.id}/statement.csv?from=2026-01-01&amp;to=2026-01-31"
+    assert csv_link in page
+    bad = client.get(
+        f"/budgets/{budget.id}/statement?from_day=31&from_month=2&from_year=2026"
+        "&to_day=&to_month=&to_year="
+    )
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert "The first day must be a real date, like 1 4 2026" in text
+    assert "Enter the statement&#39;s last day" in text and 'href="#from_day"' in text
