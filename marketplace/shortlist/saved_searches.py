@@ -32,6 +32,7 @@ from marketplace.models.shortlists import SAVED_SEARCHES_MAX
 from marketplace.money import format_pence
 from marketplace.search import services as search_services
 from marketplace.search.forms import SearchForm, interest_labels, join_or
+from marketplace.shortlist.services import lock_person
 from marketplace.vocabulary import label as vocabulary_label
 from matching.wording import join_and
 
@@ -230,6 +231,7 @@ def save(person: Person, criteria: Criteria, *, actor_id: int) -> tuple[SavedSea
     )
     if existing is not None:
         return existing, False
+    lock_person(person)  # two saves at once count in turn: never past the cap
     if len(saved_searches(person)) >= SAVED_SEARCHES_MAX:
         raise TooMany(f"You can keep up to {SAVED_SEARCHES_MAX} saved searches.")
     saved = SavedSearch(

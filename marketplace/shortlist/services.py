@@ -113,6 +113,12 @@ class VisitorShortlist:
         return {}
 
 
+def lock_person(person: Person) -> None:
+    """Lock the person's row until the transaction ends (a no-op on SQLite, which lets
+    one writer in at a time anyway): what counts their rows against a cap runs in turn."""
+    db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
+
+
 class PersonShortlist:
     """A person's shortlist, in the database, with a private note on each entry."""
 
@@ -157,7 +163,13 @@ class PersonShortlist:
     def add(
         self, item: Item, *, actor_id: int | None = None, on_behalf_of: int | None = None
     ) -> str:
-        """Add it (the caller checked it is public). The caller commits."""
+        """Add it (the caller checked it is public). The caller commits.
+
+        The person's row is locked first (``SELECT ... FOR UPDATE`` on PostgreSQL), so two
+        adds at the same moment count one after the other and the list never passes
+        ``SHORTLIST_MAX``; the lock lasts until the caller commits.
+        """
+        lock_person(self.person)
         if self._find(item) is not None:
             return AddResult.ALREADY
         if self.count() >= SHORTLIST_MAX:
