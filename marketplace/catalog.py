@@ -35,7 +35,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,6 +87,9 @@ class Catalog:
     # Values computed from the database that change only with the catalog (home page
     # counts, featured providers): see catalog_memo.
     memo: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # Public parts of pages kept per key (a carer's id, ...): see catalog_fragment.
+    fragments: dict[str, OrderedDict[Hashable, tuple[float, Any]]] = field(default_factory=dict)
+    fragments_lock: threading.Lock = field(default_factory=threading.Lock)
     # The store folder it was loaded from (None when built in this process).
     path: Path | None = None
 
@@ -565,6 +569,41 @@ def catalog_memo(name: str, compute: Callable[[], Any], max_age: float = 60.0) -
         entry = (now, compute())
         catalog.memo[name] = entry
     return entry[1]
+
+
+FRAGMENTS_PER_KIND = 2048  # per worker and catalog version, most recently used kept
+
+
+def catalog_fragment(
+    kind: str, key: Hashable, compute: Callable[[], Any], max_age: float = 60.0
+) -> Any:
+    """``compute()`` kept with the current catalog under ``(kind, key)`` (so until the
+    catalog changes), for at most ``max_age`` seconds, for the ``FRAGMENTS_PER_KIND``
+    most recently asked keys; computed every time when the catalog is not cached. A
+    ``None`` result is not kept.
+
+    Only for what is the same for every visitor and changes only with the catalog (a
+    carer's public profile): never anything of one visitor, session or account.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not _caching(app):
+        return compute()
+    catalog = get_catalog()
+    now = time.monotonic()
+    with catalog.fragments_lock:
+        kept = catalog.fragments.setdefault(kind, OrderedDict())
+        entry = kept.get(key)
+        if entry is not None and now - entry[0] <= max_age:
+            kept.move_to_end(key)
+            return entry[1]
+    value = compute()  # outside the lock: it may query the database
+    if value is not None:
+        with catalog.fragments_lock:
+            kept[key] = (now, value)
+            kept.move_to_end(key)
+            while len(kept) > FRAGMENTS_PER_KIND:
+                kept.popitem(last=False)
+    return value
 
 
 def cache_builds(app: Flask) -> int:

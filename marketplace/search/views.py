@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
+from typing import Any
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from marketplace import geo
 from marketplace.arrangements import services as arrangement_services
+from marketplace.catalog import catalog_fragment
 from marketplace.people import services as people_services
 from marketplace.reviews import services as review_services
 from marketplace.search import bp, council_export, national_map, services
@@ -98,9 +102,65 @@ def provider(provider_id: int):
     )
 
 
+@dataclass(frozen=True)
+class CarerProfile:
+    """A listed carer's public page parts (search/_carer_public.html): the same for
+    every visitor, so kept per catalog version (``catalog_fragment``)."""
+
+    id: int
+    display_name: str
+    district: str | None
+    provider_name: str
+    head: Markup
+    links: Markup
+    facts: Markup
+
+
+def _public_blocks(name: str, **context: Any) -> dict[str, Markup]:
+    """Each block of template ``name`` rendered on its own, with only ``context`` (no
+    context processors: no current user, no shortlist); refused if one holds a CSRF
+    token, which belongs to one visitor's session and must never be shared."""
+    template = current_app.jinja_env.get_template(name)
+    blocks = {
+        block: Markup("".join(render(template.new_context(context))))
+        for block, render in template.blocks.items()
+    }
+    for block, html in blocks.items():
+        if "csrf_token" in html:
+            raise RuntimeError(f"{name} block {block!r} holds a CSRF token: it cannot be shared")
+    return blocks
+
+
+def _carer_profile(carer_id: int) -> CarerProfile | None:
+    found = services.public_carer(carer_id)
+    if found is None:
+        return None
+    blocks = _public_blocks(
+        "search/_carer_public.html",
+        carer=found,
+        team=services.first_team(found),
+        checks=services.carer_checks(found),
+        availability=services.availability_table(found.availability),
+        parts=services.PARTS,
+        skills=services.labels("skill", found.skills),
+        languages=services.labels("language", found.languages),
+        gender=services.GENDER_LABELS.get(found.gender or ""),
+    )
+    return CarerProfile(
+        id=found.id,
+        display_name=found.display_name,
+        district=found.district,
+        provider_name=found.provider.name,
+        **blocks,
+    )
+
+
 @bp.get("/carers/<int:carer_id>")
 def carer(carer_id: int):
-    found = services.public_carer(carer_id)
+    # The public profile changes only with the catalog (carers, checks, providers and
+    # teams bump it): rendered once per catalog version, with no query when it is kept.
+    # The shortlist button, the search context and the reviews are this request's own.
+    found = catalog_fragment("carer_profile", carer_id, lambda: _carer_profile(carer_id))
     if found is None:
         abort(404)
     # Arriving from a search: the same search says how far away and why this carer
@@ -116,18 +176,7 @@ def carer(carer_id: int):
                 back_args=form.link_args(with_postcode=not from_profile),
                 outcode=form.place.outcode,
             )
-    page_html = render_template(
-        "search/carer.html",
-        carer=found,
-        context=context,
-        team=services.first_team(found),
-        checks=services.carer_checks(found),
-        availability=services.availability_table(found.availability),
-        parts=services.PARTS,
-        skills=services.labels("skill", found.skills),
-        languages=services.labels("language", found.languages),
-        gender=services.GENDER_LABELS.get(found.gender or ""),
-    )
+    page_html = render_template("search/carer.html", carer=found, context=context)
     if from_profile:
         return page_html, 200, {"Cache-Control": "private, no-store"}
     return page_html

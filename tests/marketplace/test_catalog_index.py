@@ -330,3 +330,83 @@ def test_home_page_for_everyone_is_shared_but_never_a_message(shared_database):
     other = first.test_client()
     assert "Your message was sent" not in other.get("/").get_data(as_text=True)
     assert "csrf_token" not in page
+
+
+def _carer_id(app, name: str) -> int:
+    with app.test_request_context("/"):
+        found = [c.id for c in get_catalog().carers.values() if c.display_name == name]
+    with app.app_context():
+        db.session.remove()
+    return found[0]
+
+
+def test_carer_page_profile_is_kept_per_catalog_version_and_never_a_visitors_own(
+    shared_database,
+):
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    ana = _carer_id(first, "Ana")
+    statements: list[str] = []
+    with first.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        client = first.test_client()
+        page = client.get(f"/carers/{ana}").get_data(as_text=True)
+        assert '<h1 class="heading-xl">Ana</h1>' in page and "Travels up to" in page
+        statements.clear()
+        assert client.get(f"/carers/{ana}").status_code == 200
+        # Kept: no carer, check, provider or team query (the reviews are asked each time).
+        assert not [s for s in statements if "FROM carers" in s or "carer_checks" in s]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    # Each visitor's own shortlist state and CSRF token, never another's.
+    with client.session_transaction() as session:
+        session["shortlist"] = [f"carer-{ana}"]
+    mine = client.get(f"/carers/{ana}").get_data(as_text=True)
+    other = first.test_client()
+    theirs = other.get(f"/carers/{ana}").get_data(as_text=True)
+    assert "On your shortlist" in mine and "Remove<span" in mine
+    assert "On your shortlist" not in theirs and "Add<span" in theirs
+
+    def token(html: str) -> str:
+        return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+    assert token(mine) != token(theirs)
+
+    # A change to the carer that is not a catalog change: still the kept profile.
+    with first.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            sa.update(Carer.__table__).where(Carer.id == ana).values(bio="Unbumped bio")
+        )
+    assert "Unbumped bio" not in other.get(f"/carers/{ana}").get_data(as_text=True)
+    # A catalog change (any carer edit through the app bumps it): the new profile.
+    with second.app_context():
+        db.session.get(Carer, ana).bio = "Loves long walks"
+        db.session.commit()
+        db.session.remove()
+    assert _eventually(
+        lambda: "Loves long walks" in other.get(f"/carers/{ana}").get_data(as_text=True)
+    )
+    # No longer listed: gone with the next catalog.
+    with second.app_context():
+        db.session.get(Carer, ana).active = False
+        db.session.commit()
+        db.session.remove()
+    assert _eventually(lambda: other.get(f"/carers/{ana}").status_code == 404)
+
+
+def test_a_shared_fragment_never_holds_a_csrf_token(app, monkeypatch):
+    from marketplace.search import views
+
+    template = app.jinja_env.from_string(
+        '{% block facts %}<input name="csrf_token" value="{{ csrf_token() }}">{% endblock %}'
+    )
+    monkeypatch.setattr(app.jinja_env, "get_template", lambda name: template)
+    with app.test_request_context("/"), pytest.raises(RuntimeError, match="CSRF"):
+        views._public_blocks("search/_carer_public.html")
