@@ -72,6 +72,11 @@ class Config:
     # Each request e-mails the provider's admins (and the carer): asking and withdrawing
     # in a loop must not flood their inboxes. Counted per account.
     INTRODUCTION_RATE_LIMIT = os.environ.get("INTRODUCTION_RATE_LIMIT", "5 per minute;30 per day")
+    # Adding to a shortlist, per account (per address for a visitor): far more than anyone
+    # choosing carers needs, far less than a script filling tables.
+    SHORTLIST_RATE_LIMIT = os.environ.get("SHORTLIST_RATE_LIMIT", "30 per minute;300 per day")
+    # Each report lands in the reviewers' moderation queue. Counted per account.
+    REVIEW_REPORT_RATE_LIMIT = os.environ.get("REVIEW_REPORT_RATE_LIMIT", "5 per minute;20 per day")
 
     GEOCODER = os.environ.get("GEOCODER", "offline")
     # How often each worker checks the catalog version (and rebuilds in the background).

@@ -3,13 +3,13 @@ in), and the moderators' queue under /review/reviews."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marketplace import authz
 from marketplace.arrangements import services as arrangement_services
 from marketplace.choices import ReviewAspect, ReviewStatus
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.models import Review
 from marketplace.reviews import bp, services
 from marketplace.reviews.forms import ModerateForm, ReplyForm, ReportForm, ReviewForm
@@ -72,8 +72,17 @@ def reply(review_id: int):
     )
 
 
+def _report_limit() -> str:
+    return current_app.config["REVIEW_REPORT_RATE_LIMIT"]
+
+
+def _per_account() -> str:
+    return f"account:{current_user.get_id()}"
+
+
 @bp.route("/reviews/<int:review_id>/report", methods=["GET", "POST"])
 @authz.requires("account.use")
+@limiter.limit(_report_limit, key_func=_per_account, methods=["POST"])
 def report(review_id: int):
     review = _review_or_404(review_id)
     form = ReportForm()

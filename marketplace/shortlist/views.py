@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from marketplace import authz, database_id
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.links import safe_redirect_target
 from marketplace.models import Person
 from marketplace.models.shortlists import SHORTLIST_MAX
@@ -185,7 +186,19 @@ def _next_or_shortlist(form: ShortlistItemForm, item: services.Item | None) -> s
     return target
 
 
+def _add_limit() -> str:
+    return current_app.config["SHORTLIST_RATE_LIMIT"]
+
+
+def _account_or_address() -> str:
+    """Per account when signed in (a shared connection holds nobody up), else per IP."""
+    if current_user.is_authenticated:
+        return f"account:{current_user.get_id()}"
+    return get_remote_address()
+
+
 @bp.post("/shortlist/add")
+@limiter.limit(_add_limit, key_func=_account_or_address)
 def add():
     form = ShortlistItemForm()
     if not form.validate_on_submit():
