@@ -51,6 +51,7 @@ from flask import Flask, current_app, g
 from marketplace.extensions import db
 from marketplace.models import Carer, CatalogVersion, Provider, TeamMember
 from matching import Candidate, CandidateIndex, build_index
+from matching.preferences import PERSON_GROUP_SLUGS, PET_SLUGS, SUPPORT_KIND_SLUGS
 from matching.store import (
     DECODED_CACHE_SIZE,
     STORE_FORMAT,
@@ -191,6 +192,10 @@ def _build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
             _json_text(c.interests),
             _json_text(c.languages),
             _json_text(c.availability),
+            _json_text(c.pets_ok),
+            _json_text(c.enjoys_support),
+            _json_text(c.would_support),
+            c.smoking_ok,
         )
         .join(Provider, Provider.id == c.provider_id)
         .outerjoin(team, team.c.carer_id == c.id)
@@ -205,15 +210,13 @@ def _build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
     rows = db.session.connection().execute(statement).all()
     lists = orjson.loads(
         "["
-        + ",".join(
-            f"[{row[12] or 'null'},{row[13] or 'null'},{row[14] or 'null'},{row[15] or 'null'}]"
-            for row in rows
-        )
+        + ",".join("[" + ",".join(text or "null" for text in row[12:19]) + "]" for row in rows)
         + "]"
     )
     candidates: list[Candidate] = []
     cards: dict[int, CarerCard] = {}
-    for row, (skills, interests, languages, availability) in zip(rows, lists, strict=True):
+    for row, listed in zip(rows, lists, strict=True):
+        skills, interests, languages, availability, pets, enjoys, would = listed
         (
             carer_id,
             ref,
@@ -243,6 +246,11 @@ def _build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
                 provider_id=provider_id,
                 team_id=team_id,
                 name=name,
+                # Only words of today's vocabularies (a word dropped since is not said).
+                pets_ok=None if pets is None else _known(pets, PET_SLUGS),
+                smoking_ok=row[19],
+                enjoys_support=_known(enjoys, SUPPORT_KIND_SLUGS),
+                would_support=_known(would, PERSON_GROUP_SLUGS),
             )
         )
         cards[carer_id] = CarerCard(
@@ -255,6 +263,10 @@ def _build_catalog(key: tuple[int, Any] | None = None) -> Catalog:
             team_id=team_id,
         )
     return Catalog(key=key, index=build_index(candidates), carers=cards)
+
+
+def _known(values: list[str] | None, slugs: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(v for v in values or () if v in slugs)
 
 
 def _caching(app: Flask) -> bool:

@@ -96,6 +96,10 @@ def search_filters(body: s.MatchRequest) -> services.SearchFilters:
         max_hourly_rate_pence=body.max_hourly_rate_pence,
         weekly_budget_pence=body.weekly_budget_pence,
         limit=body.limit,
+        pets=frozenset(body.pets),
+        smoking_home=body.smoking_home,
+        support_wanted=frozenset(body.support_wanted),
+        groups=frozenset(body.groups),
     )
 
 

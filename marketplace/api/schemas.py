@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from marketplace import geo
-from marketplace.choices import SLOTS
+from marketplace.choices import SLOTS, PersonGroup, Pet, SupportKind
 from marketplace.models.providers import GENDERS
 from marketplace.search.services import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MIN_RADIUS_KM
 from matching import PRIORITIES, SUGGESTION_KINDS
@@ -371,6 +371,35 @@ class MatchRequest(BaseModel):
         "your saved budget is used if you leave this out)",
     )
     preferences: Preferences | None = None
+    pets: Annotated[list[Literal[Pet.values()]], Field(max_length=len(Pet))] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        examples=[["dogs"]],
+        description="Pets in the person's home: only carers happy with all of them, or who "
+        "have not said (excluded: 'pets')",
+    )
+    smoking_home: bool = Field(
+        False,
+        description="Someone smokes in the person's home: carers who would rather work in "
+        "homes where nobody smokes are left out (excluded: 'smoking')",
+    )
+    support_wanted: Annotated[
+        list[Literal[SupportKind.values()]],  # type: ignore[valid-type]
+        Field(max_length=len(SupportKind)),
+    ] = Field(
+        default_factory=list,
+        examples=[["out_and_about"]],
+        description="Kinds of support wanted: carers who enjoy one rank higher; carers who "
+        "enjoy only other kinds are left out (excluded: 'support_kinds')",
+    )
+    groups: Annotated[
+        list[Literal[PersonGroup.values()]],  # type: ignore[valid-type]
+        Field(max_length=len(PersonGroup)),
+    ] = Field(
+        default_factory=list,
+        description="Optional: groups the person says they belong to. Carers who would like "
+        "to support one rank higher; carers who would rather support only other groups "
+        "are left out (excluded: 'who_they_support'). Nothing is assumed when left out",
+    )
     limit: Annotated[int, BeforeValidator(_whole)] = Field(20, ge=1, le=MAX_LIMIT)
 
 

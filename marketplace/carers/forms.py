@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from marketplace import clock, geo, vocabulary
 from marketplace.auth.forms import PASSWORD_HINT, StrongPassword
 from marketplace.carers.checks import SCHEME_LABELS, normalise_certificate_number
-from marketplace.choices import SLOT_LABELS, SLOTS, DBSLevel, Gender
+from marketplace.choices import SLOT_LABELS, SLOTS, DBSLevel, Gender, PersonGroup, Pet, SupportKind
 from marketplace.money import parse_pounds
 
 # The form adds an explicit "prefer not to say" (stored as no gender) and "no check yet".
@@ -159,6 +159,92 @@ class AvailabilityForm(FlaskForm):
         "profile says to ask about availability.",
         choices=[(slot, SLOT_LABELS[slot]) for slot in SLOTS],
     )
+
+
+NO_PETS = "none"
+SMOKING_CHOICES = [
+    ("yes", "Yes"),
+    ("no", "No, I would rather work in homes where nobody smokes"),
+    ("ask", "I would rather people ask me"),
+]
+SMOKING_ANSWERS = {"yes": True, "no": False, "ask": None}
+
+
+class PreferencesForm(FlaskForm):
+    """What a carer is happy with in someone's home, and who and how they like to help.
+
+    Each answer is optional: a carer who leaves one unanswered is never left out of a
+    search because of it (people are told to ask)."""
+
+    pets_ok = SelectMultipleField(
+        "Which pets are you happy to be with in someone's home?",
+        description="Tick all that apply. People with other pets will not see you. If you "
+        "leave this empty, everyone sees you and people are told to ask you.",
+        choices=[*Pet.choices(), (NO_PETS, "None: I would rather work in homes without pets")],
+    )
+    smoking_ok = RadioField(
+        "Are you happy to work in a home where someone smokes?",
+        description="If you say no, people who say someone smokes at home will not see you.",
+        choices=SMOKING_CHOICES,
+        default="ask",
+        validators=[
+            DataRequired("Say whether you are happy to work in a home where someone smokes")
+        ],
+    )
+    enjoys_support = SelectMultipleField(
+        "Which kinds of support do you enjoy giving?",
+        description="Tick all that apply. People who want only other kinds of support will "
+        "not see you. Leave it empty if you enjoy them all.",
+        choices=SupportKind.choices(),
+    )
+    would_support = SelectMultipleField(
+        "Who would you like to support?",
+        description="Tick all that apply. People who say they belong only to other groups "
+        "will not see you; people who do not say are never left out. Leave it empty if "
+        "you are happy to support anyone.",
+        choices=PersonGroup.choices(),
+    )
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
+        valid = super().validate(extra_validators)
+        for name, message in (
+            ("pets_ok", "Choose pets from the list"),
+            ("smoking_ok", "Say whether you are happy to work in a home where someone smokes"),
+            ("enjoys_support", "Choose kinds of support from the list"),
+            ("would_support", "Choose who you would like to support from the list"),
+        ):
+            if self[name].errors:
+                self[name].errors = [message]
+        pets = set(self.pets_ok.data or ())
+        if valid and NO_PETS in pets and len(pets) > 1:
+            self.pets_ok.errors = ["Choose the pets you are happy with, or none, not both"]
+            valid = False
+        return valid
+
+    def changes(self) -> dict[str, Any]:
+        """The answers as the carer's fields (None: not said)."""
+        pets = set(self.pets_ok.data or ())
+        return {
+            "pets_ok": None if not pets else [p for p in Pet.values() if p in pets],
+            "smoking_ok": SMOKING_ANSWERS.get(self.smoking_ok.data),
+            "enjoys_support": [
+                k for k in SupportKind.values() if k in set(self.enjoys_support.data or ())
+            ],
+            "would_support": [
+                g for g in PersonGroup.values() if g in set(self.would_support.data or ())
+            ],
+        }
+
+    @staticmethod
+    def initial(carer: Any) -> dict[str, Any]:
+        """The carer's answers as the form's values."""
+        pets = carer.pets_ok
+        return {
+            "pets_ok": [] if pets is None else (list(pets) or [NO_PETS]),
+            "smoking_ok": {True: "yes", False: "no"}.get(carer.smoking_ok, "ask"),
+            "enjoys_support": list(carer.enjoys_support or ()),
+            "would_support": list(carer.would_support or ()),
+        }
 
 
 class ChecksForm(FlaskForm):

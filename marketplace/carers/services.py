@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from marketplace import audit, geo
 from marketplace.carers import checks
-from marketplace.choices import Day, DayPart
+from marketplace.choices import Day, DayPart, PersonGroup, Pet, SupportKind
 from marketplace.extensions import db
 from marketplace.links import public_url
 from marketplace.models import Carer, Provider, User, utcnow
@@ -28,6 +28,7 @@ SECTIONS = {
     "about": "About you",
     "skills": "Skills and interests",
     "availability": "Availability",
+    "preferences": "Homes and people you like to support",
     "checks": "Checks",
 }
 SECTION_FIELDS = {
@@ -44,6 +45,7 @@ SECTION_FIELDS = {
     },
     "skills": {"skills", "interests", "languages"},
     "availability": {"availability"},
+    "preferences": {"pets_ok", "smoking_ok", "enjoys_support", "would_support"},
     # Each check is declared through marketplace.carers.checks (None withdraws it).
     "checks": {"care_certificate", "criminal_record", "right_to_work", "insurance"},
 }
@@ -117,6 +119,33 @@ def interests_from_form(checked: list[str], other_text: str | None) -> list[str]
         if value not in result:
             result.append(value)
     return result
+
+
+def preference_rows(carer: Carer) -> list[tuple[str, str, str]]:
+    """The preferences section on the profile summary: (label, answer, what to change)."""
+
+    def said(values: list[str] | None, labels: dict[str, str], empty: str) -> str:
+        return ", ".join(labels.get(v, v) for v in values or ()) or empty
+
+    if carer.pets_ok is None:
+        pets = "Not said (people are told to ask)"
+    else:
+        pets = said(carer.pets_ok, Pet.labels(), "None: homes without pets")
+    smoking = {True: "Yes", False: "No"}.get(carer.smoking_ok, "Not said (people are told to ask)")  # type: ignore[arg-type]
+    return [
+        ("Pets you are happy with", pets, "pets"),
+        ("Happy in a home where someone smokes", smoking, "smoking"),
+        (
+            "Support you enjoy giving",
+            said(carer.enjoys_support, SupportKind.labels(), "Not said (all kinds)"),
+            "kinds of support",
+        ),
+        (
+            "Would like to support",
+            said(carer.would_support, PersonGroup.labels(), "Not said (anyone)"),
+            "who you would like to support",
+        ),
+    ]
 
 
 def update_profile(carer: Carer, section: str, changes: dict[str, Any], actor_id: int) -> None:

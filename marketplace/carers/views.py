@@ -27,6 +27,7 @@ from marketplace.carers.forms import (
     ChecksForm,
     InvitationRegisterForm,
     InviteForm,
+    PreferencesForm,
     SkillsForm,
     VerifyChecksForm,
 )
@@ -40,6 +41,7 @@ FORMS = {
     "about": AboutForm,
     "skills": SkillsForm,
     "availability": AvailabilityForm,
+    "preferences": PreferencesForm,
     "checks": ChecksForm,
 }
 
@@ -275,6 +277,7 @@ def _summary(carer: Carer, owner: bool):
         needs_insurance=services.needs_insurance(carer),
         slot_labels=SLOT_LABELS,
         interests=services.interests_for_form(carer.interests),
+        preference_rows=services.preference_rows(carer),
         check_rows=checks.check_rows(carer),
         gaps=checks.listing_gaps(carer, checks.today()),
         can_verify=checks.verifier_organisation(current_user._get_current_object(), carer)
@@ -322,6 +325,8 @@ def _initial_data(carer: Carer, section: str, owner: bool) -> dict[str, Any]:
         }
     if section == "availability":
         return {"availability": carer.availability or []}
+    if section == "preferences":
+        return PreferencesForm.initial(carer)
     record = carer.check("criminal_record")
     insurance = carer.check("insurance")
     return {
@@ -373,6 +378,8 @@ def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, An
     if section == "availability":
         chosen = set(form.availability.data or [])
         return {"availability": [s for s in SLOTS if s in chosen] or None}
+    if section == "preferences":
+        return form.changes()
     has_record = form.dbs_level.data != "none"
     changes: dict[str, Any] = {
         "care_certificate": bool(form.care_certificate.data),

@@ -647,6 +647,7 @@ def similar_matches(introduction: Introduction) -> list[Any]:
     if introduction.status not in ("declined", "expired"):
         return []
     from marketplace import geo
+    from marketplace.people.services import wish_filters
     from marketplace.search.services import SearchFilters, search_carers
 
     person = introduction.person
@@ -665,6 +666,8 @@ def similar_matches(introduction: Introduction) -> list[Any]:
         languages=frozenset(person.languages or ()),
         gender=preferences.get("carer_gender") or None,
         limit=SIMILAR_SHOWN + 1,
+        # Never suggest a carer whose answers clash with the person's home and wishes.
+        **wish_filters(person),
     )
     results = search_carers(place, filters).results
     return [r for r in results if r.card.id != introduction.carer_id][:SIMILAR_SHOWN]

@@ -352,6 +352,16 @@ class Carer(TimestampMixin, Base):
     travel_radius_km: Mapped[float] = mapped_column(default=8.0)
     availability: Mapped[list[str] | None] = mapped_column(sa.JSON)
     hourly_rate_pence: Mapped[int | None]
+    # What the carer says of the homes they work in and who they like to help (the
+    # vocabularies of marketplace.choices Pet, SupportKind and PersonGroup): the pets they
+    # are happy with (None: not said; [] none), whether they mind a home where someone
+    # smokes (None: not said), the kinds of support they enjoy giving and who they would
+    # like to support ([]: not said). Matching leaves out a carer whose answer clashes
+    # with a person's home or wishes, never one who has not said.
+    pets_ok: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    smoking_ok: Mapped[bool | None]
+    enjoys_support: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    would_support: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     # Training the carer says they have done: never shown publicly as a fact.
     care_certificate: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True, index=True)

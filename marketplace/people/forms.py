@@ -7,7 +7,7 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectMultipleField,
 from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
 
 from marketplace import geo
-from marketplace.choices import SLOT_LABELS, FundingRoute, Gender
+from marketplace.choices import SLOT_LABELS, FundingRoute, Gender, PersonGroup, Pet, SupportKind
 from marketplace.search.services import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MIN_RADIUS_KM
 from marketplace.vocabulary import choices
 
@@ -62,6 +62,32 @@ class ProfileForm(FlaskForm):
         choices=list(SLOT_LABELS.items()),
         validators=[Optional()],
     )
+    pets = SelectMultipleField(
+        "Pets in your home",
+        description="We only show carers who are happy with all of them, or who have not "
+        "said (then ask them).",
+        choices=Pet.choices(),
+        validators=[Optional()],
+    )
+    smoking_home = BooleanField(
+        "Someone smokes in my home",
+        description="We do not show carers who would rather work in homes where nobody smokes.",
+    )
+    support_wanted = SelectMultipleField(
+        "Kinds of support you would like",
+        description="Carers who enjoy giving them come higher up the list. Carers who "
+        "enjoy only other kinds of support are not shown.",
+        choices=SupportKind.choices(),
+        validators=[Optional()],
+    )
+    groups = SelectMultipleField(
+        "Are you in any of these groups? (optional)",
+        description="You do not have to say. If you do, carers who would like to support "
+        "people in your group come higher up the list, and carers who would rather "
+        "support other groups are not shown.",
+        choices=PersonGroup.choices(),
+        validators=[Optional()],
+    )
     funding_route = RadioField(
         "How your care is paid for",
         description="If you are not sure, your council's adult social care team can tell you.",
@@ -105,6 +131,9 @@ class ProfileForm(FlaskForm):
             ("languages", "Choose languages from the list"),
             ("carer_gender", "Choose a gender from the list"),
             ("slots", "Choose days and times from the list"),
+            ("pets", "Choose pets from the list"),
+            ("support_wanted", "Choose kinds of support from the list"),
+            ("groups", "Choose groups from the list"),
         ):
             if self[name].errors:
                 self[name].errors = [message]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from marketplace import audit, geo
-from marketplace.choices import SLOTS, FundingRoute, Gender
+from marketplace.choices import SLOTS, FundingRoute, Gender, PersonGroup, Pet, SupportKind
 from marketplace.extensions import db
 from marketplace.models import Person, User
 from marketplace.search.services import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MIN_RADIUS_KM
@@ -26,6 +26,12 @@ class ProfileChanges:
     slots: list[str]
     funding_route: str
     share_profile_with_providers: bool
+    # The home and wishes, matched against what carers say (never assumed: empty is
+    # "not said").
+    pets: list[str] = field(default_factory=list)
+    smoking_home: bool = False
+    support_wanted: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
 
 
 def person_of(user: Any) -> Person | None:
@@ -41,6 +47,14 @@ def save_profile(person: Person, changes: ProfileChanges, *, actor_id: int) -> N
         raise ValueError(f"unknown funding route {changes.funding_route!r}")
     if changes.carer_gender is not None and changes.carer_gender not in Gender.values():
         raise ValueError(f"unknown gender {changes.carer_gender!r}")
+    for values, kind in (
+        (changes.pets, Pet),
+        (changes.support_wanted, SupportKind),
+        (changes.groups, PersonGroup),
+    ):
+        unknown = set(values) - set(kind.values())
+        if unknown:
+            raise ValueError(f"unknown {kind.__name__} {sorted(unknown)!r}")
     place = changes.place
     person.postcode = place.postcode
     person.district = place.outcode
@@ -54,11 +68,49 @@ def save_profile(person: Person, changes: ProfileChanges, *, actor_id: int) -> N
     person.preferences = {
         "carer_gender": changes.carer_gender,
         "slots": [slot for slot in SLOTS if slot in set(changes.slots)],
+        **home_and_wishes(
+            changes.pets, changes.smoking_home, changes.support_wanted, changes.groups
+        ),
     }
     person.funding_route = changes.funding_route
     person.share_profile_with_providers = changes.share_profile_with_providers
     # The audit row names what changed, never the postcode itself.
     audit.record("person.profile_saved", actor_id=actor_id, target=person)
+
+
+def home_and_wishes(
+    pets: list[str], smoking_home: bool, support_wanted: list[str], groups: list[str]
+) -> dict[str, Any]:
+    """The person's home and wishes as stored in ``Person.preferences``, in the
+    vocabularies' order."""
+    return {
+        "pets": [p for p in Pet.values() if p in set(pets)],
+        "smoking_home": bool(smoking_home),
+        "support_wanted": [k for k in SupportKind.values() if k in set(support_wanted)],
+        "groups": [g for g in PersonGroup.values() if g in set(groups)],
+    }
+
+
+def stored_wishes(person: Person) -> dict[str, Any]:
+    """The stored home and wishes (a profile saved before they existed has none)."""
+    preferences = person.preferences or {}
+    return home_and_wishes(
+        list(preferences.get("pets") or ()),
+        bool(preferences.get("smoking_home")),
+        list(preferences.get("support_wanted") or ()),
+        list(preferences.get("groups") or ()),
+    )
+
+
+def wish_filters(person: Person) -> dict[str, Any]:
+    """The stored home and wishes as ``SearchFilters`` fields."""
+    wishes = stored_wishes(person)
+    return {
+        "pets": frozenset(wishes["pets"]),
+        "smoking_home": wishes["smoking_home"],
+        "support_wanted": frozenset(wishes["support_wanted"]),
+        "groups": frozenset(wishes["groups"]),
+    }
 
 
 def form_data(person: Person) -> dict[str, Any]:
@@ -75,6 +127,7 @@ def form_data(person: Person) -> dict[str, Any]:
         "slots": list(preferences.get("slots") or ()),
         "funding_route": person.funding_route,
         "share_profile_with_providers": person.share_profile_with_providers,
+        **stored_wishes(person),
     }
 
 
@@ -95,7 +148,20 @@ def search_defaults(person: Person | None) -> dict[str, Any] | None:
         # of them may do, so none is required.
         "language": languages if len(languages) == 1 else [],
         "slot": list(preferences.get("slots") or ()),
+        **_wish_args(stored_wishes(person)),
     }
+
+
+def _wish_args(wishes: dict[str, Any]) -> dict[str, Any]:
+    """The home and wishes as the search form's parameters."""
+    args: dict[str, Any] = {
+        "pet": wishes["pets"],
+        "support": wishes["support_wanted"],
+        "group": wishes["groups"],
+    }
+    if wishes["smoking_home"]:
+        args["smoking"] = "y"
+    return args
 
 
 def match_defaults(person: Person | None) -> dict[str, Any]:
@@ -114,6 +180,13 @@ def match_defaults(person: Person | None) -> dict[str, Any]:
     }
     if preferences.get("carer_gender"):
         defaults["preferences"] = {"carer_gender": preferences["carer_gender"]}
+    wishes = stored_wishes(person)
+    defaults.update(
+        pets=wishes["pets"],
+        smoking_home=wishes["smoking_home"],
+        support_wanted=wishes["support_wanted"],
+        groups=wishes["groups"],
+    )
     return defaults
 
 

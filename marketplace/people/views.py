@@ -41,6 +41,10 @@ def profile():
                 slots=form.slots.data or [],
                 funding_route=form.funding_route.data,
                 share_profile_with_providers=bool(form.share_profile_with_providers.data),
+                pets=form.pets.data or [],
+                smoking_home=bool(form.smoking_home.data),
+                support_wanted=form.support_wanted.data or [],
+                groups=form.groups.data or [],
             ),
             actor_id=current_user.id,
         )

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional, StopValidation
 
 from marketplace import geo
-from marketplace.choices import SLOT_LABELS, SearchPriority
+from marketplace.choices import SLOT_LABELS, PersonGroup, Pet, SearchPriority, SupportKind
 from marketplace.models.providers import LEGAL_FORMS
 from marketplace.money import format_pence, parse_pounds
 from marketplace.search.services import (
@@ -73,6 +73,10 @@ class SearchForm(FlaskForm):
         "budget",
         "hours",
         "within_budget",
+        "pet",
+        "smoking",
+        "support",
+        "group",
     )
 
     postcode = StringField(
@@ -130,6 +134,30 @@ class SearchForm(FlaskForm):
         validators=[Optional()],
     )
     only_free = BooleanField("Only show carers who are free at one of these times")
+    # The person's home and wishes: carers whose answers clash are not shown.
+    pet = SelectMultipleField(
+        "Pets in your home",
+        description="We only show carers who are happy with all of them, or who have not "
+        "said (then ask them).",
+        choices=Pet.choices(),
+        validators=[Optional()],
+    )
+    smoking = BooleanField("Someone smokes in my home")
+    support = SelectMultipleField(
+        "Kinds of support you would like",
+        description="Carers who enjoy giving them come higher up the list. Carers who "
+        "enjoy only other kinds are not shown.",
+        choices=SupportKind.choices(),
+        validators=[Optional()],
+    )
+    group = SelectMultipleField(
+        "Are you in any of these groups? (optional)",
+        description="You do not have to say. Carers who would like to support people in "
+        "your group come higher up the list; carers who would rather support other "
+        "groups are not shown.",
+        choices=PersonGroup.choices(),
+        validators=[Optional()],
+    )
     budget = StringField(
         "Your budget for support each week, in pounds",
         description="For example, 250. We show how many hours a week it pays for with "
@@ -205,6 +233,9 @@ class SearchForm(FlaskForm):
             ("language", "Choose languages from the list"),
             ("gender", "Choose a gender from the list"),
             ("slot", "Choose days and times from the list"),
+            ("pet", "Choose pets from the list"),
+            ("support", "Choose kinds of support from the list"),
+            ("group", "Choose groups from the list"),
         ):
             if self[name].errors:
                 self[name].errors = [message]
@@ -250,6 +281,10 @@ class SearchForm(FlaskForm):
             priority=self.priority.data or None,
             max_hourly_rate_pence=self.max_hourly_rate_pence,
             weekly_budget_pence=self.weekly_budget_pence,
+            pets=frozenset(self.pet.data or ()),
+            smoking_home=bool(self.smoking.data),
+            support_wanted=frozenset(self.support.data or ()),
+            groups=frozenset(self.group.data or ()),
         )
 
     def link_args(self, *, with_postcode: bool) -> dict[str, Any]:
@@ -264,7 +299,7 @@ class SearchForm(FlaskForm):
         args["radius_km"] = self.radius_km.data or DEFAULT_RADIUS_KM
         if self.priority.data:
             args["priority"] = self.priority.data
-        for name in ("skill", "nice", "slot", "language"):
+        for name in ("skill", "nice", "slot", "language", "pet", "support", "group"):
             if self[name].data:
                 args[name] = list(dict.fromkeys(self[name].data))
         if self.interest_slugs:
@@ -279,6 +314,8 @@ class SearchForm(FlaskForm):
             args["hours"] = self.hours.data
         if self.within_budget.data:
             args["within_budget"] = "y"
+        if self.smoking.data:
+            args["smoking"] = "y"
         return args
 
     def active_filters(self) -> list[str]:
@@ -309,6 +346,17 @@ class SearchForm(FlaskForm):
                     f"{format_pence(self.max_hourly_rate_pence)} an hour)"
                 )
             found.append(text)
+        for name, words in (
+            ("pet", "Pets at home"),
+            ("support", "Support wanted"),
+            ("group", "You are in"),
+        ):
+            if self[name].data:
+                chosen = set(self[name].data)
+                labels = [label for value, label in self[name].choices if value in chosen]
+                found.append(f"{words}: " + ", ".join(labels).lower())
+        if self.smoking.data:
+            found.append("Someone smokes at home")
         return found
 
     def for_display(self, from_profile: bool) -> SearchForm:

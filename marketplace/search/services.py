@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from marketplace import clock, directory, geo, regulators
 from marketplace.carers.checks import PublicChecks, public_checks
 from marketplace.catalog import CarerCard, get_catalog
-from marketplace.choices import COOP_LEGAL_FORMS, SLOTS, Day, DayPart, Gender, TeamRole
+from marketplace.choices import COOP_LEGAL_FORMS, SLOTS, Day, DayPart, Gender, Pet, TeamRole
 from marketplace.extensions import db
 from marketplace.models import Carer, CouncilLinks, Person, Provider, Team, TeamMember
 from marketplace.models.providers import (
@@ -34,7 +34,7 @@ from marketplace.models.providers import (
 from marketplace.vocabulary import label as vocabulary_label
 from matching import Match, Seeker, Suggestion, Weights, nearest, rank
 from matching.vocabulary import DEFAULT_VOCABULARY, suggest
-from matching.wording import radius, rounded_km
+from matching.wording import join_and, radius, rounded_km
 
 PER_PAGE = 10
 MAX_RESULTS = 200
@@ -277,6 +277,11 @@ class SearchFilters:
     extra: dict[str, Any] = field(default_factory=dict)
     # Carers in the person's agreed arrangements: "someone you already know".
     known_carer_ids: frozenset[int] = frozenset()
+    # The person's home and wishes (hard filters against what carers said).
+    pets: frozenset[str] = frozenset()
+    smoking_home: bool = False
+    support_wanted: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
 
     @property
     def speaks(self) -> frozenset[str]:
@@ -301,6 +306,10 @@ def seeker_for(place: geo.PostcodeLocation, filters: SearchFilters) -> Seeker:
         availability=frozenset(filters.slots) or None,
         only_available=filters.only_available and bool(filters.slots),
         known_candidate_ids=filters.known_carer_ids,
+        pets=filters.pets,
+        smoking_home=filters.smoking_home,
+        support_wanted=filters.support_wanted,
+        groups=filters.groups,
     )
 
 
@@ -411,6 +420,8 @@ def excluded_sentences(excluded: dict[str, int], filters: SearchFilters) -> list
     """Why carers nearby were left out, in plain English (distance is left to the
     suggestions: almost everyone in the country is 'too far')."""
     language = " and ".join(vocabulary_label("language", code) for code in sorted(filters.speaks))
+    pets = [Pet(p).label.lower() for p in Pet.values() if p in filters.pets]
+    pets_text = f"with {pets[0]}" if len(pets) == 1 else f"in a home with {join_and(pets)}"
     texts = {
         "outside_travel_radius": lambda n: (
             f"{_plural(n, 'carer', 'carers')} within "
@@ -436,6 +447,22 @@ def excluded_sentences(excluded: dict[str, int], filters: SearchFilters) -> list
             f"{_plural(n, 'carer', 'carers')} nearby "
             f"{'is' if n == 1 else 'are'} not free at any of your times, or "
             f"{'has' if n == 1 else 'have'} not said when they are free."
+        ),
+        "pets": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby "
+            f"{'is' if n == 1 else 'are'} not comfortable {pets_text}."
+        ),
+        "smoking": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby "
+            f"{'prefers' if n == 1 else 'prefer'} a home where nobody smokes."
+        ),
+        "support_kinds": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby "
+            f"{'enjoys' if n == 1 else 'enjoy'} giving other kinds of support than the ones "
+            "you want."
+        ),
+        "who_they_support": lambda n: (
+            f"{_plural(n, 'carer', 'carers')} nearby would rather support other groups of people."
         ),
     }
     return [texts[reason](count) for reason, count in excluded.items() if reason in texts and count]

@@ -90,6 +90,22 @@ CASES: list[tuple[str, str, int, dict[str, Any]]] = [
             },
         },
     ),
+    (
+        "/match",
+        "post",
+        200,
+        {
+            "url": "/api/v1/match",
+            "json": {
+                **MATCH,
+                "pets": ["dogs", "cats"],
+                "smoking_home": True,
+                "support_wanted": ["out_and_about"],
+                "groups": ["older_people"],
+            },
+        },
+    ),
+    ("/match", "post", 422, {"url": "/api/v1/match", "json": {**MATCH, "pets": ["snakes"]}}),
     ("/match", "post", 422, {"url": "/api/v1/match", "json": {"interests": ["gardening"]}}),
     ("/match", "post", 422, {"url": "/api/v1/match", "json": [MATCH]}),
 ]
@@ -203,6 +219,10 @@ def test_document_is_valid_openapi_3_1():
         ("limit", 2.5),
         ("must_have", "personal_care"),
         ("preferences", {"carer_gender": "robot"}),
+        ("pets", ["hamsters"]),
+        ("smoking_home", "yes"),
+        ("support_wanted", ["juggling"]),
+        ("groups", "older_people"),
     ],
 )
 def test_the_document_refuses_what_the_api_refuses(client, spec, field, value):

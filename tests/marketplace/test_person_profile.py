@@ -70,7 +70,15 @@ def test_saving_the_profile_stores_everything_and_the_council(make, login):
     assert person.nice_to_have == ["cooking"]
     assert person.interests == ["gardening"]
     assert person.languages == ["en"]
-    assert person.preferences == {"carer_gender": "female", "slots": ["mon-am", "wed-pm"]}
+    assert person.preferences == {
+        "carer_gender": "female",
+        "slots": ["mon-am", "wed-pm"],
+        # Nothing said about the home or wishes: nothing assumed.
+        "pets": [],
+        "smoking_home": False,
+        "support_wanted": [],
+        "groups": [],
+    }
     assert person.funding_route == "self_funded"
     assert person.share_profile_with_providers is True
     page = client.get("/profile").get_data(as_text=True)
