@@ -470,9 +470,10 @@ def statement(budget: Budget, starts_on: date, ends_on: date) -> pure.Statement:
     return pure.statement(ledger(budget), terms(budget), starts_on, ends_on)
 
 
-def monthly_periods(budget: Budget, on: date, count: int = 6) -> list[tuple[date, date]]:
+def monthly_periods(budget: Budget, on: date, count: int = 12) -> list[tuple[date, date]]:
     """The last `count` calendar months since the budget started (for ISF monthly
-    statements), newest first, the current month so far included."""
+    statements), newest first, the current month so far included. A year: months a
+    provider recorded in stay in reach when the latest months are quiet."""
     periods = []
     month = on.replace(day=1)
     for _ in range(count):

@@ -183,6 +183,7 @@ def show(budget_id: int):
         services=services,
         can_record=authz.can(current_user, "budget.record", budget),
         can_edit=authz.can(current_user, "budget.edit", budget),
+        months=services.monthly_periods(budget, clock.today()) if budget.is_isf else [],
     )
 
 

@@ -39,3 +39,48 @@ def test_demo_budgets_reconcile_and_the_isf_is_held(app, login):
         .get_data(as_text=True)
     )
     assert "HCC-0002" in csv_text
+
+
+def test_derek_and_an_admin_see_the_providers_monthly_isf_statement_and_it_reconciles(app, login):
+    """The ISF held by Headingley: Derek (the person) and a platform admin (for the
+    council) open May's statement from the fund's page; it reconciles with the ledger and
+    each look is audited."""
+    from marketplace import clock
+
+    with clock.frozen(date(2026, 12, 2)):  # May 2026 is within the year of monthly links
+        _isf_statements_seen_and_reconciled(login)
+
+
+def _isf_statements_seen_and_reconciled(login):
+    from marketplace.models import AuditLog, LedgerEntry
+
+    seed_demo(carers=40)
+    db.session.commit()
+    fund = db.session.scalar(
+        sa.select(Budget).where(Budget.funding_route == "individual_service_fund")
+    )
+    derek = fund.person.user
+    admin = db.session.scalar(sa.select(User).where(User.email == "admin@coopcare.example"))
+    may = f"/budgets/{fund.id}/statement?from=2026-05-01&amp;to=2026-05-31"
+    for who in (derek, admin):
+        client = login(who)
+        overview = client.get(f"/budgets/{fund.id}").get_data(as_text=True)
+        assert "Headingley Care Co-op holds this fund" in overview and may in overview
+        page = client.get(may.replace("&amp;", "&")).get_data(as_text=True)
+        assert "Individual service fund statement for Derek Walsh" in page
+        assert "£1,200.00" in page and "£922.50" in page and "£277.50" in page
+        assert "HCC-ISF-0005" in page
+    statement = services.statement(fund, date(2026, 5, 1), date(2026, 5, 31))
+    assert statement.reconciles()
+    stored = db.session.scalar(
+        sa.select(sa.func.sum(LedgerEntry.amount_pence)).where(
+            LedgerEntry.budget_id == fund.id, LedgerEntry.occurred_on <= date(2026, 5, 31)
+        )
+    )
+    assert statement.closing_balance_pence == stored == 27_750
+    audited = db.session.scalars(
+        sa.select(AuditLog.actor_user_id).where(
+            AuditLog.action == "budget.statement_downloaded", AuditLog.target_id == fund.id
+        )
+    ).all()
+    assert {derek.id, admin.id} <= set(audited)
