@@ -533,6 +533,21 @@ def introduction_people(user: Any) -> list[Person]:
     return people
 
 
+def introduction_list_people(user: Any) -> list[Person]:
+    """The people whose introductions this user's list shows: those they may ask for, and
+    those who let them message on their introductions (``introduction.view`` lets both
+    open one)."""
+    people = introduction_people(user)
+    user = _user(user)
+    if user is None:
+        return people
+    now = clock.now()
+    for grant in grants_in_force(user):
+        if grant.allows(ConsentScope.MESSAGE, now) and grant.person not in people:
+            people.append(grant.person)
+    return people
+
+
 @rule("introduction.manage")
 def _manage_introduction(user: User | None, introduction: Introduction) -> str | None:
     """The person's side: the person, or a supporter with the manage-introductions scope."""

@@ -166,6 +166,12 @@ def visible_to(user: User) -> list[Arrangement]:
     return list(found.values())
 
 
+# An arrangement is proposed from an introduction at its meeting stage, or once both sides
+# said they would like to go ahead: the proposal page, the provider's "ready" list and the
+# introduction's own page all ask this.
+PROPOSABLE_FROM = ("meeting", "agreed")
+
+
 def introductions_ready(provider: Provider) -> list[Any]:
     """This provider's introductions at the meeting stage (or agreed) with no arrangement
     yet: the people it can propose an arrangement to."""
@@ -180,7 +186,7 @@ def introductions_ready(provider: Provider) -> list[Any]:
             sa.select(Introduction)
             .where(
                 Introduction.provider_id == provider.id,
-                Introduction.status.in_(("meeting", "agreed")),
+                Introduction.status.in_(PROPOSABLE_FROM),
                 Introduction.id.not_in(taken),
             )
             .order_by(Introduction.id)

@@ -292,8 +292,6 @@ def choose_team(arrangement_id: int):
 
 # -- the provider proposes, from an introduction at its meeting stage ---------------------
 
-PROPOSABLE_FROM = ("meeting", "agreed")
-
 
 def _introduction_or_404(introduction_id: int):
     from marketplace.models import Introduction
@@ -314,7 +312,7 @@ def propose(introduction_id: int):
     if existing is not None:
         flash("There is already an arrangement from this introduction.")
         return redirect(url_for("arrangements.show", arrangement_id=existing.id))
-    if introduction.status not in PROPOSABLE_FROM:
+    if introduction.status not in services.PROPOSABLE_FROM:
         return (
             render_template(
                 "errors/409.html",
@@ -326,6 +324,8 @@ def propose(introduction_id: int):
         )
     provider, team = introduction.provider, introduction.team
     form = _terms_form(None, provider, team, request.method == "POST")
+    # A first proposal has nothing "new" to explain: the note is a word to the person.
+    form.note.label.text = f"A note for {introduction.person.display_name} (optional)"
     if request.method == "GET":
         form.carers.data = [introduction.carer_id] if introduction.carer_id else []
         form.funding_route.data = introduction.person.funding_route

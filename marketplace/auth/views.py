@@ -112,9 +112,16 @@ def reset_password_token(token: str):
 @bp.route("/account")
 @login_required
 def account():
+    from marketplace.people.services import person_of
+
     roles = [ROLE_LABELS[r] for r in sorted(current_user.roles)]
+    person = person_of(current_user)
     return render_template(
-        "auth/account.html", roles=roles, budgets=services.budget_summaries(current_user)
+        "auth/account.html",
+        roles=roles,
+        budgets=services.budget_summaries(current_user),
+        # A new person's first step: searches, and introductions, start from the profile.
+        profile_empty=person is not None and not person.postcode,
     )
 
 

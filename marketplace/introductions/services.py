@@ -4,18 +4,21 @@ the message thread. No ``request`` in here; the views parse and call these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date
 from typing import Any
 
 import sqlalchemy as sa
 
 from marketplace import audit, authz, clock, notifications, regulators
-from marketplace.choices import SLOT_LABELS, SLOTS, IntroductionSide, Nation
+from marketplace.choices import SLOT_LABELS, SLOTS, ArrangementStatus, IntroductionSide, Nation
 from marketplace.extensions import db
 from marketplace.introductions import workingdays
 from marketplace.introductions.workflow import (
+    AGREED,
+    DECLINED,
     INTRODUCTION_WORKFLOW,
+    OPEN,
     REQUESTED,
     TEXT_LIMIT,
     person_side_users,
@@ -553,6 +556,11 @@ class DetailPage:
     times: list[str] = field(default_factory=list)
     nation_label: str | None = None
     event_labels: dict[str, str] = field(default_factory=dict)
+    # What comes after the meeting: the arrangement made from this introduction (when
+    # this user may see it), or whether this user may propose one now.
+    arrangement: Any = None
+    arrangement_status: str = ""
+    can_propose: bool = False
 
 
 def meeting_label(value: str) -> str:
@@ -595,8 +603,12 @@ def detail_page(introduction: Introduction, user: User) -> DetailPage:
             .order_by(WorkflowEvent.at, WorkflowEvent.id)
         )
     )
+    arrangement, can_propose = _next_step(introduction, user, side)
     return DetailPage(
         side=side,
+        arrangement=arrangement,
+        arrangement_status=ArrangementStatus.label_for(arrangement.status) if arrangement else "",
+        can_propose=can_propose,
         can_answer=can_answer,
         can_manage=can_manage,
         can_message=side is not None,
@@ -621,6 +633,21 @@ def detail_page(introduction: Introduction, user: User) -> DetailPage:
         nation_label=Nation.label_for(nation_of(introduction.person)),
         event_labels=EVENT_LABELS,
     )
+
+
+def _next_step(introduction: Introduction, user: User, side: str | None) -> tuple[Any, bool]:
+    """(the arrangement from this introduction the user may see, may they propose one)."""
+    from marketplace.arrangements import services as arrangements
+
+    if introduction.status not in arrangements.PROPOSABLE_FROM:
+        return None, False
+    arrangement = arrangements.open_for_introduction(introduction.id)
+    if arrangement is not None:
+        return (arrangement if authz.can(user, "arrangement.view", arrangement) else None), False
+    can_propose = side == IntroductionSide.PROVIDER and authz.can(
+        user, "arrangement.propose", introduction.provider_id
+    )
+    return None, can_propose
 
 
 def contact_for(introduction: Introduction, side: str | None) -> Contact | None:
@@ -669,5 +696,18 @@ def similar_matches(introduction: Introduction) -> list[Any]:
         # Never suggest a carer whose answers clash with the person's home and wishes.
         **wish_filters(person),
     )
+    # Not the carer who said no or did not answer, nor anyone the person is already
+    # waiting for, meeting or agreed with, nor one who said no to them before: "others"
+    # means people they could ask now.
+    taken = {introduction.carer_id} | set(
+        db.session.scalars(
+            sa.select(Introduction.carer_id).where(
+                Introduction.person_id == person.id,
+                Introduction.carer_id.is_not(None),
+                Introduction.status.in_((*OPEN, AGREED, DECLINED)),
+            )
+        )
+    )
+    filters = replace(filters, limit=SIMILAR_SHOWN + len(taken))
     results = search_carers(place, filters).results
-    return [r for r in results if r.card.id != introduction.carer_id][:SIMILAR_SHOWN]
+    return [r for r in results if r.card.id not in taken][:SIMILAR_SHOWN]

@@ -94,7 +94,9 @@ def ask(kind: str, target_id: int):
             extra_errors.append(("message", str(problem)))
         else:
             db.session.commit()
-            flash(f"We have sent your request to {target.name}. We will tell you their answer.")
+            # "Ana S." ends with a full stop already: never "to Ana S.. We will".
+            to = target.name if target.name.endswith(".") else f"{target.name}."
+            flash(f"We have sent your request to {to} We will tell you their answer.")
             return _back(introduction)
     return (
         render_template(
@@ -123,7 +125,7 @@ def _today():
 @bp.route("/introductions")
 @login_required
 def mine():
-    people = authz.introduction_people(current_user)
+    people = authz.introduction_list_people(current_user)
     introductions = services.introductions_for_people(people)
     return (
         render_template("introductions/mine.html", introductions=introductions, people=people),
