@@ -597,25 +597,46 @@ def catalog_fragment(
     Only for what is the same for every visitor and changes only with the catalog (a
     carer's public profile): never anything of one visitor, session or account.
     """
+    return catalog_fragments(kind, [key], lambda keys: {key: compute()}, max_age).get(key)
+
+
+def catalog_fragments(
+    kind: str,
+    keys: list[Hashable],
+    compute: Callable[[list[Hashable]], Mapping[Hashable, Any]],
+    max_age: float = 60.0,
+) -> dict[Hashable, Any]:
+    """Like ``catalog_fragment`` for several keys at once: ``compute(missing)`` is asked
+    once, for the keys not kept, and answers key -> value (a key it leaves out, or
+    maps to None, is not kept)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not _caching(app):
-        return compute()
+        return {k: v for k, v in compute(list(keys)).items() if v is not None}
     catalog = get_catalog()
     now = time.monotonic()
+    found: dict[Hashable, Any] = {}
+    missing: list[Hashable] = []
     with catalog.fragments_lock:
         kept = catalog.fragments.setdefault(kind, OrderedDict())
-        entry = kept.get(key)
-        if entry is not None and now - entry[0] <= max_age:
-            kept.move_to_end(key)
-            return entry[1]
-    value = compute()  # outside the lock: it may query the database
-    if value is not None:
+        for key in keys:
+            entry = kept.get(key)
+            if entry is not None and now - entry[0] <= max_age:
+                kept.move_to_end(key)
+                found[key] = entry[1]
+            else:
+                missing.append(key)
+    if missing:
+        computed = compute(missing)  # outside the lock: it may query the database
         with catalog.fragments_lock:
-            kept[key] = (now, value)
-            kept.move_to_end(key)
+            for key, value in computed.items():
+                if value is None:
+                    continue
+                found[key] = value
+                kept[key] = (now, value)
+                kept.move_to_end(key)
             while len(kept) > FRAGMENTS_PER_KIND:
                 kept.popitem(last=False)
-    return value
+    return found
 
 
 def cache_builds(app: Flask) -> int:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import clock, directory, geo, regulators
 from marketplace.carers.checks import PublicChecks, public_checks
-from marketplace.catalog import CarerCard, get_catalog
+from marketplace.catalog import CarerCard, catalog_fragments, catalog_memo, get_catalog
 from marketplace.choices import COOP_LEGAL_FORMS, SLOTS, Day, DayPart, Gender, Pet, TeamRole
 from marketplace.extensions import db
 from marketplace.models import Carer, CouncilLinks, Person, Provider, Team, TeamMember
@@ -77,13 +77,53 @@ def describe_unknown(value: str, kind: str, suggestions: list[str]) -> str:
 # ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ProviderPoint:
+    """What the search page shows and needs of a listed provider: plain values, kept
+    with the catalog (providers are catalog data) instead of a SELECT per search."""
+
+    id: int
+    name: str
+    legal_form_label: str
+    district: str | None
+    public_lat: float | None
+    public_lon: float | None
+    service_districts: tuple[str, ...]
+    service_radius_km: float | None
+    skills: tuple[str, ...]
+
+
+def _listed_provider_points() -> list[ProviderPoint]:
+    return [
+        ProviderPoint(
+            id=p.id,
+            name=p.name,
+            legal_form_label=p.legal_form_label,
+            district=p.district,
+            public_lat=p.public_lat,
+            public_lon=p.public_lon,
+            service_districts=tuple(p.service_districts or ()),
+            service_radius_km=p.service_radius_km,
+            skills=tuple(p.skills or ()),
+        )
+        for p in db.session.scalars(approved_providers().order_by(Provider.name, Provider.id))
+    ]
+
+
+def listed_provider_points() -> list[ProviderPoint]:
+    """Every listed provider by name, once per catalog version (``catalog_memo``)."""
+    return catalog_memo("listed_provider_points", _listed_provider_points)
+
+
 @dataclass
 class ProviderHit:
-    provider: Provider
+    provider: Provider | ProviderPoint
     distance_km: float | None  # rounded (see public_distance_km)
 
 
-def public_distance_km(place: geo.PostcodeLocation, row: Carer | Provider) -> float | None:
+def public_distance_km(
+    place: geo.PostcodeLocation, row: Carer | Provider | ProviderPoint
+) -> float | None:
     """The exact distance from ``place`` to the row's public point (never its own
     point), or None when it is not on the map. Round it before showing it."""
     if row.public_lat is None or row.public_lon is None:
@@ -97,7 +137,7 @@ def shown_distance_km(distance: float | None) -> float | None:
 
 
 def provider_covers(
-    provider: Provider, place: geo.PostcodeLocation, distance: float | None
+    provider: Provider | ProviderPoint, place: geo.PostcodeLocation, distance: float | None
 ) -> bool:
     """Does the provider's service area include ``place``?"""
     if place.outcode in (provider.service_districts or []):
@@ -115,7 +155,7 @@ _EARTH_RADIUS_KM = 6371.0088
 
 
 def _surely_out_of_reach(
-    place: geo.PostcodeLocation, provider: Provider, radius_km: float | None
+    place: geo.PostcodeLocation, provider: Provider | ProviderPoint, radius_km: float | None
 ) -> bool:
     """True when ``provider`` can be neither near ``place`` (within ``radius_km``) nor
     covering it, judged by the cheap spherical distance with a margin, so the exact
@@ -147,17 +187,25 @@ def providers_near(
     radius_km: float | None = None,
     skill: str | None = None,
     q: str | None = None,
+    rows: Iterable[Provider | ProviderPoint] | None = None,
 ) -> list[ProviderHit]:
     """Approved providers whose service area covers ``place`` (or whose base's public
     point is within ``radius_km`` of it), nearest first; with no place, all of them by
     name. Distances are from public points, so a sweep of ``radius_km`` finds no more
-    than the postcode sector of a base (which may be a self-employed PA's home)."""
-    statement = approved_providers().order_by(Provider.name, Provider.id)
+    than the postcode sector of a base (which may be a self-employed PA's home).
+
+    ``rows``: the listed providers by name to look through (``listed_provider_points()``
+    on the search page) instead of a SELECT; not with ``q``."""
     exact: list[tuple[float, int]] = []  # (distance to the public point, position)
-    if q:
-        statement = statement.where(sa.func.lower(Provider.name).contains(q.lower().strip()))
+    if rows is None:
+        statement = approved_providers().order_by(Provider.name, Provider.id)
+        if q:
+            statement = statement.where(sa.func.lower(Provider.name).contains(q.lower().strip()))
+        rows = db.session.scalars(statement)
+    elif q:
+        raise ValueError("q filters in SQL: not with rows")
     hits: list[ProviderHit] = []
-    for provider in db.session.scalars(statement):
+    for provider in rows:
         if skill and skill not in (provider.skills or []):
             continue
         if place is None:
@@ -478,8 +526,12 @@ class CardDetails:
 
 
 def card_details(results: list[CarerResult]) -> dict[int, CardDetails]:
-    """Details for one page of results, in one query (with checks and provider)."""
-    ids = [r.card.id for r in results]
+    """Details for one page of results: kept per catalog version (the provider and the
+    checks are catalog data), those not kept yet in one query."""
+    return catalog_fragments("card_details", [r.card.id for r in results], _card_details)
+
+
+def _card_details(ids: list[int]) -> dict[int, CardDetails]:
     if not ids:
         return {}
     rows = db.session.scalars(

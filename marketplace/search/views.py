@@ -62,7 +62,7 @@ def search():
     )
     carers = services.search_carers(place, filters, page=form.page.data or 1)
     page = services.paginate(carers.results, form.page.data or 1)
-    providers = services.providers_near(place)
+    providers = services.providers_near(place, rows=services.listed_provider_points())
     link_args = form.link_args(with_postcode=not from_profile)
     page_html = render_template(
         "search/search.html",
@@ -77,7 +77,8 @@ def search():
         active=form.active_filters(),
         suggestion_links=services.suggestion_links(carers.widen, link_args),
         providers=providers,
-        council_links=services.council_links(place),
+        # Shown only when no carer is found.
+        council_links=None if page.total else services.council_links(place),
         map_points=services.map_points(place, page.items, providers),
         excluded=services.excluded_sentences(carers.excluded, filters),
     )

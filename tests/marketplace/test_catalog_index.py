@@ -410,3 +410,24 @@ def test_a_shared_fragment_never_holds_a_csrf_token(app, monkeypatch):
     monkeypatch.setattr(app.jinja_env, "get_template", lambda name: template)
     with app.test_request_context("/"), pytest.raises(RuntimeError, match="CSRF"):
         views._public_blocks("search/_carer_public.html")
+
+
+def test_search_page_providers_and_badges_follow_the_catalog(shared_database):
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    client = first.test_client()
+    page = client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
+    assert "Shared Co-op" in page and "Checks confirmed" in page
+    # Kept with the catalog: a change that bumps nothing is not seen ...
+    with first.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.update(Provider.__table__).values(name="Unbumped Co-op"))
+    time.sleep(0.3)
+    assert "Unbumped Co-op" not in client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
+    # ... a provider edit through the app is a catalog change: seen within moments.
+    with second.app_context():
+        db.session.scalar(sa.select(Provider)).name = "Renamed Co-op"
+        db.session.commit()
+        db.session.remove()
+    assert _eventually(
+        lambda: "Renamed Co-op" in client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
+    )

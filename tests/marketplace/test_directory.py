@@ -257,3 +257,29 @@ def test_council_includes_providers_serving_its_districts(client, make):
         lon=-1.49,
     )
     assert "Border Co-op" in client.get("/councils/E08000035").get_data(as_text=True)
+
+
+def test_search_page_providers_from_the_catalog_snapshot_match_the_query(app, make):
+    """The search page looks through listed_provider_points() (kept per catalog
+    version) instead of a SELECT: the same providers, order and distances."""
+    from marketplace import geo as geo_module
+    from marketplace.search import services as search_services
+
+    make.provider(name="Near Co-op")
+    make.provider(name="Districts Co-op", district="BD1", service_districts=["LS6"])
+    make.provider(name="Far Co-op", district="SW1A", service_radius_km=2.0)
+    make.provider(name="Draft Co-op", qa_status="submitted")
+    with app.test_request_context("/"):
+        points = search_services.listed_provider_points()
+        assert {p.name for p in points} >= {"Near Co-op", "Districts Co-op", "Far Co-op"}
+        assert "Draft Co-op" not in {p.name for p in points}
+        for postcode, radius in (("LS6 1AA", None), ("LS6 1AA", 30.0), ("SW1A 1AA", 5.0)):
+            place = geo_module.lookup(postcode)
+            queried = search_services.providers_near(place, radius_km=radius)
+            kept = search_services.providers_near(place, radius_km=radius, rows=points)
+            assert [(h.provider.id, h.distance_km) for h in kept] == [
+                (h.provider.id, h.distance_km) for h in queried
+            ]
+            assert [h.provider.legal_form_label for h in kept] == [
+                h.provider.legal_form_label for h in queried
+            ]
