@@ -100,6 +100,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from marketplace.carers import bp as carers_bp
     from marketplace.inbox import bp as inbox_bp
     from marketplace.introductions import bp as introductions_bp
+    from marketplace.invoices import bp as invoices_bp
+    from marketplace.invoices import provider_bp as provider_invoices_bp
     from marketplace.memberships import bp as memberships_bp
     from marketplace.memberships import provider_bp as provider_memberships_bp
     from marketplace.openreferral import bp as openreferral_bp
@@ -134,6 +136,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         shortlist_bp,
         memberships_bp,
         provider_memberships_bp,
+        invoices_bp,
+        provider_invoices_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

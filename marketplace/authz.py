@@ -42,6 +42,7 @@ from marketplace.models import (
     Person,
     Provider,
     ProviderAdmin,
+    ProviderInvoice,
     SavedSearch,
     ShortlistEntry,
     Team,
@@ -470,6 +471,56 @@ def _record_budget(user: User | None, budget: Budget) -> str | None:
     if budget.holder_provider_id is None:
         return "Entries on this budget come from its payments."
     return _manage_provider(user, budget.holder_provider_id)
+
+
+# -- provider invoices ------------------------------------------------------------------
+# The provider raises, replies, amends and withdraws; the person (or a supporter with the
+# pay scope) approves, queries and pays. An individual service fund's provider records the
+# payment from the fund it holds.
+
+
+@rule("invoice.view")
+def _view_invoice(user: User | None, invoice: ProviderInvoice) -> str | None:
+    """Both sides: the provider's admins, whoever may see the budget, platform admins."""
+    if user is None:
+        return SIGN_IN
+    if _manage_provider(user, invoice.provider_id) is None:
+        return None
+    if _view_budget(user, invoice.budget) is None:
+        return None
+    return "Only the provider and the person whose budget pays can see this invoice."
+
+
+@rule("invoice.manage")
+def _manage_invoice(user: User | None, invoice: ProviderInvoice) -> str | None:
+    return _manage_provider(user, invoice.provider_id)
+
+
+@rule("invoice.answer")
+def _answer_invoice(user: User | None, invoice: ProviderInvoice) -> str | None:
+    """Approve or query: the person, or a supporter they allowed to make payments."""
+    if user is None:
+        return SIGN_IN
+    person = invoice.budget.person
+    if person is not None and (
+        person.user_id == user.id or consent_grant(user, person, ConsentScope.PAY) is not None
+    ):
+        return None
+    return "Only the person, or a supporter they allowed to make payments, can do this."
+
+
+@rule("invoice.pay")
+def _pay_invoice(user: User | None, invoice: ProviderInvoice) -> str | None:
+    """Paying from a budget: the payer's side, or for an individual service fund the
+    provider holding it (the money is in its hands)."""
+    if user is None:
+        return SIGN_IN
+    budget = invoice.budget
+    if budget.holder_provider_id is not None:
+        if _holds_fund(user, budget):
+            return None
+        return "The provider holding this fund pays its invoices from the fund."
+    return _answer_invoice(user, invoice)
 
 
 @rule("person.edit_profile")

@@ -334,6 +334,16 @@ class OutcomeReviewStatus(Choice):
     COMPLETE = "complete", "Rated by both"
 
 
+class InvoiceState(Choice):
+    """A provider invoice's status (payments.invoices.InvoiceStatus), for both sides."""
+
+    RAISED = "raised", "Waiting for approval"
+    QUERIED = "queried", "Queried: waiting for the provider"
+    APPROVED = "approved", "Approved: waiting to be paid"
+    PAID = "paid", "Paid"
+    WITHDRAWN = "withdrawn", "Withdrawn by the provider"
+
+
 class ArrangementStatus(Choice):
     PROPOSED = "proposed", "Waiting for both sides to agree"
     ACTIVE = "active", "Agreed"

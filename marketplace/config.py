@@ -110,6 +110,18 @@ class Config:
     # The local test server's dialect (Plans, not Prices): set with STRIPE_API_BASE=localstripe.
     STRIPE_LOCALSTRIPE = _bool("STRIPE_LOCALSTRIPE")
 
+    # Provider invoices (the billing run): approve a raised invoice nobody answered after
+    # this many days (unset: never, the default); remind the person after
+    # INVOICE_REMINDER_DAYS unanswered; tell both sides after INVOICE_DUNNING_DAYS
+    # approved but unpaid.
+    INVOICE_AUTO_APPROVE_DAYS = (
+        int(os.environ["INVOICE_AUTO_APPROVE_DAYS"])
+        if os.environ.get("INVOICE_AUTO_APPROVE_DAYS")
+        else None
+    )
+    INVOICE_REMINDER_DAYS = int(os.environ.get("INVOICE_REMINDER_DAYS", "7"))
+    INVOICE_DUNNING_DAYS = int(os.environ.get("INVOICE_DUNNING_DAYS", "14"))
+
     # Email: console in development (the message is printed), SMTP in production.
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp" if PRODUCTION else "console")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

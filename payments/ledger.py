@@ -262,9 +262,10 @@ class Ledger:
         """The balance at the end of `on` (all entries when None)."""
         return sum(e.amount_pence for e in self._entries if on is None or e.occurred_on <= on)
 
-    def ensure_affordable(self, amount_pence: int, on: date) -> None:
+    def ensure_affordable(self, amount_pence: int, on: date, *, reserved_pence: int = 0) -> None:
         """Raise `WouldOverdraw` when spending `amount_pence` (positive) on `on` would take
-        the balance, then or later, below zero."""
+        the balance, then or later, below zero. `reserved_pence` is money already promised
+        elsewhere (card payments Stripe has not yet confirmed), so it is not available."""
         if amount_pence <= 0:
             raise LedgerError(
                 f"A payment must be more than £0.00, not {format_pounds(amount_pence)}"
@@ -277,6 +278,7 @@ class Ledger:
         ):
             running += entry.amount_pence
             available = min(available, running)
+        available -= reserved_pence
         if amount_pence > available:
             raise WouldOverdraw(amount_pence, available)
 

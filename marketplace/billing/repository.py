@@ -287,3 +287,9 @@ class SqlBillingRepository:
         row.stripe_payment_intent_id = payment.stripe_payment_intent_id
         row.failure_message = payment.failure_message
         self.session.flush()
+        if payment.status is pure_webhooks.CardPaymentStatus.SUCCEEDED and row.invoice_id:
+            # The invoice it pays is paid (a workflow move), from Stripe's answer or its
+            # webhook alike, in the same transaction as the ledger entry.
+            from marketplace.invoices.services import settle_card_payment
+
+            settle_card_payment(row.id)

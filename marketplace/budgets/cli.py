@@ -1,5 +1,6 @@
 """`flask billing run`: the periodic budget checks (reviews due, surplus and overspend
-warnings), safe to run again: each notice goes once per occasion."""
+warnings) and provider invoices (auto-approval when configured, reminders, overdue
+notices), safe to run again: each notice goes once per occasion."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ billing_cli = AppGroup("billing", help="Budgets and payments: the periodic check
 def run(on: date | None = None, echo=None) -> str:
     """Run the checks for `on` (today in the UK by default) and commit; the summary."""
     from marketplace.budgets import services
+    from marketplace.invoices.services import run_invoices
 
-    report = services.run_billing(on or clock.today(), progress=echo)
+    on = on or clock.today()
+    report = services.run_billing(on, progress=echo)
+    invoices = run_invoices(on, progress=echo)
     db.session.commit()
-    return report.summary()
+    return f"{report.summary()} {invoices.summary()}"
 
 
 @billing_cli.command("run")
@@ -32,5 +36,6 @@ def run(on: date | None = None, echo=None) -> str:
     help="Run as if today were this date (YYYY-MM-DD); default: today in the UK.",
 )
 def run_command(today) -> None:
-    """Send budget reviews due, surplus and overspend warnings (idempotent)."""
+    """Send budget reviews due, surplus and overspend warnings, invoice reminders and
+    overdue notices, and approve invoices automatically when configured (idempotent)."""
     click.echo(run(today.date() if today else None, echo=click.echo))

@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, in_list, utcnow
+from payments.invoices import InvoiceStatus as ProviderInvoiceStatus
 from payments.ledger import EntryKind
 from payments.memberships import GuaranteeRule, InvoiceStatus, MembershipStatus
 from payments.webhooks import CardPaymentStatus
 
 if TYPE_CHECKING:
+    from marketplace.models.budgets import Budget
     from marketplace.models.people import Person
     from marketplace.models.providers import Provider
 
@@ -30,8 +32,9 @@ MEMBERSHIP_STATUSES = [s.value for s in MembershipStatus]
 MEMBERSHIP_INVOICE_STATUSES = [s.value for s in InvoiceStatus]
 CARD_PAYMENT_STATUSES = [s.value for s in CardPaymentStatus]
 GUARANTEE_RULES = [r.value for r in GuaranteeRule]
-# raised → approved | queried → paid (the workflow arrives with the invoices issue).
-PROVIDER_INVOICE_STATUSES = ["raised", "queried", "approved", "paid"]
+# raised → approved | queried → (replied or amended) raised … approved → paid, or withdrawn
+# (marketplace.invoices.services.INVOICE_WORKFLOW).
+PROVIDER_INVOICE_STATUSES = [s.value for s in ProviderInvoiceStatus]
 PAYMENT_METHODS = ["card", "bank_transfer"]
 
 
@@ -92,6 +95,7 @@ class ProviderInvoice(Base):
             "paid_by IS NULL OR paid_by <> 'bank_transfer' OR bank_reference IS NOT NULL",
             name="bank_transfer_has_reference",
         ),
+        sa.CheckConstraint("(status = 'paid') = (paid_by IS NOT NULL)", name="paid_has_method"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +118,16 @@ class ProviderInvoice(Base):
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_by: Mapped[str | None] = mapped_column(sa.String(16))
     bank_reference: Mapped[str | None] = mapped_column(sa.String(60))
+    raised_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # When the status last changed (every change is a workflow move, which sets it): the
+    # billing run counts reminder and dunning days from here.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None]
+
+    provider: Mapped[Provider] = relationship()
+    budget: Mapped[Budget] = relationship()
 
 
 class CardPayment(Base):

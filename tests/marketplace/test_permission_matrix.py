@@ -114,6 +114,7 @@ def _world(app, make, login, tmp_path, with_arrangements: bool = True) -> World:
     other_saved = SavedSearch(person_id=other_person.id, outcode="LS6", radius_km=10, key="a")
     db.session.add_all([saved, other_saved])
     memberships = _membership_rows(provider, other, person_user.person, make)
+    invoices = _invoice_rows(provider, budget, isf)
     # Introductions: the person's to this provider's carer (with a reported message on its
     # thread), and another person's to the other provider's carer.
     introduction = make.introduction(person=person_user.person, carer=carer)
@@ -180,6 +181,7 @@ def _world(app, make, login, tmp_path, with_arrangements: bool = True) -> World:
         "saved": saved.id,
         "other_saved": other_saved.id,
         **memberships,
+        **invoices,
         **arrangement_ids,
         "grant": grants["view"].id,
         "other_grant": other_grant.id,
@@ -241,6 +243,25 @@ def _membership_rows(provider, other, person, make) -> dict[str, int]:
         "other_membership": theirs.id,
         "review": review.id,
         "start": start.id,
+    }
+
+
+def _invoice_rows(provider, budget, isf) -> dict[str, int]:
+    """This provider's invoice waiting for the person's answer on their budget, and an
+    approved one on the individual service fund this provider holds."""
+    from marketplace.models import ProviderInvoice
+
+    def invoice(on, reference, status):
+        row = ProviderInvoice(provider_id=provider.id, budget_id=on.id, reference=reference,
+                              description="Visits", category="agency_care", minutes=60,
+                              rate_pence=2000, amount_pence=2000, status=status)  # fmt: skip
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    return {
+        "invoice": invoice(budget, "MX-1", "raised").id,
+        "isf_invoice": invoice(isf, "MX-2", "approved").id,
     }
 
 
@@ -544,6 +565,34 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/budgets/{budget}/edit", None, [GO, OK, NO, NF, OK, NF, NF, NF, NF, NF, NF, OK]),
     ("GET", "/budgets/{isf}/edit", None, [GO, OK, NO, NF, OK, NF, NF, NF, NO, NF, NF, OK]),
     ("POST", "/budgets/{budget}/edit", {}, [GO, BAD, NO, NF, BAD, NF, NF, NF, NF, NF, NF, BAD]),
+    # Provider invoices: the provider raises and answers (/provider/invoices); the person
+    # or a supporter with pay approves, queries and pays; for an individual service fund
+    # the provider holding it pays; either side and admins see it
+    ("GET", "/provider/invoices", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("GET", "/provider/invoices/new", None, [GO, NO, NO, NO, NO, NO, NO, NO, OK, OK, NO, OK]),
+    ("POST", "/provider/invoices/new", {}, [GO, NO, NO, NO, NO, NO, NO, NO, BAD, BAD, NO, OK]),
+    ("GET", "/provider/invoices/{invoice}", None,
+     [GO, NO, NO, NF, NO, NF, NF, NF, OK, NF, NF, OK]),
+    ("GET", "/provider/invoices/999999", None, [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("GET", "/provider/invoices/{invoice}/amend", None,  # only a queried invoice changes
+     [GO, NO, NO, NF, NO, NF, NF, NF, CONFLICT, NF, NF, CONFLICT]),
+    ("POST", "/provider/invoices/{invoice}/amend", {},
+     [GO, NO, NO, NF, NO, NF, NF, NF, CONFLICT, NF, NF, CONFLICT]),
+    ("POST", "/provider/invoices/{invoice}/reply", {},
+     [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, BAD]),
+    ("POST", "/provider/invoices/{invoice}/withdraw", {},
+     [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, BAD]),
+    ("GET", "/invoices/{invoice}", None, [GO, OK, OK, NF, OK, NF, NF, NF, OK, NF, NF, OK]),
+    ("GET", "/invoices/{isf_invoice}", None, [GO, OK, OK, NF, OK, NF, NF, NF, OK, NF, NF, OK]),
+    ("GET", "/invoices/999999", None, [GO, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF, NF]),
+    ("POST", "/invoices/{invoice}/approve", {}, [GO, GO, NO, NF, GO, NF, NF, NF, NO, NF, NF, NO]),
+    ("POST", "/invoices/{invoice}/query", {}, [GO, BAD, NO, NF, BAD, NF, NF, NF, NO, NF, NF, NO]),
+    ("POST", "/invoices/{invoice}/pay/bank-transfer", {},
+     [GO, BAD, NO, NF, BAD, NF, NF, NF, NO, NF, NF, NO]),
+    ("POST", "/invoices/{isf_invoice}/pay/bank-transfer", {},
+     [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, NO]),
+    ("POST", "/invoices/{invoice}/pay/card", {},  # no Stripe here: 503, nothing changes
+     [GO, 503, NO, NF, 503, NF, NF, NF, NO, NF, NF, NO]),
     # Shortlists: a visitor's (in the session) or the person's own; a supporter with view
     # consent reads the person's (the one they act for, or ?person=); changing it needs
     # manage_introductions; another person's entry or search is not found
@@ -913,7 +962,8 @@ def test_every_route_is_in_the_matrix(app):
                               "other_membership", "review", "start", "intro",
                               "other_intro", "message", "other_message", "arrangement",
                               "other_arrangement", "other_review", "met", "other_met",
-                              "grant", "other_grant", "invitation", "other_invitation")},
+                              "grant", "other_grant", "invitation", "other_invitation",
+                              "invoice", "isf_invoice")},
             invite_token="not-a-real-token",
             council=COUNCIL,
             **{k: "00000000-0000-0000-0000-000000000000"
