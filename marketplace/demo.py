@@ -251,6 +251,42 @@ def _carer_profile(rng: random.Random, place: str) -> dict[str, object]:
     }
 
 
+def _carer_preferences(rng: random.Random) -> dict[str, object]:
+    """What a demo carer says of homes and the people they like to support: a realistic
+    spread, some not said at all (then nobody is left out because of it)."""
+    pets = rng.choices(
+        [
+            None,
+            ["dogs", "cats", "other_pets"],
+            ["cats", "other_pets"],
+            ["dogs", "cats"],
+            ["dogs"],
+            [],
+        ],
+        weights=[20, 45, 12, 10, 8, 5],
+    )[0]
+    kinds = []
+    if rng.random() < 0.8:
+        kinds = sorted(
+            {rng.choice(["companionship", "out_and_about"])}
+            | set(rng.sample(choices.SupportKind.values(), k=rng.randint(1, 3))),
+            key=choices.SupportKind.values().index,
+        )
+    groups = []
+    if rng.random() < 0.6:
+        groups = sorted(
+            set(rng.sample(choices.PersonGroup.values(), k=rng.randint(1, 3)))
+            | ({"older_people"} if rng.random() < 0.6 else set()),
+            key=choices.PersonGroup.values().index,
+        )
+    return {
+        "pets_ok": pets,
+        "smoking_ok": rng.choices([None, True, False], weights=[25, 35, 40])[0],
+        "enjoys_support": kinds,
+        "would_support": groups,
+    }
+
+
 def _demo_checks(
     rng: random.Random, scheme: str, carer_id: int, organisation: str, verifier_id: int | None
 ) -> list[dict[str, object]]:
@@ -427,6 +463,8 @@ def seed_demo(
     )
 
     postcodes = _Postcodes()
+    # Their own stream, so adding them changed no other demo value.
+    preferences_rng = random.Random(seed + 11)
     made_carers = 0
     teams = 0
     per_provider = max(1, carers // len(providers)) if carers <= 3000 else 0
@@ -439,7 +477,7 @@ def seed_demo(
             district = rng.choice(provider.service_districts)  # where the co-op works
             home = postcodes.pick(rng, district)
             assert home is not None, district
-            profile = _carer_profile(rng, place)
+            profile = _carer_profile(rng, place) | _carer_preferences(preferences_rng)
             gender, name = _gender_and_name(rng)
             carer = Carer(
                 provider_id=provider.id,
@@ -457,6 +495,9 @@ def seed_demo(
                 carer.display_name, carer.gender = "Ana S.", "female"
                 carer.user_id = users["carer@coopcare.example"].id
                 carer.interests = ["gardening", "football"]
+                carer.pets_ok, carer.smoking_ok = ["dogs", "cats"], False
+                carer.enjoys_support = ["out_and_about", "companionship", "meals"]
+                carer.would_support = ["older_people", "dementia"]
             db.session.add(carer)
             members.append(carer)
             made_carers += 1
@@ -499,7 +540,15 @@ def seed_demo(
     amira.nice_to_have = ["cooking", "shopping"]
     amira.interests = ["gardening", "music"]
     amira.languages = ["en", "ur"]
-    amira.preferences = {"carer_gender": "female"}
+    # Amira has a cat and would like help getting out and about, and company; she has
+    # not said which groups she belongs to (she need not).
+    amira.preferences = {
+        "carer_gender": "female",
+        "pets": ["cats"],
+        "smoking_home": False,
+        "support_wanted": ["out_and_about", "companionship"],
+        "groups": [],
+    }
     # Amira's direct payment from Leeds City Council, paid onto a prepaid card.
     amira_budget = Budget(
         person_id=amira.id,

@@ -161,3 +161,26 @@ def test_the_match_api_takes_the_same_inputs(make, client):
     }
     bad = client.post("/api/v1/match", json={"postcode": "LS6 1AA", "groups": ["everyone"]})
     assert bad.status_code == 422 and "groups" in str(bad.get_json()["error"]["fields"])
+
+
+def test_the_demo_shows_agreements_in_why_this_match(app, login):
+    import sqlalchemy as sa
+
+    from marketplace.demo import seed_demo
+    from marketplace.models import Carer, User
+
+    seed_demo(carers=60)
+    db.session.commit()
+    carers = db.session.scalars(sa.select(Carer)).all()
+    # A spread: some have not said, some have, and the answers differ.
+    assert {c.pets_ok is None for c in carers} == {True, False}
+    assert {c.smoking_ok for c in carers} == {None, True, False}
+    assert any(c.enjoys_support for c in carers) and any(not c.would_support for c in carers)
+    amira = db.session.scalar(sa.select(User).where(User.email == "person@coopcare.example"))
+    page = login(amira).get("/search").get_data(as_text=True)
+    assert "We filled this search in from" in page
+    assert "is happy with cats" in page
+    assert re.search(r"enjoys (helping people get out and about|keeping people company)", page)
+    ana = db.session.scalar(sa.select(User).where(User.email == "carer@coopcare.example"))
+    summary = login(ana).get("/carer/profile").get_data(as_text=True)
+    assert "People living with dementia" in summary
