@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import abort, request, session
 from flask_login import current_user, login_required
+from werkzeug.exceptions import Forbidden
 
 from marketplace import clock, database_id
 from marketplace.choices import ConsentScope
@@ -383,6 +384,24 @@ def choose_person(user: Any, person_id: int) -> Person:
         abort(403)
     session[ACTING_FOR_KEY] = grant.person_id
     return grant.person
+
+
+class ChoosePersonFirst(Forbidden):
+    """A supporter with grants from several people opened a page about one person before
+    choosing whom they act for. Still a 403 (anything that catches those still works),
+    but the app asks them to choose at /supporting and then brings them back (web.py)."""
+
+    description = "Choose the person you are supporting first."
+
+
+def acting_for_or_ask(user: Any) -> Person | None:
+    """:func:`acting_for`, for a page about one person: when the supporter has grants in
+    force from several people and has chosen none, raise :class:`ChoosePersonFirst`
+    instead of answering for nobody (a plain 403)."""
+    person = acting_for(user)
+    if person is None and len({g.person_id for g in grants_in_force(user)}) > 1:
+        raise ChoosePersonFirst()
+    return person
 
 
 def acting_for(user: Any) -> Person | None:

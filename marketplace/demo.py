@@ -35,13 +35,20 @@ DEMO_LOGINS = [
         "supporter@coopcare.example",
         "Joe Khan",
         ["supporter"],
-        "Amira's brother, her supporter (see, message, introductions)",
+        "Amira's brother, her supporter (see, message, manage introductions)",
     ),
     ("provider@coopcare.example", "Grace Okafor", ["provider_admin"], "runs Headingley Care Co-op"),
     ("carer@coopcare.example", "Ana Silva", ["carer"], "a carer at Headingley Care Co-op"),
     ("reviewer@coopcare.example", "Priya Shah", ["reviewer"], "the quality team"),
     ("admin@coopcare.example", "Tom Evans", ["admin"], "an administrator"),
     ("isf@coopcare.example", "Derek Walsh", ["person"], "Headingley Care Co-op holds his fund"),
+    (
+        "family@coopcare.example",
+        "Rosa Walsh",
+        ["supporter"],
+        "supports two people: Derek, her father (see, pay), and Amira, a friend (see); "
+        "she chooses whom she acts for",
+    ),
 ]
 
 # Real postcode districts in each place, and each provider with the district its name
@@ -577,6 +584,22 @@ def seed_demo(
 
     derek = users["isf@coopcare.example"].person
     assert derek is not None
+    # Rosa supports two people, so she chooses whom she acts for on /supporting (a page
+    # about one person asks her to choose first, then brings her back).
+    for person, granted_by, relationship, scopes in (
+        (derek, "isf@coopcare.example", "family", ["view", "pay"]),
+        (amira, "person@coopcare.example", "friend", ["view"]),
+    ):
+        db.session.add(
+            ConsentGrant(
+                person_id=person.id,
+                supporter_user_id=users["family@coopcare.example"].id,
+                granted_by_user_id=users[granted_by].id,
+                relationship_to_person=relationship,
+                scopes=scopes,
+                starts_at=DEMO_EPOCH,
+            )
+        )
     seed_budgets(amira_budget, derek, headingley, users["provider@coopcare.example"])
     from marketplace.memberships.demo import seed_memberships
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from marketplace import authz, clock
 from marketplace.extensions import db, login_manager
+from marketplace.links import safe_redirect_target
 from marketplace.models import User
 from marketplace.money import format_pence
 from marketplace.workflow import MoveError
@@ -137,6 +138,19 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(error.status_code, codes[error.status_code], str(error))
         return render_template("errors/409.html", message=str(error)), error.status_code
+
+    @app.errorhandler(authz.ChoosePersonFirst)
+    def choose_person_first(error: authz.ChoosePersonFirst):
+        # A supporter of several people opened a page about one of them without choosing:
+        # ask whom (at /supporting), then come back here (a GET page, or where a form
+        # said it would go back to).
+        if wants_json():
+            return json_error(403, "choose_person", error.description or "")
+        back = request.full_path.rstrip("?") if request.method == "GET" else None
+        back = safe_redirect_target(back or request.form.get("next"), "")
+        flash("You support more than one person. Choose who you are acting for first.")
+        target = url_for("supporters.supporting", next=back) if back else None
+        return redirect(target or url_for("supporters.supporting"))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

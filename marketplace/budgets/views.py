@@ -50,7 +50,7 @@ def _person_for_new_budget() -> Person:
             abort(404)
         person = db.session.get(Person, int(wanted))
     else:
-        person = user.person or authz.acting_for(user)
+        person = user.person or authz.acting_for_or_ask(user)
     if person is None:
         abort(404)
     known = (

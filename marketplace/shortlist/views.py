@@ -34,10 +34,14 @@ PENDING_OFFERED_KEY = "saved_search_pending_offered"
 # -- whose shortlist ------------------------------------------------------------------
 
 
-def _whose(user: Any) -> Person | None:
+def _whose(user: Any, *, ask: bool = False) -> Person | None:
     """The person a signed-in user's shortlist is about: their own, or (a supporter) the
-    person they are acting for (``authz.acting_for``)."""
-    return person_of(user) or authz.acting_for(user)
+    person they are acting for (``authz.acting_for``). With ``ask``, a supporter of
+    several people who chose nobody is asked to choose (``authz.ChoosePersonFirst``)."""
+    own = person_of(user)
+    if own is not None:
+        return own
+    return authz.acting_for_or_ask(user) if ask else authz.acting_for(user)
 
 
 def _viewed() -> tuple[services.VisitorShortlist | services.PersonShortlist, Person | None]:
@@ -53,7 +57,7 @@ def _viewed() -> tuple[services.VisitorShortlist | services.PersonShortlist, Per
         return services.PersonShortlist(person), person
     if not current_user.is_authenticated:
         return services.VisitorShortlist(session), None
-    person = _whose(current_user)
+    person = _whose(current_user, ask=True)
     authz.require(current_user, "shortlist.view", person)
     return services.PersonShortlist(person), person
 
@@ -63,7 +67,7 @@ def _editable() -> services.VisitorShortlist | services.PersonShortlist:
     person a supporter acts for (with the manage-introductions scope)."""
     if not current_user.is_authenticated:
         return services.VisitorShortlist(session)
-    person = _whose(current_user)
+    person = _whose(current_user, ask=True)
     authz.require(current_user, "shortlist.edit", person)
     return services.PersonShortlist(person)
 

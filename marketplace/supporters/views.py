@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user
 from marketplace import authz
 from marketplace.choices import FundingRoute
 from marketplace.extensions import db, limiter
+from marketplace.links import safe_redirect_target
 from marketplace.models import ConsentGrant, SupporterInvitation
 from marketplace.people import services as people
 from marketplace.supporters import bp, services
@@ -257,6 +258,8 @@ def _problem(problem: services.InvitationProblem):
 def supporting():
     grants = authz.grants_in_force(current_user)
     chosen = authz.acting_for(current_user)
+    # Sent here from a page about one person (authz.ChoosePersonFirst): back there after.
+    back = safe_redirect_target(request.args.get("next"), "")
     return (
         render_template(
             "supporters/supporting.html",
@@ -264,6 +267,7 @@ def supporting():
             chosen=chosen,
             form=ChooseForm(),
             services=services,
+            back=back,
         ),
         200,
         NO_STORE,
@@ -283,16 +287,15 @@ def choose():
     person = services.choose(current_user._get_current_object(), person_id)
     db.session.commit()
     flash(f"You are now acting for {person.display_name}.", "success")
-    return redirect(url_for("supporters.supporting"))
+    return redirect(
+        safe_redirect_target(request.form.get("next"), url_for("supporters.supporting"))
+    )
 
 
 @bp.get("/supporting/profile")
 @authz.requires("supporting.use")
 def person_profile():
-    person = authz.acting_for(current_user)
-    if person is None and len(authz.grants_in_force(current_user)) > 1:
-        flash("Choose who you are acting for first.")
-        return redirect(url_for("supporters.supporting"))
+    person = authz.acting_for_or_ask(current_user)
     authz.require(current_user, "person.view", person)
     services.record_for(current_user, person, "person.profile_viewed")
     db.session.commit()
