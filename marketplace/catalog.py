@@ -343,7 +343,14 @@ def save_catalog(catalog: Catalog, directory: Path) -> None:
         (tmp / "key.json").write_bytes(
             orjson.dumps([version, changed.isoformat() if changed else None])
         )
-        os.rename(tmp, directory)
+        try:
+            os.rename(tmp, directory)
+        except OSError:
+            if not (directory / "key.json").is_file():
+                raise
+            # Another builder published this very version first (one whose parent died
+            # while holding the build lock, say): theirs is complete, keep it.
+            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -547,13 +554,32 @@ def _ensure_refresher(app: Flask, cache: _Cache) -> None:
         cache.refresher.start()
 
 
+def refresh_delay(every: float, failures: int, longest: float) -> float:
+    """Seconds until the next refresh: ``every``, doubled after each failure in a row
+    (the database is down, a build fails) up to ``longest``, so a broken database
+    does not get a version query and a build process every second from every worker."""
+    if failures <= 0:
+        return every
+    return max(every, min(longest, every * 2.0 ** min(failures, 32)))
+
+
 def _refresh_loop(app: Flask, cache: _Cache, stop: threading.Event) -> None:
     every = float(app.config.get("CATALOG_REFRESH_SECONDS", 1.0))
-    while not stop.wait(every):
+    longest = float(app.config.get("CATALOG_REFRESH_MAX_BACKOFF_SECONDS", 60.0))
+    failures = 0
+    while not stop.wait(refresh_delay(every, failures, longest)):
         try:
             refresh_catalog(app)
         except Exception:  # noqa: BLE001 - keep serving the previous catalog, try again
-            app.logger.exception("catalog refresh failed; serving the previous catalog")
+            failures += 1
+            app.logger.exception(
+                "catalog refresh failed (%d in a row); serving the previous catalog, "
+                "next try in %.1f s",
+                failures,
+                refresh_delay(every, failures, longest),
+            )
+        else:
+            failures = 0
 
 
 def stop_refresher(app: Flask) -> None:

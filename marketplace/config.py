@@ -81,6 +81,11 @@ class Config:
     GEOCODER = os.environ.get("GEOCODER", "offline")
     # How often each worker checks the catalog version (and rebuilds in the background).
     CATALOG_REFRESH_SECONDS = float(os.environ.get("CATALOG_REFRESH_SECONDS", "1"))
+    # After failed refreshes in a row (database down, build failing) the wait doubles,
+    # up to this many seconds.
+    CATALOG_REFRESH_MAX_BACKOFF_SECONDS = float(
+        os.environ.get("CATALOG_REFRESH_MAX_BACKOFF_SECONDS", "60")
+    )
     # How many proxies (nginx, a load balancer) sit in front of gunicorn; their
     # X-Forwarded-* headers are trusted so links and secure cookies use https.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))

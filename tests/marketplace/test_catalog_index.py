@@ -431,3 +431,54 @@ def test_search_page_providers_and_badges_follow_the_catalog(shared_database):
     assert _eventually(
         lambda: "Renamed Co-op" in client.get("/search?postcode=LS6+1AA").get_data(as_text=True)
     )
+
+
+def test_refresh_backs_off_while_it_fails_and_recovers(shared_database, monkeypatch):
+    """A database that is down (or a build that fails) is not asked every second by
+    every worker: the wait doubles after each failure, up to a ceiling, and is back to
+    normal after the first success."""
+    assert catalog_module.refresh_delay(1.0, 0, 60.0) == 1.0
+    assert [catalog_module.refresh_delay(1.0, n, 60.0) for n in (1, 2, 3, 6, 7, 500)] == [
+        2.0,
+        4.0,
+        8.0,
+        60.0,
+        60.0,
+        60.0,
+    ]
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    assert _names(first) == {"Ana"}
+    stop_refresher(first)
+    attempts: list[float] = []
+    real_key = catalog_module.catalog_key
+
+    def database_down():
+        attempts.append(time.monotonic())
+        raise sa.exc.OperationalError("SELECT version", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(catalog_module, "catalog_key", database_down)
+    monkeypatch.setattr(first.logger, "exception", lambda *args, **kwargs: None)
+    first.config["CATALOG_REFRESH_MAX_BACKOFF_SECONDS"] = 0.4
+    _names(first)  # a request starts the refresher (every 0.05 s)
+    time.sleep(1.5)
+    # Without back-off: about 30 tries. With it: 0.05, 0.1, 0.2, 0.4, 0.4, 0.4 ... s apart.
+    assert 3 <= len(attempts) <= 8
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert gaps[-1] >= 0.3 and max(gaps) < 1.0  # capped
+    monkeypatch.setattr(catalog_module, "catalog_key", real_key)
+    _add_carer(second, "Ben")
+    assert _eventually(lambda: _names(first) == {"Ana", "Ben"})
+
+
+def test_a_version_published_by_another_builder_is_kept(tmp_path, app, make):
+    """Two builders of one version (one whose parent died holding the lock): the
+    second finds the folder complete and keeps it instead of failing."""
+    make.carer()
+    with app.test_request_context("/"):
+        catalog = build_catalog()
+    target = tmp_path / "v1"
+    catalog_module.save_catalog(catalog, target)
+    catalog_module.save_catalog(catalog, target)  # no error
+    assert catalog_module.load_catalog(target).size == catalog.size
+    assert [p.name for p in tmp_path.iterdir()] == ["v1"]  # no .writing- folder left
