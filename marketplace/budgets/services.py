@@ -310,6 +310,20 @@ def _audit_value(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _tell_the_person(budget: Budget, actor: User, what: str) -> None:
+    """When someone else (a supporter who pays, an admin) sets up or changes a person's
+    budget, the person is told through the outbox."""
+    person = budget.person
+    if person is None or person.user_id == actor.id:
+        return
+    notifications.notify(
+        [person.user],
+        f"{actor.display_name} {what} your budget. Check that it matches the council's letter.",
+        notifications.path("budgets.show", budget_id=budget.id),
+        "your budget",
+    )
+
+
 def create_budget(person: Person, details: BudgetDetails, actor: User) -> Budget:
     """Set up the person's budget (nothing in its ledger yet: money goes in as the
     council pays it), audited. Raises BudgetChangeError, nothing added."""
@@ -326,6 +340,7 @@ def create_budget(person: Person, details: BudgetDetails, actor: User) -> Budget
         on_behalf_of_person_id=authz.on_behalf_of(actor, person),
         **{name: _audit_value(value) for name, value in _values(details).items()},
     )
+    _tell_the_person(budget, actor, "set up")
     return budget
 
 
@@ -399,6 +414,7 @@ def update_budget(
         changes=changes,
         adjustment_sequence=entry.sequence if entry is not None else None,
     )
+    _tell_the_person(budget, actor, "changed")
     db.session.flush()
     return entry
 

@@ -13,7 +13,14 @@ from arrangements_helpers import propose, setup
 from marketplace import clock
 from marketplace.budgets import services
 from marketplace.extensions import db
-from marketplace.models import AuditLog, Budget, BudgetNotice, CouncilLinks, LedgerEntry
+from marketplace.models import (
+    AuditLog,
+    Budget,
+    BudgetNotice,
+    CouncilLinks,
+    LedgerEntry,
+    Notification,
+)
 
 TODAY = date(2026, 4, 20)
 LEEDS = "E08000035"
@@ -157,6 +164,8 @@ def test_a_supporter_who_pays_sets_up_a_budget_for_the_person(make, login):
     assert login(payer).post(url, data=good_form()).status_code == 302
     [audit] = _audits("budget.created")
     assert audit.actor_user_id == payer.id and audit.on_behalf_of_person_id == person.id
+    [told] = db.session.scalars(sa.select(Notification)).all()
+    assert told.user_id == person.user_id and "set up your budget" in told.message
 
 
 def test_an_admin_sets_up_a_budget_for_a_person(make, login):
@@ -240,6 +249,7 @@ def test_a_new_amount_without_the_difference_leaves_the_ledger_alone(budget, log
     assert ledger_rows(budget) == before
     [audit] = _audits("budget.changed")
     assert audit.detail["changes"] == {"amount_pence": {"from": 100_000, "to": 120_000}}
+    assert db.session.scalars(sa.select(Notification)).all() == []  # the person did it
 
 
 @pytest.mark.parametrize(("amount", "difference"), [("1200", 20_000), ("950.50", -4_950)])
@@ -263,6 +273,8 @@ def test_recording_the_difference_appends_an_adjustment(budget, make, login, amo
     [audit] = _audits("budget.changed")
     assert audit.detail["adjustment_sequence"] == 4
     assert audit.on_behalf_of_person_id == budget.person_id
+    [told] = db.session.scalars(sa.select(Notification)).all()
+    assert told.user_id == budget.person.user_id and "changed your budget" in told.message
 
 
 @pytest.mark.parametrize(
