@@ -26,6 +26,7 @@ import stripe
 from payments.memberships import Membership, SubscriptionSnapshot, snapshot_from_stripe
 
 if TYPE_CHECKING:
+    from stripe import RequestOptions
     from stripe.params import (
         PaymentIntentCreateParams,
         SubscriptionCreateParams,
@@ -280,7 +281,13 @@ class BillingGateway(Protocol):
     ) -> CheckoutSession: ...
 
     def update_plan(
-        self, plan: PlanTerms, *, product_id: str, revision: int, new_price: bool
+        self,
+        plan: PlanTerms,
+        *,
+        product_id: str,
+        revision: int,
+        new_price: bool,
+        old_price_id: str | None = None,
     ) -> StripePlanIds: ...
 
     def set_cancel_at_period_end(
@@ -375,12 +382,19 @@ class StripeGateway:
         return price.id
 
     def update_plan(
-        self, plan: PlanTerms, *, product_id: str, revision: int, new_price: bool
+        self,
+        plan: PlanTerms,
+        *,
+        product_id: str,
+        revision: int,
+        new_price: bool,
+        old_price_id: str | None = None,
     ) -> StripePlanIds:
         """Bring the Product up to date with revision `revision` of our plan, and when the
-        monthly price changed, add a new Price (Stripe's prices cannot change; members
-        already on the plan keep the price they joined at). Each revision has its own
-        idempotency keys, so retrying one is a no-op and the next one is not."""
+        monthly price changed, add a new Price and archive the old one (`old_price_id`,
+        active=false: nobody new joins at it, while members already on it keep paying it,
+        as Stripe's prices cannot change). Each revision has its own idempotency keys, so
+        retrying one is a no-op and the next one is not."""
         with _translated_errors():
             self._client.v1.products.update(
                 product_id,
@@ -398,7 +412,16 @@ class StripeGateway:
                     product_id,
                     idempotency_key("plan-price", f"{plan.plan_id}-r{revision}"),
                 )
+                if old_price_id and old_price_id != price_id:
+                    self._archive(old_price_id, f"{plan.plan_id}-r{revision}")
         return StripePlanIds(product_id, price_id)
+
+    def _archive(self, price_id: str, record: str) -> None:
+        options: RequestOptions = {"idempotency_key": idempotency_key("plan-archive", record)}
+        if self._localstripe:
+            self._client.v1.plans.update(price_id, params={"active": False}, options=options)
+        else:
+            self._client.v1.prices.update(price_id, params={"active": False}, options=options)
 
     def create_test_card(self, number: str = "4242424242424242") -> str:
         """A card payment method made from a test card number: only on localstripe (Stripe

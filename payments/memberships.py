@@ -109,6 +109,10 @@ class SubscriptionSnapshot:
     current_period_end: int | None
     cancel_at_period_end: bool
     metadata: Mapping[str, str]
+    # The Price (a Plan on localstripe) the subscription is charged at, and its monthly
+    # amount: a plan's price change makes a new Price, and members keep the one they had.
+    price_id: str | None = None
+    monthly_price_pence: int | None = None
 
     def order_key(self) -> tuple[bool, int, int, int, bool]:
         # A terminal status outranks any time: Stripe never leaves one, so a late
@@ -143,6 +147,7 @@ def snapshot_from_stripe(subscription: Mapping[str, Any], observed_at: int) -> S
     if isinstance(customer, Mapping):
         customer = customer.get("id")
     metadata = subscription.get("metadata") or {}
+    price_id, price_pence = _subscription_price(subscription)
     return SubscriptionSnapshot(
         subscription_id=str(subscription["id"]),
         customer_id=str(customer) if customer else None,
@@ -151,7 +156,23 @@ def snapshot_from_stripe(subscription: Mapping[str, Any], observed_at: int) -> S
         current_period_end=int(period_end) if period_end is not None else None,
         cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),
         metadata={str(k): str(v) for k, v in metadata.items()},
+        price_id=price_id,
+        monthly_price_pence=price_pence,
     )
+
+
+def _subscription_price(subscription: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """The first item's Price (or, on localstripe and older API versions, Plan): its id
+    and amount in pence; (None, None) when the object does not say."""
+    items = (subscription.get("items") or {}).get("data") or []
+    for item in items:
+        price = item.get("price") or item.get("plan")
+        if isinstance(price, Mapping) and price.get("id"):
+            amount = price.get("unit_amount", price.get("amount"))
+            return str(price["id"]), int(amount) if isinstance(amount, int) else None
+        if isinstance(price, str) and price:
+            return price, None
+    return None, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +190,9 @@ class Membership:
     current_period_end: int | None = None  # the next payment date (Unix seconds)
     cancel_at_period_end: bool = False
     person_id: int | None = None  # whose membership it is (from our metadata)
+    price_id: str | None = None  # the Price it is charged at (Stripe's answer)
+    monthly_price_pence: int | None = None
+    budget_id: int | None = None  # paid from this personal budget (our record, not Stripe's)
 
     def order_key(self) -> tuple[bool, int, int, int, bool] | None:
         if self.status_observed_at is None:
@@ -214,6 +238,7 @@ def apply_snapshot(membership: Membership, snapshot: SubscriptionSnapshot) -> Me
         current_period_end=snapshot.current_period_end,
         cancel_at_period_end=snapshot.cancel_at_period_end,
         stripe_customer_id=snapshot.customer_id or membership.stripe_customer_id,
+        **_price_after(membership, snapshot),
     )
     if before is snapshot.status:
         return MembershipChange(updated, updated != membership, f"still {before.value}")
@@ -222,6 +247,17 @@ def apply_snapshot(membership: Membership, snapshot: SubscriptionSnapshot) -> Me
     return MembershipChange(
         updated, True, f"{before.value} → {snapshot.status.value}", expected=expected
     )
+
+
+def _price_after(membership: Membership, snapshot: SubscriptionSnapshot) -> dict[str, Any]:
+    """The price fields after a snapshot: Stripe's when it names a price, and an amount
+    kept only while the price is the same one."""
+    if snapshot.price_id is None:
+        return {}
+    amount = snapshot.monthly_price_pence
+    if amount is None and snapshot.price_id == membership.price_id:
+        amount = membership.monthly_price_pence
+    return {"price_id": snapshot.price_id, "monthly_price_pence": amount}
 
 
 class InvoiceStatus(StrEnum):

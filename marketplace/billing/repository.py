@@ -85,6 +85,9 @@ def _membership(row: Membership) -> pure_memberships.Membership:
         current_period_end=row.current_period_end,
         cancel_at_period_end=row.cancel_at_period_end,
         person_id=row.person_id,
+        price_id=row.stripe_price_id,
+        monthly_price_pence=row.monthly_price_pence,
+        budget_id=row.budget_id,
     )
 
 
@@ -211,6 +214,8 @@ class SqlBillingRepository:
         row.current_period_end = membership.current_period_end
         row.cancel_at_period_end = membership.cancel_at_period_end
         row.person_id = membership.person_id
+        row.stripe_price_id = membership.price_id
+        row.monthly_price_pence = membership.monthly_price_pence
         self.session.flush()
 
     def membership_invoice(

@@ -30,7 +30,9 @@ class PlanForm(FlaskForm):
     )
     monthly_price = StringField(
         "Monthly price in pounds",
-        description="What the family pays each month, for example 450 or 450.00",
+        description="What the family pays each month, for example 450 or 450.00. A new "
+        "price is for new memberships: families already on the plan keep the price they "
+        "joined at.",
     )
     included = TextAreaField(
         "What is included",

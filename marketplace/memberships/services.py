@@ -175,7 +175,11 @@ def sync_plan_to_stripe(plan: MembershipPlan, billing: BillingGateway) -> None:
     else:
         new_price = plan.stripe_price_pence != plan.monthly_price_pence
         ids = billing.update_plan(
-            terms, product_id=plan.stripe_product_id, revision=plan.revision, new_price=new_price
+            terms,
+            product_id=plan.stripe_product_id,
+            revision=plan.revision,
+            new_price=new_price,
+            old_price_id=plan.stripe_price_id,
         )
         if new_price:
             plan.stripe_price_id = ids.price_id
@@ -536,6 +540,18 @@ def status_sentence(membership: Membership) -> str:
             return f"{label}. Nothing more will be taken. To carry on, start a new membership."
         case _:
             return f"{label}."
+
+
+def price_changed_since(membership: Membership) -> bool:
+    """The plan's price for new members differs from the one this live membership is
+    charged at (Stripe's prices cannot change: members keep the Price they joined at)."""
+    plan = membership.plan
+    return (
+        membership.status in LIVE_STATUSES
+        and membership.monthly_price_pence is not None
+        and plan.stripe_price_pence is not None
+        and plan.stripe_price_pence != membership.monthly_price_pence
+    )
 
 
 def invoices_of(membership: Membership) -> list[MembershipInvoice]:

@@ -234,6 +234,15 @@ class Membership(Base):
     outcomes: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     # Demo data: no Stripe subscription is behind it (make run works without a network).
     demo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The Stripe Price (a Plan on localstripe) it is charged at, and its monthly amount,
+    # from Stripe's answers: a plan's new price is for new members, these keep theirs.
+    stripe_price_id: Mapped[str | None] = mapped_column(sa.String(255))
+    monthly_price_pence: Mapped[int | None]
+    # Paid from this personal budget (with the budget's prepaid card): each paid month is
+    # a ledger payment, each guarantee refund a ledger refund. None: the family's own card.
+    budget_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("budgets.id", ondelete="RESTRICT"), index=True
+    )
 
     plan: Mapped[MembershipPlan] = relationship()
     person: Mapped[Person | None] = relationship()
@@ -260,6 +269,9 @@ class MembershipInvoice(Base):
     period_start: Mapped[int | None] = mapped_column(sa.BigInteger)
     period_end: Mapped[int | None] = mapped_column(sa.BigInteger)
     observed_at: Mapped[int] = mapped_column(sa.BigInteger)
+    # When `flask billing run` said this month's outcome review is due (set once,
+    # compare-and-set, so the reminder goes once however often the run runs).
+    review_reminded_at: Mapped[datetime | None]
 
 
 class StripeRefundTotal(Base):

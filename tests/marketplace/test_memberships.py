@@ -138,6 +138,55 @@ def test_a_provider_admin_creates_a_plan_on_stripe(make, login, stripe_on) -> No
     assert plan.revision == 2 and plan.outcomes == ["Sleeps well"]
 
 
+def test_a_new_price_archives_the_old_one_and_members_keep_theirs(make, login, stripe_on) -> None:
+    admin = make.user(roles=["provider_admin"])
+    provider = make.provider(admin=admin)
+    provider_client = login(admin)
+    assert (
+        provider_client.post(
+            f"/provider/plans/new?provider={provider.id}", data=PLAN_FORM
+        ).status_code
+        == 302
+    )
+    plan = db.session.scalar(sa.select(MembershipPlan))
+    old_price = plan.stripe_price_id
+    member = make.user(roles=["person"])
+    family = login(member)
+    assert _start(family, plan, member.person.id).status_code == 302
+    membership = db.session.scalar(sa.select(Membership))
+    assert (membership.stripe_price_id, membership.monthly_price_pence) == (old_price, 45_000)
+
+    raised = dict(PLAN_FORM, monthly_price="480")
+    assert provider_client.post(f"/provider/plans/{plan.id}/edit", data=raised).status_code == 302
+    db.session.refresh(plan)
+    assert plan.stripe_price_id != old_price and plan.stripe_price_pence == 48_000
+    # Nobody new joins at the old price; the member's subscription is still on it.
+    assert stripe_on.v1.plans.retrieve(old_price).active in (False, "false")
+    assert stripe_on.v1.plans.retrieve(plan.stripe_price_id).active is True
+    subscription = stripe_on.v1.subscriptions.retrieve(membership.stripe_subscription_id)
+    assert subscription["items"]["data"][0]["plan"]["id"] == old_price
+    # Asking Stripe again changes nothing: the membership keeps its price, and says so.
+    assert family.post(f"/memberships/{membership.id}/refresh").status_code == 302
+    db.session.refresh(membership)
+    assert (membership.stripe_price_id, membership.monthly_price_pence) == (old_price, 45_000)
+    page = family.get(f"/memberships/{membership.id}").get_data(as_text=True)
+    assert "price to £480.00 a month for new memberships" in page
+    assert "This membership keeps its price of £450.00." in page
+    # A new member joins at the new price, and their page has nothing to explain.
+    newcomer = make.user(roles=["person"])
+    newcomer_client = login(newcomer)
+    assert _start(newcomer_client, plan, newcomer.person.id).status_code == 302
+    joined = db.session.scalar(
+        sa.select(Membership).where(Membership.person_id == newcomer.person.id)
+    )
+    assert (joined.stripe_price_id, joined.monthly_price_pence) == (plan.stripe_price_id, 48_000)
+    assert "keeps its price" not in newcomer_client.get(f"/memberships/{joined.id}").get_data(
+        as_text=True
+    )
+    edit = provider_client.get(f"/provider/plans/{plan.id}/edit").get_data(as_text=True)
+    assert "families already on the plan keep the price they joined at" in edit
+
+
 @pytest.mark.parametrize(
     "field, value, message",
     [

@@ -436,16 +436,28 @@ def test_a_plan_revision_updates_the_product_and_adds_a_price(
     terms = plan_terms()
     ids = gateway.create_plan(terms)
     renamed = PlanTerms(terms.plan_id, 7, "Living well, more hours", 4800, "Ten hours a week")
-    changed = gateway.update_plan(renamed, product_id=ids.product_id, revision=2, new_price=True)
+    changed = gateway.update_plan(
+        renamed, product_id=ids.product_id, revision=2, new_price=True, old_price_id=ids.price_id
+    )
     assert changed.product_id == ids.product_id and changed.price_id != ids.price_id
     product = stripe_client.v1.products.retrieve(ids.product_id)
     assert (product.name, product.description) == ("Living well, more hours", "Ten hours a week")
+    # The old price is archived (nobody new joins at it), the new one is live.
+    # (localstripe hands back the form-encoded "false" rather than a boolean.)
+    prices = stripe_client.v1.prices if REAL_STRIPE else stripe_client.v1.plans
+    assert prices.retrieve(ids.price_id).active in (False, "false")
+    assert prices.retrieve(changed.price_id).active is True
     if not REAL_STRIPE:
         assert stripe_client.v1.plans.retrieve(changed.price_id).amount == 4800
     same_price = gateway.update_plan(
-        renamed, product_id=ids.product_id, revision=3, new_price=False
+        renamed,
+        product_id=ids.product_id,
+        revision=3,
+        new_price=False,
+        old_price_id=changed.price_id,
     )
     assert same_price.price_id == ""
+    assert prices.retrieve(changed.price_id).active is True  # no new price, nothing archived
 
 
 @pytest.mark.stripe
@@ -462,17 +474,26 @@ def test_plan_revisions_on_real_stripe_are_prices_with_their_own_keys() -> None:
         {
             "/v1/products/prod_1": {"id": "prod_1", "object": "product"},
             "/v1/prices": {"id": "price_2", "object": "price"},
+            "/v1/prices/price_1": {"id": "price_1", "object": "price", "active": False},
         }
     )
     ids = gateway.update_plan(
-        PlanTerms(12, 7, "Plan", 4800), product_id="prod_1", revision=2, new_price=True
+        PlanTerms(12, 7, "Plan", 4800),
+        product_id="prod_1",
+        revision=2,
+        new_price=True,
+        old_price_id="price_1",
     )
     assert ids == StripePlanIds("prod_1", "price_2")
-    (_, _, product_headers, product), (_, _, price_headers, price) = http.sent
+    (_, _, product_headers, product), (_, _, price_headers, price), archive = http.sent
     assert product == {"name": "Plan", "description": "Plan"}
     assert price["unit_amount"] == "4800" and price["recurring[interval]"] == "month"
     assert product_headers["Idempotency-Key"] == "coopcare-plan-product-update-12-r2"
     assert price_headers["Idempotency-Key"] == "coopcare-plan-price-12-r2"
+    # The old Price is archived, once per revision: a retry is the same request.
+    method, path, archive_headers, archived = archive
+    assert (method, path, archived) == ("post", "/v1/prices/price_1", {"active": "false"})
+    assert archive_headers["Idempotency-Key"] == "coopcare-plan-archive-12-r2"
 
 
 def test_cancel_and_resume_keys_name_the_state_they_were_asked_from() -> None:
@@ -499,3 +520,21 @@ def test_cancel_and_resume_keys_name_the_state_they_were_asked_from() -> None:
 def test_person_is_in_the_subscription_metadata() -> None:
     start = MembershipStart(8, 5, None, 4, "cus_1", "price_1", person_id=17)
     assert start.metadata()["coopcare_person_id"] == "17"
+
+
+def test_no_old_price_nothing_to_archive() -> None:
+    gateway, http = recording_gateway(
+        {
+            "/v1/products/prod_1": {"id": "prod_1", "object": "product"},
+            "/v1/prices": {"id": "price_2", "object": "price"},
+        }
+    )
+    for old in (None, "price_2"):  # none known, or the answer is the price we had
+        gateway.update_plan(
+            PlanTerms(12, 7, "Plan", 4800),
+            product_id="prod_1",
+            revision=2,
+            new_price=True,
+            old_price_id=old,
+        )
+    assert [path for _, path, _, _ in http.sent] == ["/v1/products/prod_1", "/v1/prices"] * 2

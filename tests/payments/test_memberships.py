@@ -310,3 +310,41 @@ def test_no_refund_without_a_guarantee_or_a_finished_review() -> None:
     assert unfinished.refund_pence == 0 and "not finished" in unfinished.reason
     with pytest.raises(ValueError, match="cannot be negative"):
         decide_guarantee_refund(OutcomeGuarantee(10), lines(N), -1)
+
+
+@pytest.mark.parametrize(
+    "items, expected",
+    [
+        ({"data": [{"price": {"id": "price_1", "unit_amount": 4500}}]}, ("price_1", 4500)),
+        ({"data": [{"plan": {"id": "plan_1", "amount": 4800}}]}, ("plan_1", 4800)),  # localstripe
+        ({"data": [{"price": "price_2"}]}, ("price_2", None)),  # not expanded
+        ({"data": [{"price": {"id": "price_3", "unit_amount": None}}]}, ("price_3", None)),
+        ({"data": [{}, {"price": {"id": "price_4", "unit_amount": 1}}]}, ("price_4", 1)),
+        ({"data": []}, (None, None)),
+        (None, (None, None)),
+    ],
+)
+def test_snapshot_reads_the_price_the_subscription_is_charged_at(
+    items: dict[str, Any] | None, expected: tuple[str | None, int | None]
+) -> None:
+    snap = snapshot_from_stripe(stripe_subscription(items=items), 1)
+    assert (snap.price_id, snap.monthly_price_pence) == expected
+
+
+def test_a_membership_keeps_its_price_until_stripe_names_another() -> None:
+    start = apply_snapshot(
+        membership(), snapshot(S.ACTIVE, 10, price_id="price_1", monthly_price_pence=4500)
+    ).membership
+    assert (start.price_id, start.monthly_price_pence) == ("price_1", 4500)
+    # News that names no price, or the same price without its amount, keeps both.
+    silent = apply_snapshot(start, snapshot(S.ACTIVE, 11)).membership
+    assert (silent.price_id, silent.monthly_price_pence) == ("price_1", 4500)
+    same = apply_snapshot(silent, snapshot(S.ACTIVE, 12, price_id="price_1")).membership
+    assert (same.price_id, same.monthly_price_pence) == ("price_1", 4500)
+    # Moved to another price: its amount, or unknown until Stripe says.
+    moved = apply_snapshot(same, snapshot(S.ACTIVE, 13, price_id="price_2")).membership
+    assert (moved.price_id, moved.monthly_price_pence) == ("price_2", None)
+    priced = apply_snapshot(
+        moved, snapshot(S.ACTIVE, 14, price_id="price_2", monthly_price_pence=4800)
+    ).membership
+    assert (priced.price_id, priced.monthly_price_pence) == ("price_2", 4800)
