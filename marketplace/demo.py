@@ -615,7 +615,12 @@ def seed_demo(
     seed_introductions(amira, headingley, users["provider@coopcare.example"])
     from marketplace.arrangements.demo import seed_arrangement
 
-    seed_arrangement(amira, headingley, users["provider@coopcare.example"], DEMO_EPOCH)
+    arrangement = seed_arrangement(
+        amira, headingley, users["provider@coopcare.example"], DEMO_EPOCH
+    )
+    from marketplace.invoices.demo import seed_open_invoices
+
+    seed_open_invoices(amira_budget, headingley, users["provider@coopcare.example"], arrangement)
     return SeedReport(providers=len(providers), teams=teams, carers=made_carers, users=len(users))
 
 

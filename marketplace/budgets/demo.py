@@ -47,11 +47,16 @@ DEREK_ENTRIES = [
 ]  # fmt: skip
 
 
-def _post(budget: Budget, entries, recorded_by: User | None) -> None:
+def _post(
+    budget: Budget, entries, recorded_by: User | None, invoice_ids: dict[str, int] | None = None
+) -> None:
+    """Append the entries; `invoice_ids` (reference -> provider invoice) links each entry
+    to the invoice it paid or refunded."""
     repo = SqlBillingRepository(db.session)
     book = repo.ledger(budget.id)
     for kind, pence, on, text, category, reference in sorted(entries, key=lambda e: e[2]):
         source = EntrySource(
+            invoice_id=(invoice_ids or {}).get(reference or ""),
             invoice_reference=reference,
             recorded_by_user_id=recorded_by.id if recorded_by is not None else None,
         )
@@ -78,8 +83,10 @@ def seed_client_contributions(amira_budget: Budget) -> None:
 
 def seed_budgets(amira_budget: Budget, derek: Person, holder: Provider, holder_admin: User) -> None:
     """Amira's ledger, and Derek's individual service fund held by `holder`."""
+    from marketplace.invoices.demo import seed_paid_invoices
+
     db.session.flush()
-    _post(amira_budget, AMIRA_ENTRIES, None)
+    _post(amira_budget, AMIRA_ENTRIES, None, seed_paid_invoices(amira_budget, holder, holder_admin))
     seed_client_contributions(amira_budget)
     place = geo.lookup("LS6 2AB")
     derek.postcode, derek.district = place.postcode, place.outcode
@@ -98,4 +105,4 @@ def seed_budgets(amira_budget: Budget, derek: Person, holder: Provider, holder_a
     )
     db.session.add(fund)
     db.session.flush()
-    _post(fund, DEREK_ENTRIES, holder_admin)
+    _post(fund, DEREK_ENTRIES, holder_admin, seed_paid_invoices(fund, holder, holder_admin))

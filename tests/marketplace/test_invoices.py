@@ -606,3 +606,40 @@ def test_audit_rows_name_the_raiser(world) -> None:
     ).all()
     assert "invoice.raise" in actions
     assert re.fullmatch(r"HCC-\d{4}", invoice.reference)
+
+
+# -- the demo -----------------------------------------------------------------------------------
+
+
+def test_the_demo_budget_has_paid_queried_and_waiting_invoices(app, login) -> None:
+    from marketplace.budgets import services as budget_services
+    from marketplace.demo import seed_demo
+    from marketplace.models import User
+
+    seed_demo(carers=40)
+    db.session.commit()
+    amira = db.session.scalar(sa.select(User).where(User.email == "person@coopcare.example"))
+    grace = db.session.scalar(sa.select(User).where(User.email == "provider@coopcare.example"))
+    budget = next(b for b in amira.person.budgets if not b.is_isf)
+    invoices = {i.reference: i for i in services.budget_invoices(budget)}
+    assert {r: i.status for r, i in invoices.items()} == {
+        "HCC-0001": "paid", "HCC-0002": "paid", "HCC-0003": "paid",
+        "HCC-0004": "queried", "HCC-0005": "raised",
+    }  # fmt: skip
+    linked = {
+        e.invoice_reference: e.invoice_id for e in _entries(budget) if e.invoice_id is not None
+    }
+    assert linked == {r: invoices[r].id for r in ("HCC-0001", "HCC-0002", "HCC-0003")}
+    statement = budget_services.statement(budget, date(2026, 4, 1), date(2026, 6, 30))
+    assert statement.reconciles()
+    assert statement.money_out_by_category()["agency_care"][1] == (
+        "HCC-0001", "HCC-0002", "HCC-0003",
+    )  # fmt: skip
+    page = login(amira).get(f"/budgets/{budget.id}").get_data(as_text=True)
+    assert "HCC-0004" in page and "Queried: waiting for the provider" in page
+    queried = login(grace).get(f"/provider/invoices/{invoices['HCC-0004'].id}")
+    assert "did not happen" in queried.get_data(as_text=True)
+    fund = db.session.scalar(
+        sa.select(ProviderInvoice).where(ProviderInvoice.reference == "HCC-ISF-0005")
+    ).budget
+    assert fund.is_isf and all(e.invoice_id for e in _entries(fund) if e.kind == "payment")
