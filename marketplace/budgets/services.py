@@ -280,6 +280,15 @@ def _check_details(
     unknown = [c for c in details.allowed_categories if c not in SPENDING_CATEGORIES]
     if unknown:
         errors["allowed_categories"] = "Choose spending categories from the list"
+    if (
+        budget is not None
+        and budget.review_on is not None
+        and details.starts_on >= budget.review_on
+    ):
+        errors["starts_on"] = (
+            "The start date must be before the review the council set "
+            f"({budget.review_on:%-d %B %Y})"
+        )
     if budget is not None:
         entries = ledger(budget).entries
         if entries:

@@ -304,6 +304,19 @@ def test_bad_changes_change_nothing(budget, login, changes, message):
     assert after == before
 
 
+def test_a_start_date_after_the_councils_review_date_is_refused(make, login):
+    person = make.user(roles=["person"]).person
+    budget = make.budget(person, starts_on=date(2026, 5, 1), review_on=date(2026, 9, 1))
+    db.session.commit()
+    response = login(person.user).post(
+        f"/budgets/{budget.id}/edit", data=edit_form(budget, start_month="9")
+    )
+    assert response.status_code == 400
+    assert "before the review the council set (1 September 2026)" in response.get_data(as_text=True)
+    db.session.refresh(budget)
+    assert budget.starts_on == date(2026, 5, 1)
+
+
 def test_who_changes_a_budget(budget, make, login):
     viewer, payer = make.user(roles=["supporter"]), make.user(roles=["supporter"])
     make.consent(budget.person, viewer, ["view"])
