@@ -10,7 +10,9 @@ import email.policy
 import os
 import re
 import sqlite3
-from dataclasses import dataclass
+import subprocess
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +54,8 @@ class LiveServer:
     log: Path
     database: Path
     clock_file: Path | None = None
+    # The server's environment, for running its CLI (``flask introductions expire``).
+    env: dict[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     def move_clock(self, days: float) -> None:
         """Run the server's clock `days` ahead of the real one (0: the real clock again).
@@ -68,6 +72,27 @@ class LiveServer:
         with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as connection:
             row = connection.execute(sql, params).fetchone()
         return row[0] if row else None
+
+    def days_pass(self, sql: str, *params: object) -> None:
+        """Let time pass for one row of the served database (a request whose ten working
+        days are up), where moving the whole clock would touch every other test's rows."""
+        assert sql.lstrip().upper().startswith("UPDATE "), sql
+        with sqlite3.connect(self.database, timeout=10) as connection:
+            assert connection.execute(sql, params).rowcount == 1, sql
+
+    def flask(self, *args: str) -> str:
+        """Run a ``flask`` command against the served database; its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", *args],
+            cwd=Path(__file__).resolve().parents[2],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
 
     def emails_to(self, address: str) -> list[email.message.EmailMessage]:
         """Messages the app wrote with Flask-Mailman's file backend, oldest first."""

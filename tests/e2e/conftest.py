@@ -150,6 +150,7 @@ def _serve(
         log=log,
         database=work / "coopcare.sqlite3",
         clock_file=work / "clock-offset-days",
+        env=env,
     )
     try:
         _wait_until_up(server.url + "/api/v1/health", process, log)
