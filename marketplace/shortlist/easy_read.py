@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from marketplace.carers.checks import long_date, public_checks
-from marketplace.choices import Day, DayPart
-from marketplace.models import Carer, Person
+from marketplace.choices import Day, DayPart, TeamRole
+from marketplace.models import Carer, Person, Team, TeamMember
 from marketplace.money import format_pence
 from marketplace.shortlist import services
 from marketplace.vocabulary import label as vocabulary_label
@@ -35,6 +35,7 @@ PICTURES = {
     "money": "A pound sign: money",
     "checks": "A shield with a tick: checks",
     "list": "A list with ticks: your shortlist",
+    "team": "Three people: a team",
 }
 
 CHECK_WORDS = {
@@ -155,6 +156,151 @@ def easy_read(carer: Carer, person: Person | None, on_shortlist: bool | None = F
         lines.append(
             Line("list", said, hard_word=("Shortlist", "A shortlist is a list of carers you like."))
         )
+    return lines
+
+
+# What each team role does, in Easy Read (a hard word and what it means).
+ROLE_WORDS = {
+    TeamRole.COACH.value: ("Coach", "A coach helps the team work well together."),
+    TeamRole.CIRCLES_CONNECTOR.value: (
+        "Community circles connector",
+        "This person helps you meet people and do things near you.",
+    ),
+}
+
+
+def _shortlist_line(name: str, on_shortlist: bool, what: str) -> Line:
+    """``name`` as it starts a sentence ("The team"); lower-cased inside one."""
+    inside = name[:1].lower() + name[1:] if name.startswith("The ") else name
+    said = (
+        [f"{name} is on your shortlist.", "You can look again later."]
+        if on_shortlist
+        else [f"You can add {inside} to your shortlist.", "Then you can look again later."]
+    )
+    return Line("list", said, hard_word=("Shortlist", f"A shortlist is a list of {what} you like."))
+
+
+def easy_read_team(
+    team: Team, members: list[TeamMember], person: Person | None, on_shortlist: bool | None
+) -> list[Line]:
+    """The Easy Read lines for a team (a small self-managed team, as Wellbeing Teams
+    work), for this person (or for anyone): who is in it, what they do, and that the
+    person chooses who supports them. ``members``: the listed ones only."""
+    provider = team.provider
+    carers = [member.carer for member in members]
+    lines = [
+        Line(
+            "team",
+            [f"This is {team.name}.", "It is a self-managed team of carers."],
+            hard_word=(
+                "Self-managed team",
+                "The carers plan the work together. They do not have a manager.",
+            ),
+        ),
+        Line(
+            "coop",
+            [f"The team works for {provider.name}."],
+            hard_word=("Co-op", "A co-op is a business owned by its members.")
+            if "co-op" in provider.name.lower() or "operative" in provider.legal_form_label.lower()
+            else None,
+        ),
+    ]
+    place = []
+    if team.patch:
+        place.append(f"The team works in {join_and(list(team.patch)[:4])}.")
+    if person is not None and person.lat is not None and person.lon is not None:
+        distance = services._distance(person, carers)
+        if distance is not None:
+            band = services.distance_band(distance)
+            place.append(f"The nearest carer is {band[:1].lower() + band[1:]} from you.")
+    if place:
+        lines.append(Line("place", place))
+
+    if not members:
+        lines.append(Line("person", ["No carers are listed in this team yet."]))
+    else:
+        count = len(members)
+        who = [f"There {'is 1 carer' if count == 1 else f'are {count} carers'} in the team."]
+        who += [f"{_first_name(m.carer)} is in the team." for m in members]
+        lines.append(Line("person", who))
+        # One line for each special role, with what the role means.
+        for member in members:
+            if member.role in ROLE_WORDS:
+                word, meaning = ROLE_WORDS[member.role]
+                said = f"{_first_name(member.carer)} is the team's {word.lower()}."
+                lines.append(Line("person", [said], hard_word=(word, meaning)))
+
+    skills: dict[str, None] = {}
+    for carer in carers:
+        skills.update(dict.fromkeys(carer.skills or ()))
+    needs = list(person.must_have or ()) if person else []
+    help_lines = []
+    for need in needs:
+        label = _skills([vocabulary_label("skill", need)])[0]
+        if need in skills:
+            help_lines.append(f"Someone in the team can help with {label}. You said you need this.")
+        else:
+            help_lines.append(f"Nobody in the team helps with {label}.")
+    for skill in [s for s in skills if s not in needs][:6]:
+        help_lines.append(
+            f"The team can help with {_skills([vocabulary_label('skill', skill)])[0]}."
+        )
+    if help_lines:
+        lines.append(Line("help", help_lines))
+
+    mine = {i.casefold() for i in (person.interests or ())} if person else set()
+    liked = []
+    for carer in carers:
+        shared = [i for i in carer.interests or () if i.casefold() in mine]
+        if shared:
+            liked.append(f"{_first_name(carer)} likes {join_and(shared[:2])}, like you.")
+    if not liked:
+        everyone: dict[str, None] = {}
+        for carer in carers:
+            everyone.update(dict.fromkeys(carer.interests or ()))
+        liked = [f"People in the team like {interest}." for interest in list(everyone)[:5]]
+    if liked:
+        lines.append(Line("interests", liked[:6]))
+
+    spoken: dict[str, None] = {}
+    for carer in carers:
+        spoken.update(dict.fromkeys(carer.languages or ()))
+    if spoken:
+        labels = [vocabulary_label("language", lang) for lang in spoken]
+        lines.append(Line("speaks", [f"People in the team speak {join_and(labels[:4])}."]))
+
+    rates = sorted(c.hourly_rate_pence for c in carers if c.hourly_rate_pence is not None)
+    if rates:
+        low, high = format_pence(rates[0]), format_pence(rates[-1])
+        said = (
+            f"One hour of care costs {low}."
+            if low == high
+            else f"One hour of care costs from {low} to {high}."
+        )
+        lines.append(Line("money", [said, f"Ask {provider.name} about the price."]))
+
+    checked = [carer.check("criminal_record") for carer in carers if public_checks(carer)]
+    if carers and len(checked) == len(carers):
+        schemes = {record.scheme if record else "dbs" for record in checked}
+        word, meaning = CHECK_WORDS.get(schemes.pop(), CHECK_WORDS["dbs"])
+        if schemes:  # more than one kind of check
+            word, meaning = "police check", "A police check looks at police records."
+        lines.append(
+            Line(
+                "checks",
+                [f"Every carer in the team has had a {word}.", f"{provider.name} checked this."],
+                hard_word=(word[:1].upper() + word[1:], meaning + " It helps keep you safe."),
+            )
+        )
+    if members:
+        lines.append(
+            Line(
+                "person",
+                ["You can meet the team.", "Then you choose who you would like to support you."],
+            )
+        )
+    if on_shortlist is not None:  # only for those who keep a shortlist
+        lines.append(_shortlist_line("The team", on_shortlist, "carers and teams"))
     return lines
 
 

@@ -434,3 +434,22 @@ def carer_easy_read(carer_id: int):
         name=easy_read._first_name(carer),
     )
     return (page, 200, PRIVATE) if person is not None else page
+
+
+@bp.get("/teams/<int:team_id>/easy-read")
+def team_easy_read(team_id: int):
+    """A printable Easy Read page about a listed team (a Wellbeing-Teams-style small team),
+    for the person who may choose it, on the same rules as a carer's."""
+    team = search_services.public_team(team_id)
+    if team is None:
+        abort(404)
+    person = _whose(current_user) if current_user.is_authenticated else None
+    if person is not None and not authz.can(current_user, "shortlist.view", person):
+        person = None
+    members = search_services.listed_members(team)
+    page = render_template(
+        "shortlist/easy_read_team.html",
+        team=team,
+        lines=easy_read.easy_read_team(team, members, person, shortlist_state("team", team.id)),
+    )
+    return (page, 200, PRIVATE) if person is not None else page

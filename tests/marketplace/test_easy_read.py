@@ -72,3 +72,94 @@ def test_only_listed_carers_have_an_easy_read_page(make, client):
     hidden = make.carer(make.provider(qa_status="draft"))
     assert client.get(f"/carers/{hidden.id}/easy-read").status_code == 404
     assert client.get("/carers/999999/easy-read").status_code == 404
+
+
+def _team(make):
+    from marketplace.models import TeamMember
+
+    provider = make.provider(name="Headingley Care Co-op", legal_form="worker_coop")
+    team = make.team(provider, name="Meanwood Wellbeing Team", patch=["LS6", "LS7"])
+    people = [
+        ("Ana S.", "member", ["personal_care"], ["gardening", "music"], ["en", "ur"], 1950),
+        ("Ben T.", "coach", ["cooking"], ["football"], ["en"], 2100),
+        ("Cy U.", "circles_connector", ["companionship"], ["knitting"], ["pl"], 2000),
+    ]
+    for seat, (name, role, skills, interests, languages, rate) in enumerate(people, start=1):
+        carer = make.carer(
+            provider, display_name=name, postcode="LS6 2AB", skills=skills,
+            interests=interests, languages=languages, hourly_rate_pence=rate,
+        )  # fmt: skip
+        db.session.add(TeamMember(team_id=team.id, carer_id=carer.id, seat=seat, role=role))
+    db.session.flush()
+    return team
+
+
+def _short_sentences(lines):
+    return [
+        part
+        for sentence in easy_read.all_sentences(lines)
+        for part in re.split(r"(?<=\.)\s+", sentence)
+    ]
+
+
+def test_a_team_in_easy_read_has_short_sentences_and_pictures_with_words(make, client):
+    team = _team(make)
+    members = sorted(team.memberships, key=lambda m: m.seat)
+    lines = easy_read.easy_read_team(team, members, None, False)
+    sentences = _short_sentences(lines)
+    assert len(sentences) > 10
+    for sentence in sentences:
+        assert easy_read.words(sentence) <= easy_read.MAX_WORDS, sentence
+    for line in lines:  # one idea a line: every line has its own picture and words
+        assert line.picture in easy_read.PICTURES and line.alt
+    response = client.get(f"/teams/{team.id}/easy-read")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    main = page.split("<main")[1]
+    images = re.findall(r"<img [^>]*>", main)
+    assert len(images) == len(lines)
+    assert all(re.search(r'alt="[^"]+"', image) for image in images)
+    assert 'alt="Three people: a team"' in main
+    for text in ("This is Meanwood Wellbeing Team.", "There are 3 carers in the team.",
+                 "Ben is the team&#39;s coach.", "A coach helps the team work well together.",
+                 "Cy is the team&#39;s community circles connector.",
+                 "This person helps you meet people and do things near you.",
+                 "It is a self-managed team of carers.",
+                 "The team works in LS6 and LS7.", "They do not have a manager.",
+                 "A co-op is a business owned", "People in the team speak English, Urdu",
+                 "One hour of care costs from £19.50 to £21.00.",
+                 "Then you choose who you would like to support you.",
+                 "A shortlist is a list of carers and teams you like."):  # fmt: skip
+        assert text in page, text
+    assert "LS6 2AB" not in page
+    assert "easy-read.css" in page  # 22 px on screen, 16 pt printed, header hidden
+    # Linked from the team page.
+    team_page = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert f'href="/teams/{team.id}/easy-read"' in team_page
+
+
+def test_a_team_in_easy_read_answers_the_persons_needs(make, login):
+    team = _team(make)
+    user = make.user(roles=["person"])
+    user.person.must_have = ["personal_care", "dementia_care"]
+    user.person.interests = ["gardening"]
+    db.session.flush()
+    client = login(user)
+    response = client.get(f"/teams/{team.id}/easy-read")
+    text = response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "Someone in the team can help with personal care. You said you need this." in text
+    assert "Nobody in the team helps with dementia care." in text
+    assert "Ana likes gardening, like you." in text
+    assert "The nearest carer is" in text and "LS6 1AA" not in text
+    assert "You can add the team to your shortlist." in text
+    client.post("/shortlist/add", data={"item": f"team-{team.id}"})
+    assert "The team is on your shortlist." in client.get(f"/teams/{team.id}/easy-read").text
+    shortlist = client.get("/shortlist").get_data(as_text=True)
+    assert f'href="/teams/{team.id}/easy-read"' in shortlist
+
+
+def test_only_listed_teams_have_an_easy_read_page(make, client):
+    hidden = make.team(make.provider(qa_status="draft"))
+    assert client.get(f"/teams/{hidden.id}/easy-read").status_code == 404
+    assert client.get("/teams/999999/easy-read").status_code == 404

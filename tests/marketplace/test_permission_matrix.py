@@ -376,6 +376,8 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/teams/{other_team}", None, EVERYONE_200),
     ("GET", "/carers/{other_carer}/easy-read", None, EVERYONE_200),
     ("GET", "/carers/{carer}/easy-read", None, EVERYONE_404),  # a draft provider's carer
+    ("GET", "/teams/{other_team}/easy-read", None, EVERYONE_200),
+    ("GET", "/teams/{team}/easy-read", None, EVERYONE_404),  # a draft provider's team
     ("GET", "/static/coopcare.js", None, EVERYONE_200),
     ("GET", "/map", None, EVERYONE_200),
     ("GET", "/sitemap.xml", None, EVERYONE_200),
