@@ -102,6 +102,24 @@ def stored_wishes(person: Person) -> dict[str, Any]:
     )
 
 
+def wish_rows(person: Person) -> list[tuple[str, str]]:
+    """The home and wishes in words, for a summary list: (what, answer)."""
+    wishes = stored_wishes(person)
+
+    def said(values: list[str], labels: dict[str, str], empty: str) -> str:
+        return ", ".join(labels[v] for v in values) or empty
+
+    return [
+        ("Pets at home", said(wishes["pets"], Pet.labels(), "None given")),
+        ("Someone smokes at home", "Yes" if wishes["smoking_home"] else "Not said"),
+        (
+            "Kinds of support wanted",
+            said(wishes["support_wanted"], SupportKind.labels(), "None chosen"),
+        ),
+        ("Groups they are in", said(wishes["groups"], PersonGroup.labels(), "Not said")),
+    ]
+
+
 def wish_filters(person: Person) -> dict[str, Any]:
     """The stored home and wishes as ``SearchFilters`` fields."""
     wishes = stored_wishes(person)

@@ -23,7 +23,17 @@ from sqlalchemy.orm import joinedload, selectinload
 from marketplace import clock, directory, geo, regulators
 from marketplace.carers.checks import PublicChecks, public_checks
 from marketplace.catalog import CarerCard, catalog_fragments, catalog_memo, get_catalog
-from marketplace.choices import COOP_LEGAL_FORMS, SLOTS, Day, DayPart, Gender, Pet, TeamRole
+from marketplace.choices import (
+    COOP_LEGAL_FORMS,
+    SLOTS,
+    Day,
+    DayPart,
+    Gender,
+    PersonGroup,
+    Pet,
+    SupportKind,
+    TeamRole,
+)
 from marketplace.extensions import db
 from marketplace.models import Carer, CouncilLinks, Person, Provider, Team, TeamMember
 from marketplace.models.providers import (
@@ -735,6 +745,30 @@ def provider_facts(provider: Provider) -> dict[str, Any]:
         "languages": labels("language", provider.languages),
         "council": council,
     }
+
+
+def carer_preference_rows(carer: Carer) -> list[tuple[str, str]]:
+    """What the carer said of homes and the people they like to support, for their public
+    page: (what, answer); what they have not said says to ask."""
+
+    def said(values: list[str] | None, choice: Any) -> str:
+        return ", ".join(choice(v).label for v in values or () if v in choice.values())
+
+    ask = "Not said: ask the provider"
+    if carer.pets_ok is None:
+        pets = ask
+    else:
+        pets = said(carer.pets_ok, Pet) or "None: would rather work in homes without pets"
+    smoking = {True: "Yes", False: "No, would rather work where nobody smokes"}.get(
+        carer.smoking_ok,  # type: ignore[arg-type]
+        ask,
+    )
+    return [
+        ("Happy with pets", pets),
+        ("Happy in a home where someone smokes", smoking),
+        ("Enjoys giving", said(carer.enjoys_support, SupportKind) or "Not said"),
+        ("Would like to support", said(carer.would_support, PersonGroup) or "Anyone (not said)"),
+    ]
 
 
 def carer_checks(carer: Carer) -> PublicChecks | None:

@@ -146,6 +146,7 @@ def _carer_profile(carer_id: int) -> CarerProfile | None:
         skills=services.labels("skill", found.skills),
         languages=services.labels("language", found.languages),
         gender=services.GENDER_LABELS.get(found.gender or ""),
+        preferences=services.carer_preference_rows(found),
     )
     return CarerProfile(
         id=found.id,

@@ -305,6 +305,7 @@ def person_profile():
             person=person,
             council=people.council_of(person),
             funding_label=FundingRoute.label_for(person.funding_route),
+            wish_rows=people.wish_rows(person),
         ),
         200,
         NO_STORE,

@@ -181,6 +181,31 @@ def test_the_demo_shows_agreements_in_why_this_match(app, login):
     assert "We filled this search in from" in page
     assert "is happy with cats" in page
     assert re.search(r"enjoys (helping people get out and about|keeping people company)", page)
+    # Joe, who supports her (view scope), sees them on her profile.
+    joe = db.session.scalar(sa.select(User).where(User.email == "supporter@coopcare.example"))
+    seen = login(joe).get("/supporting/profile").get_data(as_text=True)
+    assert re.search(r"Pets at home</dt><dd>Cats<", seen)
+    assert re.search(r"Groups they are in</dt><dd>Not said<", seen)
     ana = db.session.scalar(sa.select(User).where(User.email == "carer@coopcare.example"))
     summary = login(ana).get("/carer/profile").get_data(as_text=True)
     assert "People living with dementia" in summary
+
+
+def test_the_carer_page_says_what_they_are_happy_with(make, client):
+    provider = make.provider(name="Page Co-op")
+    alex = make.carer(
+        provider,
+        display_name="Alex",
+        pets_ok=["dogs"],
+        smoking_ok=False,
+        enjoys_support=["meals"],
+        would_support=[],
+    )
+    quiet = make.carer(provider, display_name="Quiet")
+    page = client.get(f"/carers/{alex.id}").get_data(as_text=True)
+    assert re.search(r"Happy with pets</dt><dd>Dogs<", page)
+    assert "No, would rather work where nobody smokes" in page
+    assert re.search(r"Enjoys giving</dt><dd>Cooking and meals<", page)
+    assert re.search(r"Would like to support</dt><dd>Anyone \(not said\)<", page)
+    other = client.get(f"/carers/{quiet.id}").get_data(as_text=True)
+    assert other.count("Not said: ask the provider") == 2
