@@ -19,12 +19,14 @@ def run(on: date | None = None, echo=None) -> str:
     """Run the checks for `on` (today in the UK by default) and commit; the summary."""
     from marketplace.budgets import services
     from marketplace.invoices.services import run_invoices
+    from marketplace.memberships.services import remind_reviews_due
 
     on = on or clock.today()
     report = services.run_billing(on, progress=echo)
     invoices = run_invoices(on, progress=echo)
+    reviews = remind_reviews_due(progress=echo)
     db.session.commit()
-    return f"{report.summary()} {invoices.summary()}"
+    return f"{report.summary()} {invoices.summary()} {reviews.summary()}"
 
 
 @billing_cli.command("run")
@@ -37,5 +39,6 @@ def run(on: date | None = None, echo=None) -> str:
 )
 def run_command(today) -> None:
     """Send budget reviews due, surplus and overspend warnings, invoice reminders and
-    overdue notices, and approve invoices automatically when configured (idempotent)."""
+    overdue notices, monthly outcome reviews due, and approve invoices automatically when
+    configured (idempotent)."""
     click.echo(run(today.date() if today else None, echo=click.echo))

@@ -980,3 +980,107 @@ def membership_title(membership_id: int) -> str:
         return "a membership"
     who = membership.person.display_name if membership.person else "a former member"
     return f"{membership.plan.name} for {who}"
+
+
+# -- the periodic run: outcome reviews due ------------------------------------------------
+
+
+@dataclass
+class ReviewReminders:
+    checked: int = 0
+    reminded: int = 0
+
+    def summary(self) -> str:
+        return f"Checked {self.checked} memberships: {self.reminded} outcome review reminders sent."
+
+
+def _people_side(membership: Membership) -> list[User]:
+    """Who may give the person's ratings: the person and supporters allowed to (now)."""
+    person = membership.person
+    if person is None:
+        return []
+    users = [person.user] if person.user is not None else []
+    for grant in person.consent_grants:
+        supporter = grant.supporter
+        if (
+            supporter is not None
+            and supporter not in users
+            and authz.can(supporter, "membership.rate_as_person", membership)
+        ):
+            users.append(supporter)
+    return users
+
+
+def remind_reviews_due(progress: Any = None) -> ReviewReminders:
+    """For every live membership, each paid month that is over and not yet reviewed by
+    both sides: tell the person (and supporters who may rate for them) and the provider's
+    team, once (compare-and-set on `review_reminded_at`, so running again tells nobody
+    twice). The caller commits."""
+    from marketplace import notifications
+    from marketplace.providers.qa import provider_admin_users
+
+    report = ReviewReminders()
+    now = clock.now()
+    memberships = db.session.scalars(
+        sa.select(Membership).where(Membership.status.in_(LIVE_STATUSES)).order_by(Membership.id)
+    ).all()
+    complete = sa.select(OutcomeReview.membership_invoice_id).where(
+        OutcomeReview.status == "complete"
+    )
+    for number, membership in enumerate(memberships, start=1):
+        report.checked += 1
+        sent: list[str] = []
+        due = db.session.scalars(
+            sa.select(MembershipInvoice)
+            .where(
+                MembershipInvoice.membership_id == membership.id,
+                MembershipInvoice.status == "paid",
+                MembershipInvoice.amount_paid_pence > 0,
+                MembershipInvoice.review_reminded_at.is_(None),
+                MembershipInvoice.period_end.is_not(None),
+                MembershipInvoice.period_end <= int(now.timestamp()),
+                MembershipInvoice.id.not_in(complete),
+            )
+            .order_by(MembershipInvoice.period_start, MembershipInvoice.id)
+        ).all()
+        for invoice in due:
+            claimed = db.session.execute(
+                sa.update(MembershipInvoice)
+                .where(
+                    MembershipInvoice.id == invoice.id,
+                    MembershipInvoice.review_reminded_at.is_(None),
+                )
+                .values(review_reminded_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:
+                continue  # another run got there first
+            month = period_label(invoice.period_start)
+            title = membership_title(membership.id)
+            link = notifications.path("memberships.show", membership_id=membership.id)
+            subject = f"Outcome review due: {month}"
+            family = _people_side(membership)
+            team = [u for u in provider_admin_users(membership.plan.provider) if u not in family]
+            if family:
+                notifications.notify(
+                    family,
+                    f"{month} is over: it is time to review {title}. Rate each agreed "
+                    "outcome as met, partly met or not met.",
+                    link,
+                    subject,
+                )
+            if team:
+                notifications.notify(
+                    team,
+                    f"{month} is over: please give the team's ratings in the outcome review "
+                    f"of {title}.",
+                    link,
+                    subject,
+                )
+            report.reminded += 1
+            sent.append(month)
+        if progress is not None:
+            what = f"review of {', '.join(sent)} due, reminders sent" if sent else "nothing to send"
+            progress(f"Membership {membership.id} ({number} of {len(memberships)}): {what}")
+    db.session.flush()
+    return report

@@ -27,6 +27,7 @@ from marketplace.models import (
     MembershipPlan,
     MembershipStart,
     Notification,
+    OutboxEmail,
     OutcomeReview,
     WebhookEvent,
 )
@@ -777,3 +778,63 @@ def test_racing_family_submits_rate_and_refund_once(app, database_url, monkeypat
                 db.session.execute(statement)
             db.session.commit()
             db.session.remove()
+
+
+# --- the monthly review is due: `flask billing run` -------------------------------------
+
+
+def test_billing_run_reminds_both_sides_of_a_review_due_once(make, login, stripe_on, app):
+    admin = make.user(roles=["provider_admin"])
+    plan = _on_stripe(_plan(make, admin=admin))
+    person_user = make.user(roles=["person"])
+    payer = make.user(roles=["supporter"])
+    make.consent(person_user.person, payer, ["pay"])
+    onlooker = make.user(roles=["supporter"])
+    make.consent(person_user.person, onlooker, ["view"])  # may see, may not rate
+    family = login(person_user)
+    assert _start(family, plan, person_user.person.id).status_code == 302
+    membership = db.session.scalar(sa.select(Membership))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    # The month just paid for is not over: nothing is due.
+    early = runner.invoke(args=["billing", "run"])
+    assert early.exit_code == 0, early.output
+    assert "0 outcome review reminders sent" in early.output
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+    with clock.frozen(clock.now() + timedelta(days=32)):
+        first = runner.invoke(args=["billing", "run"])
+        assert first.exit_code == 0, first.output
+        month = services.period_label(db.session.scalar(sa.select(MembershipInvoice.period_start)))
+        assert f"Membership {membership.id} (1 of 1): review of {month} due, reminders sent" in (
+            first.output
+        )
+        assert "1 outcome review reminders sent" in first.output
+        again = runner.invoke(args=["billing", "run"])
+        assert "0 outcome review reminders sent" in again.output
+        assert f"Membership {membership.id} (1 of 1): nothing to send" in again.output
+    told = db.session.scalars(sa.select(Notification).order_by(Notification.id)).all()
+    assert sorted(n.user_id for n in told) == sorted([person_user.id, payer.id, admin.id])
+    assert all(n.link == f"/memberships/{membership.id}" for n in told)
+    assert all(f"{month} is over" in n.message for n in told)
+    mails = db.session.scalars(sa.select(OutboxEmail)).all()
+    assert sorted(m.to_address for m in mails) == sorted(
+        [person_user.email, payer.email, admin.email]
+    )
+    assert {m.subject for m in mails} == {f"CoopCare: Outcome review due: {month}"}
+
+
+def test_a_month_both_sides_reviewed_is_not_reminded(reviewed, app) -> None:
+    membership, review, family, team, _ = reviewed
+    url = f"/memberships/{membership.id}/reviews/{review.id}"
+    met = {"side": "person", "rating_1": "met", "comment_1": "", "rating_2": "met",
+           "comment_2": ""}  # fmt: skip
+    assert family.post(url, data=met).status_code == 302
+    assert team.post(url, data=dict(met, side="team")).status_code == 302
+    db.session.commit()
+    runner = app.test_cli_runner()
+    with clock.frozen(clock.now() + timedelta(days=32)):
+        out = runner.invoke(args=["billing", "run"]).output
+    assert "0 outcome review reminders sent" in out  # both sides have rated it
+    assert not db.session.scalars(
+        sa.select(Notification).where(Notification.message.contains("is over"))
+    ).all()
