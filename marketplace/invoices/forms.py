@@ -181,6 +181,6 @@ class BankTransferForm(FlaskForm):
     )
     paid_on = DateField(
         "Date of the transfer",
-        description="For example 2026-11-27",
+        description="Year, month and day, for example 2026-11-27",
         validators=[InputRequired("Enter the date of the transfer, like 2026-11-27")],
     )
