@@ -69,9 +69,10 @@ def _post(
 
 
 # Amira pays her assessed contribution (£10 a week) into the budget account every four
-# weeks, on the day the council's allocation arrives.
+# weeks, on the day the council's allocation arrives. No names in ledger text: entries
+# outlive the account and can never be changed, so deleting it could not remove them.
 AMIRA_CONTRIBUTIONS = [
-    ("client_contribution", 4_000, on, "Amira's contribution (£10 a week)", None, None)
+    ("client_contribution", 4_000, on, "Contribution from the person (£10 a week)", None, None)
     for on in (date(2026, 4, 1), date(2026, 4, 29), date(2026, 5, 27), date(2026, 6, 24))
 ]
 

@@ -39,6 +39,11 @@ def test_demo_budgets_reconcile_and_the_isf_is_held(app, login):
         .get_data(as_text=True)
     )
     assert "HCC-0002" in csv_text
+    # Ledger text outlives the account and cannot be changed: it names nobody.
+    from marketplace.models import LedgerEntry
+
+    texts = db.session.scalars(sa.select(LedgerEntry.description)).all()
+    assert texts and not [t for t in texts if "Amira" in t or "Derek" in t]
 
 
 def test_derek_and_an_admin_see_the_providers_monthly_isf_statement_and_it_reconciles(app, login):
