@@ -22,10 +22,12 @@ import sqlalchemy as sa
 from flask import g
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, SelectMultipleField
+from wtforms.fields.core import UnboundField
 
 from marketplace import audit, geo, notifications
 from marketplace.arrangements import services as arrangement_services
-from marketplace.choices import SLOT_LABELS, SearchPriority
+from marketplace.choices import SLOT_LABELS, PersonGroup, Pet, SearchPriority, SupportKind
 from marketplace.extensions import db
 from marketplace.models import Person, SavedSearch, SavedSearchCarer, utcnow
 from marketplace.models.shortlists import SAVED_SEARCHES_MAX
@@ -36,11 +38,21 @@ from marketplace.shortlist.services import lock_person
 from marketplace.vocabulary import label as vocabulary_label
 from matching.wording import join_and
 
+
 # A saved search keeps the whole search: every choice the search form puts into its links
 # (``SearchForm.link_args``), and runs it again through the same form, so the job matches
 # with exactly the rules of the search page. The place and distance have columns.
-LIST_FIELDS = ("skill", "nice", "interest", "language", "slot")
-FLAG_FIELDS = ("only_free", "within_budget")
+def _fields_of(kind: type) -> tuple[str, ...]:
+    """The search form's fields of this kind (so a field added to the form is kept)."""
+    return tuple(
+        name
+        for name, value in vars(SearchForm).items()
+        if isinstance(value, UnboundField) and issubclass(value.field_class, kind)
+    )
+
+
+LIST_FIELDS = _fields_of(SelectMultipleField)  # skill, nice, interest, language, slot, pet...
+FLAG_FIELDS = _fields_of(BooleanField)  # only_free, within_budget, smoking
 PLACE_FIELDS = ("postcode", "radius_km", "page")
 
 
@@ -159,6 +171,11 @@ class Criteria:
             extras.append("who are free on " + join_or(slots))
         if self.value("within_budget"):
             extras.append(f"who fit {budget} for {hours} hours of support")
+        home = [Pet.labels().get(p, p).split(" (")[0].lower() for p in self.values("pet")]
+        if self.value("smoking"):
+            home.append("someone smoking")
+        if home:
+            extras.append("who are happy with " + join_and(home) + " in your home")
         if extras:
             text += " " + ", ".join(extras)
         ranked = []
@@ -169,6 +186,12 @@ class Criteria:
             ranked.append("enjoying " + join_and(interest_labels(self.values("interest"))))
         if slots and not self.value("only_free"):
             ranked.append("free on " + join_or(slots))
+        if self.values("support"):
+            kinds = [SupportKind.labels().get(k, k).split(" (")[0] for k in self.values("support")]
+            ranked.append("enjoying giving " + join_and([k.lower() for k in kinds]))
+        if self.values("group"):
+            groups = [PersonGroup.labels().get(k, k).split(" (")[0] for k in self.values("group")]
+            ranked.append("liking to support " + join_and([k.lower() for k in groups]))
         if ranked:
             text += " (ranked higher: " + "; ".join(ranked) + ")"
         if self.value("priority") in SearchPriority.values():

@@ -319,3 +319,28 @@ def test_a_saved_budget_is_reapplied_from_the_profile_not_the_address(make, logi
     make.carer(provider, display_name="Too Dear", hourly_rate_pence=3100)
     assert saved_searches.notify_new_matches().carers == 1
     assert "Fits" in _notifications(user)[0].message
+
+
+def test_the_home_and_wishes_are_kept_too(make, login):
+    """Both sides' preferences (pets, smoking, kinds of support, groups) are part of the
+    search, so a saved search keeps every value of each."""
+    user = make.user(roles=["person"])
+    client = login(user)
+    search = [("postcode", "LS6 1AA"), ("radius_km", "10"), ("pet", "dogs"), ("pet", "cats")]
+    search += [("smoking", "y"), ("support", "companionship"), ("support", "out_and_about")]
+    search += [("group", "older_people")]
+    fields = _hidden_fields(client.get("/search", query_string=search).get_data(as_text=True))
+    assert client.post("/saved-searches", data=MultiDict(fields)).status_code == 302
+    [saved] = _saved(user.person)
+    assert saved.criteria == {
+        "group": ["older_people"],
+        "pet": ["cats", "dogs"],
+        "smoking": True,
+        "support": ["companionship", "out_and_about"],
+    }
+    described = saved_searches.Criteria.from_saved(saved).describe()
+    assert described == (
+        "Carers within 10 km of LS6 who are happy with cats, dogs and someone smoking in "
+        "your home (ranked higher: enjoying giving company and a chat and getting out and "
+        "about; liking to support older people)"
+    )
