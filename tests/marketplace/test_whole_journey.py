@@ -151,6 +151,8 @@ def test_a_newcomer_goes_from_search_to_a_reviewed_arrangement(app, client, logi
     assert "Next: tell us what you need" in page and 'href="/profile"' in page
     shortlist = newcomer.get("/shortlist")
     assert f'href="/introductions/ask/carer/{ana.id}"' in shortlist  # no dead end
+    # Asking before the profile is allowed, but the page says what that costs.
+    assert "Your profile has no postcode yet" in newcomer.get(f"/introductions/ask/carer/{ana.id}")
 
     # 4. The profile: searches start from it.
     page = newcomer.post(
@@ -171,7 +173,9 @@ def test_a_newcomer_goes_from_search_to_a_reviewed_arrangement(app, client, logi
     assert person.postcode == "LS6 1AA"
 
     # 5. Ask Ana for an introduction.
-    newcomer.get(f"/introductions/ask/carer/{ana.id}")
+    assert "Your profile has no postcode yet" not in newcomer.get(
+        f"/introductions/ask/carer/{ana.id}"
+    )
     page = newcomer.post(
         f"/introductions/ask/carer/{ana.id}",
         {
@@ -359,6 +363,10 @@ def test_a_supporter_sees_what_each_scope_allows_and_nothing_else(make, login, d
                 if link:
                     assert f'href="{link}"' not in links, (scope, name)
         assert ('href="/search"' in links) == (scope == "manage_introductions"), scope
+        if scope not in SUPPORTER_PAGES["introductions"][1]:  # the header still links it
+            assert "Nobody you support has let you follow their introductions" in (
+                client.get("/introductions").get_data(as_text=True)
+            )
 
 
 # -- the person told, and shown others, after a no or no answer -------------------------
