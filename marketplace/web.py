@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from marketplace import authz, clock
@@ -42,6 +44,40 @@ def choose_provider_page(endpoint: str, heading: str) -> str:
         endpoint=endpoint,
         heading=heading,
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _choice_parts(
+    field_id: str, name: str, kind: str, choices: tuple[tuple[Any, Any], ...]
+) -> tuple[tuple[Any, str, str], ...]:
+    """Each option's escaped markup before and after its ``checked``: the same for every
+    visitor (the field's id, name and vocabulary), so written once per process."""
+    parts = []
+    for n, (value, label) in enumerate(choices, start=1):
+        input_id = field_id if n == 1 else f"{field_id}-{n}"
+        head = Markup(
+            '<div class="choice">\n<input class="choice-input" id="{}" name="{}" type="{}"'
+            ' value="{}"'
+        ).format(input_id, name, kind, value)
+        tail = Markup('>\n<label class="choice-label" for="{}">{}</label>\n</div>\n').format(
+            input_id, label
+        )
+        parts.append((value, str(head), str(tail)))
+    return tuple(parts)
+
+
+def choice_inputs(field: Any, kind: str) -> Markup:
+    """The radios or checkboxes of ``field`` (macros/forms.html ``choices``), as the
+    macro's own loop wrote them, at a fraction of the cost: a search form has eight
+    lists of up to forty options."""
+    data = field.data
+    out = []
+    for value, head, tail in _choice_parts(field.id, field.name, kind, tuple(field.choices)):
+        out.append(head)
+        if data == value if kind == "radio" else bool(data) and value in data:
+            out.append(" checked")
+        out.append(tail)
+    return Markup("".join(out))  # every piece escaped in _choice_parts
 
 
 def wants_json() -> bool:
@@ -93,6 +129,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def template_globals() -> dict[str, Any]:
         return {"service_name": "CoopCare", "nav_items": nav_items}
+
+    app.jinja_env.globals["choice_inputs"] = choice_inputs
 
     @app.before_request
     def refuse_control_characters() -> Any:
