@@ -80,6 +80,10 @@ CARER_DEFAULTS: dict[str, Any] = {
     "bio": "",
     "active": True,
     "care_certificate": False,
+    "pets_ok": None,
+    "smoking_ok": None,
+    "enjoys_support": [],
+    "would_support": [],
 }
 # The private place and the public point (these writes are Core, so they set both).
 PLACE_COLUMNS = ("postcode", "district", "lat", "lon", "public_lat", "public_lon")
@@ -240,7 +244,13 @@ def _check_carer(row: _Row) -> dict[str, Any]:
     role = values.pop("team_role", None) or "member"
     if "bio" in values and values["bio"] is None:
         values["bio"] = ""
-    for name in ("travel_radius_km", "active", "care_certificate"):
+    for name in (
+        "travel_radius_km",
+        "active",
+        "care_certificate",
+        "enjoys_support",
+        "would_support",
+    ):
         if name in values and values[name] is None:
             values[name] = CARER_DEFAULTS[name]
     if values.get("checks") is not None:

@@ -31,7 +31,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from marketplace import clock, geo
 from marketplace.carers.checks import normalise_certificate_number
-from marketplace.choices import SLOTS
+from marketplace.choices import SLOTS, PersonGroup, Pet, SupportKind
 from marketplace.models.providers import (
     CHECK_SCHEMES,
     CQC_LOCATION_ID,
@@ -139,6 +139,15 @@ def _slot(value: str) -> str:
             f"{value!r} is not a time slot such as mon-am, tue-pm or sun-eve", after_colon=True
         )
     return value
+
+
+def _term(allowed: tuple[str, ...]) -> Any:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise _problem(f"{value!r} is not one of: {', '.join(allowed)}", after_colon=True)
+        return value
+
+    return check
 
 
 def IsoDate(past: bool = False) -> Any:
@@ -266,6 +275,12 @@ class CarerRow(Row):
     active: bool | None = None
     care_certificate: bool | None = None
     checks: ChecksRow | None = None
+    # What the carer says of homes and who they like to support (null or left out: not
+    # said; pets_ok [] : no pets).
+    pets_ok: Strings(20, _term(Pet.values())) | None = None
+    smoking_ok: bool | None = None
+    enjoys_support: Strings(40, _term(SupportKind.values())) | None = None
+    would_support: Strings(40, _term(PersonGroup.values())) | None = None
 
 
 # ---------------------------------------------------------------------------

@@ -209,3 +209,36 @@ def test_the_carer_page_says_what_they_are_happy_with(make, client):
     assert re.search(r"Would like to support</dt><dd>Anyone \(not said\)<", page)
     other = client.get(f"/carers/{quiet.id}").get_data(as_text=True)
     assert other.count("Not said: ask the provider") == 2
+
+
+def test_the_catalog_file_carries_the_carers_answers(app):
+    import copy
+
+    import sqlalchemy as sa
+
+    from marketplace.catalog_io import CatalogImportError, export_catalog, import_catalog
+    from marketplace.models import Carer
+    from tests.marketplace.test_catalog_import import sample
+
+    data = sample()
+    first = data["carers"][0]
+    first.update(
+        pets_ok=["cats"], smoking_ok=False, enjoys_support=["meals"], would_support=["dementia"]
+    )
+    import_catalog(data)
+    ana = db.session.scalar(sa.select(Carer).where(Carer.ref == first["ref"]))
+    assert (ana.pets_ok, ana.smoking_ok, ana.enjoys_support, ana.would_support) == (
+        ["cats"],
+        False,
+        ["meals"],
+        ["dementia"],
+    )
+    other = db.session.scalar(sa.select(Carer).where(Carer.ref == data["carers"][1]["ref"]))
+    assert (other.pets_ok, other.smoking_ok, other.enjoys_support) == (None, None, [])
+    exported = next(c for c in export_catalog()["carers"] if c["ref"] == first["ref"])
+    assert exported["pets_ok"] == ["cats"] and exported["would_support"] == ["dementia"]
+    bad = copy.deepcopy(data)
+    bad["carers"][0]["pets_ok"] = ["snakes"]
+    with pytest.raises(CatalogImportError) as problem:
+        import_catalog(bad)
+    assert any("pets_ok: 'snakes' is not one of" in line for line in problem.value.errors)
