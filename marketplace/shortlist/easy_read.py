@@ -14,11 +14,13 @@ import re
 from dataclasses import dataclass, field
 
 from marketplace.carers.checks import long_date, public_checks
-from marketplace.choices import Day, DayPart, TeamRole
+from marketplace.choices import Day, DayPart, Pet, TeamRole
 from marketplace.models import Carer, Person, Team, TeamMember
 from marketplace.money import format_pence
+from marketplace.people.services import stored_wishes
 from marketplace.shortlist import services
 from marketplace.vocabulary import label as vocabulary_label
+from matching.preferences import phrase
 from matching.wording import join_and
 
 MAX_WORDS = 15
@@ -120,6 +122,10 @@ def easy_read(carer: Carer, person: Person | None, on_shortlist: bool | None = F
             liked.append(f"You both like {join_and(shared[:3])}.")
         lines.append(Line("interests", liked))
 
+    home = _home_lines(carer, person, name)
+    if home:
+        lines.append(Line("person", home))
+
     languages = [vocabulary_label("language", lang) for lang in carer.languages or ()]
     if languages:
         lines.append(Line("speaks", [f"{name} speaks {join_and(languages[:4])}."]))
@@ -157,6 +163,30 @@ def easy_read(carer: Carer, person: Person | None, on_shortlist: bool | None = F
             Line("list", said, hard_word=("Shortlist", "A shortlist is a list of carers you like."))
         )
     return lines
+
+
+def _home_lines(carer: Carer, person: Person | None, name: str) -> list[str]:
+    """What the carer is happy with and enjoys, answering what the person said."""
+    wishes = stored_wishes(person) if person is not None else None
+    said: list[str] = []
+    pets = [phrase(p) for p in Pet.values() if p in set(carer.pets_ok or ())]
+    theirs = [phrase(p) for p in wishes["pets"]] if wishes else []
+    if carer.pets_ok is not None and pets:
+        said.append(f"{name} is happy with {join_and(pets)}.")
+    elif carer.pets_ok is not None:
+        said.append(f"{name} would like to work in homes without pets.")
+    elif theirs:
+        said.append(f"Ask {name} about your {join_and(theirs)}.")
+    if carer.smoking_ok is False:
+        said.append(f"{name} would like to work where nobody smokes.")
+    elif carer.smoking_ok and wishes and wishes["smoking_home"]:
+        said.append(f"{name} does not mind if someone smokes at home.")
+    enjoys = list(carer.enjoys_support or ())
+    if wishes and wishes["support_wanted"]:
+        enjoys = [k for k in enjoys if k in wishes["support_wanted"]] or enjoys
+    for kind in enjoys[:2]:
+        said.append(f"{name} enjoys {phrase(kind)}.")
+    return said
 
 
 # What each team role does, in Easy Read (a hard word and what it means).

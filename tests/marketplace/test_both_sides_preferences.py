@@ -242,3 +242,32 @@ def test_the_catalog_file_carries_the_carers_answers(app):
     with pytest.raises(CatalogImportError) as problem:
         import_catalog(bad)
     assert any("pets_ok: 'snakes' is not one of" in line for line in problem.value.errors)
+
+
+def test_easy_read_says_what_the_carer_is_happy_with(make, login, client):
+    from marketplace.shortlist import easy_read
+
+    provider = make.provider(name="Easy Co-op")
+    ana = make.carer(
+        provider,
+        display_name="Ana",
+        pets_ok=["dogs", "cats"],
+        smoking_ok=False,
+        enjoys_support=["companionship", "out_and_about"],
+    )
+    quiet = make.carer(provider, display_name="Quiet")
+    user = make.user(roles=["person"])
+    user.person.preferences = {"pets": ["dogs"], "support_wanted": ["out_and_about"]}
+    db.session.flush()
+    page = login(user).get(f"/carers/{ana.id}/easy-read").get_data(as_text=True)
+    assert "Ana is happy with dogs and cats." in page
+    assert "Ana would like to work where nobody smokes." in page
+    assert "Ana enjoys helping people get out and about." in page
+    assert "Ana enjoys keeping people company." not in page  # what the person wants first
+    assert "Ask Quiet about your dogs." in login(user).get(f"/carers/{quiet.id}/easy-read").text
+    for carer in (ana, quiet):
+        for sentence in easy_read.all_sentences(easy_read.easy_read(carer, user.person)):
+            for part in re.split(r"(?<=\.)\s+", sentence):
+                assert easy_read.words(part) <= easy_read.MAX_WORDS, part
+    anyone = client.get(f"/carers/{ana.id}/easy-read").get_data(as_text=True)
+    assert "Ana enjoys keeping people company." in anyone
