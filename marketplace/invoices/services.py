@@ -666,7 +666,12 @@ def _since(invoice: ProviderInvoice) -> date:
 
 
 def _notice_once(
-    invoice: ProviderInvoice, due: pure.DueAction, message: str, subject: str, users: list[User]
+    invoice: ProviderInvoice,
+    due: pure.DueAction,
+    message: str,
+    subject: str,
+    users: list[User],
+    provider_users: list[User] | None = None,
 ) -> bool:
     """Send the notice unless it already went for this occasion (a `budget_notices` row,
     unique per budget, kind and occasion). True when sent."""
@@ -683,6 +688,8 @@ def _notice_once(
         BudgetNotice(budget_id=invoice.budget_id, kind=due.action.value, occasion=due.occasion)
     )
     notifications.notify(users, message, _person_link(invoice), subject)
+    if provider_users:
+        notifications.notify(provider_users, message, _provider_link(invoice), subject)
     db.session.flush()
     return True
 
@@ -721,9 +728,9 @@ def run_invoices(on: date, progress: Callable[[str], None] | None = None) -> Inv
                     f"Invoice {invoice.reference} from {name} ({amount}) was approved on "
                     f"{clock.long_date(facts.since)} and is not paid yet."
                 )
-                users = person_side_users(invoice) + provider_side_users(invoice)
                 subject = f"invoice {invoice.reference} not paid"
-                if _notice_once(invoice, due, message, subject, users):
+                users, providers = person_side_users(invoice), provider_side_users(invoice)
+                if _notice_once(invoice, due, message, subject, users, providers):
                     report.overdue_notices += 1
         if progress is not None:
             progress(f"Invoice {invoice.id} ({invoice.reference}): checked")

@@ -64,6 +64,10 @@ def _show(invoice: ProviderInvoice, side: str, status: int = 200, problem: str |
     if request.method == "GET":
         forms["bank_form"].paid_on.data = clock.today()
     workflow = services.INVOICE_WORKFLOW
+    # The form with errors, if any: the page title then starts "Error: " (base.html).
+    errored = next((form for form in forms.values() if form.errors), None)
+    if errored is not None:
+        forms["form"] = errored
     return render_template(
         "invoices/show.html",
         invoice=invoice,

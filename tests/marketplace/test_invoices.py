@@ -203,6 +203,7 @@ def test_query_reply_query_amend_then_withdraw(world) -> None:
     invoice = world.raise_invoice()
     empty = world.person.post(f"/invoices/{invoice.id}/query", data={"query-reason": " "})
     assert empty.status_code == 400 and "Write your message" in empty.get_data(as_text=True)
+    assert "<title>Error: " in empty.get_data(as_text=True)
     db.session.refresh(invoice)
     assert invoice.status == "raised"
 
@@ -570,6 +571,12 @@ def test_reminders_and_overdue_notices_go_once_per_occasion(world) -> None:
     summary, _ = _run(TODAY + timedelta(days=14))
     assert "1 overdue notices" in summary
     assert any("R-2" in m and "not paid yet" in m for m in _notified(world.s.admin))
+    link = db.session.scalar(
+        sa.select(Notification.link).where(
+            Notification.user_id == world.s.admin.id, Notification.message.contains("not paid")
+        )
+    )
+    assert link == f"/provider/invoices/{approved.id}"  # each side gets its own page
     summary, _ = _run(TODAY + timedelta(days=15))
     assert "0 overdue notices" in summary
     assert db.session.scalar(sa.select(sa.func.count(BudgetNotice.id))) >= 2
