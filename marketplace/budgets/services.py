@@ -48,13 +48,18 @@ def add_months(anchor: date, months: int) -> date:
 def next_review_on(budget: Budget, on: date) -> date:
     """The next review on or after `on`: the date the council set, if still ahead, else
     6 months after the start, then every year after that."""
-    if budget.review_on is not None and budget.review_on >= on:
-        return budget.review_on
+    return review_after(budget.starts_on, budget.review_on, on)
+
+
+def review_after(starts_on: date, council_set: date | None, on: date) -> date:
+    """next_review_on for a start date (and the review the council set, if any)."""
+    if council_set is not None and council_set >= on:
+        return council_set
     months = 6
-    review = add_months(budget.starts_on, months)
+    review = add_months(starts_on, months)
     while review < on:
         months += 12
-        review = add_months(budget.starts_on, months)
+        review = add_months(starts_on, months)
     return review
 
 

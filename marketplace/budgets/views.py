@@ -91,7 +91,10 @@ def _put_errors(form: BudgetForm, fields: dict[str, str]) -> None:
 def _budget_form_page(form, person, budget, status=None):
     on = clock.today()
     review = None
-    if budget is not None:
+    if form.starts_on is not None:  # the start date typed, when it is a real date
+        council_set = budget.review_on if budget is not None else None
+        review = services.review_after(form.starts_on, council_set, on)
+    elif budget is not None:
         review = services.next_review_on(budget, on)
     return render_template(
         "budgets/budget_form.html",

@@ -124,6 +124,8 @@ def test_bad_input_gets_an_error_summary_and_sets_up_nothing(make, login, change
     assert "There is a problem" in page and message in page, page
     assert budgets_of(person) == []
     assert _audits("budget.created") == []
+    if "start" not in str(changes):  # the review follows the start date typed
+        assert "reviews the budget next on <strong>1 October 2026</strong>" in page
 
 
 def test_an_individual_service_fund_is_held_by_a_provider_the_person_works_with(make, login):
