@@ -70,8 +70,25 @@ def _first_name(carer: Carer) -> str:
     return carer.display_name.split()[0] if carer.display_name else "This carer"
 
 
+def _proper(label: str) -> bool:
+    """A label that starts with a name: "BSL", "British Sign Language", "Parkinson's care"."""
+    first = label.split(" ")[0]
+    capitals = sum(1 for word in label.split(" ") if word[:1].isupper())
+    return label[:2].isupper() or capitals > 1 or first.endswith(("'s", "’s"))
+
+
 def _skills(labels: list[str]) -> list[str]:
-    return [label[:1].lower() + label[1:] if not label[:2].isupper() else label for label in labels]
+    """Skill labels as they read inside a sentence ("personal care", names kept)."""
+    return [label if _proper(label) else label[:1].lower() + label[1:] for label in labels]
+
+
+def _member_names(members: list[TeamMember]) -> dict[int, str]:
+    """First names, or the shown name ("Marek K.") where two members share one."""
+    firsts = [_first_name(m.carer) for m in members]
+    return {
+        m.carer.id: first if firsts.count(first) == 1 else m.carer.display_name
+        for m, first in zip(members, firsts, strict=True)
+    }
 
 
 def easy_read(carer: Carer, person: Person | None, on_shortlist: bool | None = False) -> list[Line]:
@@ -251,13 +268,14 @@ def easy_read_team(
     else:
         count = len(members)
         who = [f"There {'is 1 carer' if count == 1 else f'are {count} carers'} in the team."]
-        who += [f"{_first_name(m.carer)} is in the team." for m in members]
+        names = _member_names(members)
+        who += [f"{names[m.carer.id]} is in the team." for m in members]
         lines.append(Line("person", who))
         # One line for each special role, with what the role means.
         for member in members:
             if member.role in ROLE_WORDS:
                 word, meaning = ROLE_WORDS[member.role]
-                said = f"{_first_name(member.carer)} is the team's {word.lower()}."
+                said = f"{names[member.carer.id]} is the team's {word.lower()}."
                 lines.append(Line("person", [said], hard_word=(word, meaning)))
 
     skills: dict[str, None] = {}
@@ -280,10 +298,11 @@ def easy_read_team(
 
     mine = {i.casefold() for i in (person.interests or ())} if person else set()
     liked = []
+    names = _member_names(members)
     for carer in carers:
         shared = [i for i in carer.interests or () if i.casefold() in mine]
         if shared:
-            liked.append(f"{_first_name(carer)} likes {join_and(shared[:2])}, like you.")
+            liked.append(f"{names[carer.id]} likes {join_and(shared[:2])}, like you.")
     if not liked:
         everyone: dict[str, None] = {}
         for carer in carers:

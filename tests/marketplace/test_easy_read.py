@@ -163,3 +163,21 @@ def test_only_listed_teams_have_an_easy_read_page(make, client):
     hidden = make.team(make.provider(qa_status="draft"))
     assert client.get(f"/teams/{hidden.id}/easy-read").status_code == 404
     assert client.get("/teams/999999/easy-read").status_code == 404
+
+
+def test_team_easy_read_keeps_names_apart_and_proper_nouns_capitalised(make, client):
+    from marketplace.models import TeamMember
+
+    provider = make.provider(name="Leeds Care Co-op", legal_form="worker_coop")
+    team = make.team(provider, name="North team")
+    for seat, name in enumerate(["Marek K.", "Marek W."], start=1):
+        carer = make.carer(provider, display_name=name, skills=["bsl", "parkinsons_care"])
+        db.session.add(TeamMember(team_id=team.id, carer_id=carer.id, seat=seat))
+    db.session.flush()
+    page = client.get(f"/teams/{team.id}/easy-read").get_data(as_text=True)
+    assert "Marek K. is in the team." in page and "Marek W. is in the team." in page
+    assert easy_read._skills(["British Sign Language", "Parkinson's care", "Personal care"]) == [
+        "British Sign Language",
+        "Parkinson's care",
+        "personal care",
+    ]
