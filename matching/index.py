@@ -274,7 +274,7 @@ class CandidateIndex:
         # Kept per index (every explanation asks for the same few labels); a loaded index
         # is made without __init__, so the dict is made on first use.
         cache = self.__dict__.setdefault("_label_cache", {})
-        found = cache.get((kind, key))
+        found: str | None = cache.get((kind, key))
         if found is None:
             if key in self.vocabulary.terms(kind):
                 found = self.vocabulary.label(kind, key)
