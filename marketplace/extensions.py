@@ -58,8 +58,32 @@ def _migrations_dir() -> str:
 _configured_engines: set[int] = set()
 
 
+# How long a writer waits for SQLite's single write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _sqlite_begin_statement() -> str:
+    """BEGIN IMMEDIATE for a request that may write, plain BEGIN otherwise.
+
+    SQLite's default (deferred) BEGIN takes the write lock only at the first write. Two
+    transactions that both read and then write (a webhook: "seen this event?", then
+    insert it) cannot both upgrade: in WAL mode the loser's snapshot is stale and it fails
+    at once with "database is locked", which the busy timeout does not help. Taking the
+    write lock at BEGIN makes writers queue (for up to the busy timeout) instead. That is
+    done for requests with a method that writes (forms, Stripe's webhooks); page views
+    (GET, HEAD, OPTIONS) keep the deferred BEGIN so readers never queue, and so does work
+    outside a request (the CLI, the tests' own sessions), which runs one at a time."""
+    from flask import has_request_context, request
+
+    if has_request_context() and request.method not in _READ_ONLY_METHODS:
+        return "BEGIN IMMEDIATE"
+    return "BEGIN"
+
+
 def _make_sqlite_behave(engine: sa.Engine) -> None:
-    """Foreign keys on, and real transactions (so savepoints work in tests)."""
+    """Foreign keys on, WAL, real transactions (so savepoints work in tests), and write
+    transactions that take the write lock when they start (`_sqlite_begin_statement`)."""
     if id(engine) in _configured_engines:
         return
     _configured_engines.add(id(engine))
@@ -70,9 +94,9 @@ def _make_sqlite_behave(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(_sqlite_begin_statement())
