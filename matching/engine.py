@@ -430,13 +430,24 @@ def _preferences_part(index: CandidateIndex, query: _Query, positions: IntArray)
 
 
 def _preference_facts(index: CandidateIndex, query: _Query, position: int) -> PreferenceFacts:
-    enjoys = int(index.enjoys_support[position])
-    would = int(index.would_support[position])
+    return _facts(
+        query,
+        bool(index.pets_known[position]),
+        int(index.smoking_ok[position]),
+        int(index.enjoys_support[position]),
+        int(index.would_support[position]),
+    )
+
+
+def _facts(
+    query: _Query, pets_known: bool, smoking: int, enjoys: int, would: int
+) -> PreferenceFacts:
+    """One carer's answers (their columns' values) to what the person said."""
     return PreferenceFacts(
         pets=query.pet_keys,
-        pets_known=bool(index.pets_known[position]),
+        pets_known=pets_known,
         smoking_home=query.smoking_home,
-        smoking_known=int(index.smoking_ok[position]) == 1,
+        smoking_known=smoking == 1,
         support_wanted=len(query.support_keys),
         support_enjoyed=tuple(
             k for k in query.support_keys if enjoys >> SUPPORT_KIND_SLUGS.index(k) & 1
@@ -503,45 +514,97 @@ def _explain(
     position: int,
     distance: float,
 ) -> dict[str, Signal]:
-    candidate = index.candidates[position]
-    name = candidate.name
-    skills = index.skill_space.decode(join_words(index.skills, position) & query.nice_int)
-    their_interests = join_words(index.interests, position)
-    shared = index.interest_space.decode(their_interests & query.interest_int)
-    others = index.interest_space.decode(their_interests & ~query.interest_int)
-    languages = join_words(index.languages, position)
-    spoken = [k for k in query.language_keys if index.language_space.mask([k]) & languages]
-    missing = [k for k in query.language_keys if k not in spoken]
-    free = index.availability_space.decode(
-        join_words(index.availability, position) & query.slot_int
-    )
-    known = bool(len(query.known)) and bool(np.isin(position, query.known))
-    texts = {
-        "locality": explain_locality(distance, candidate.travel_radius_km, name),
-        "skills": explain_skills(_labels(index, "skills", skills), len(query.nice_keys)),
-        "interests": explain_interests(
-            _labels(index, "interests", shared),
-            _labels(index, "interests", shared + others),
-            len(query.interest_keys),
-            name,
-        ),
-        "languages": explain_languages(
-            _labels(index, "languages", spoken),
-            _labels(index, "languages", missing),
-            bool(index.languages_listed[position]),
-            name,
-        ),
-        "availability": explain_availability(
-            [slot(s) for s in free],
-            len(query.slot_keys),
-            bool(index.availability_known[position]),
-            name,
-        ),
-        "continuity": explain_continuity(known, query.anyone_known, name),
-        "price": explain_price(candidate.hourly_rate_pence, *scores.rate_range),
-        "preferences": explain_preferences(_preference_facts(index, query, position), name),
-    }
-    return _signals(scores.parts, scores.weights, scores.emphasis, i, texts)
+    return _explain_many(index, query, scores, [i], [position], [distance])[0]
+
+
+def _gather_words(columns: Words, positions: IntArray) -> list[int]:
+    """The bitsets stored at ``positions`` as Python ints (``join_words`` of each), with
+    one gather per 64-bit column instead of one read per position and column."""
+    values = [0] * len(positions)
+    for w, column in enumerate(columns):
+        shift = 64 * w
+        for n, word in enumerate(column[positions].tolist()):
+            if word:
+                values[n] |= word << shift
+    return values
+
+
+def _explain_many(
+    index: CandidateIndex,
+    query: _Query,
+    scores: _Scores,
+    rows: list[int],
+    positions: list[int],
+    distances: list[float],
+) -> list[dict[str, Signal]]:
+    """The explained signals of the matches at ``rows`` (indices into ``scores``), whose
+    index positions and distances are given: every column the sentences need is read
+    once for all of them."""
+    if not rows:
+        return []
+    at = np.asarray(positions, dtype=np.int64)
+    skill_bits = _gather_words(index.skills, at)
+    interest_bits = _gather_words(index.interests, at)
+    language_bits = _gather_words(index.languages, at)
+    slot_bits = _gather_words(index.availability, at)
+    languages_listed = index.languages_listed[at].tolist()
+    availability_known = index.availability_known[at].tolist()
+    pets_known = index.pets_known[at].tolist()
+    smoking = index.smoking_ok[at].tolist()
+    enjoys = index.enjoys_support[at].tolist()
+    would = index.would_support[at].tolist()
+    known_positions = set(query.known.tolist())
+    wanted_languages = [(k, index.language_space.mask([k])) for k in query.language_keys]
+    label = index.label
+    rate_range = scores.rate_range
+    parts = _parts_at(scores.parts, rows)
+    found = []
+    for n, position in enumerate(positions):
+        candidate = index.candidates[position]
+        name = candidate.name
+        skills = index.skill_space.decode(skill_bits[n] & query.nice_int)
+        their_interests = interest_bits[n]
+        shared = index.interest_space.decode(their_interests & query.interest_int)
+        others = index.interest_space.decode(their_interests & ~query.interest_int)
+        languages = language_bits[n]
+        spoken = [k for k, bit in wanted_languages if bit & languages]
+        missing = [k for k in query.language_keys if k not in spoken]
+        free = index.availability_space.decode(slot_bits[n] & query.slot_int)
+        texts = {
+            "locality": explain_locality(distances[n], candidate.travel_radius_km, name),
+            "skills": explain_skills([label("skills", k) for k in skills], len(query.nice_keys)),
+            "interests": explain_interests(
+                [label("interests", k) for k in shared],
+                [label("interests", k) for k in shared + others],
+                len(query.interest_keys),
+                name,
+            ),
+            "languages": explain_languages(
+                [label("languages", k) for k in spoken],
+                [label("languages", k) for k in missing],
+                bool(languages_listed[n]),
+                name,
+            ),
+            "availability": explain_availability(
+                [slot(s) for s in free],
+                len(query.slot_keys),
+                bool(availability_known[n]),
+                name,
+            ),
+            "continuity": explain_continuity(position in known_positions, query.anyone_known, name),
+            "price": explain_price(candidate.hourly_rate_pence, *rate_range),
+            "preferences": explain_preferences(
+                _facts(query, bool(pets_known[n]), smoking[n], enjoys[n], would[n]), name
+            ),
+        }
+        found.append(_signals_of(parts, n, scores.weights, scores.emphasis, texts))
+    return found
+
+
+def _parts_at(parts: dict[str, FloatArray], rows: list[int]) -> dict[str, list[float]]:
+    """Each signal's scores at ``rows``, as Python floats (one gather per signal)."""
+    at = np.asarray(rows, dtype=np.int64)
+    return {name: parts[name][at].tolist() for name in SIGNAL_NAMES}
 
 
 def _rate_range(rates: IntArray) -> tuple[int | None, int | None]:
@@ -560,19 +623,27 @@ def _signals(
 ) -> dict[str, Signal]:
     """Every signal's score, weight and explanation; the one that matters most to the
     person first, saying so."""
+    return _signals_of(_parts_at(parts, [i]), 0, weights, emphasis, texts)
+
+
+def _signals_of(
+    parts: dict[str, list[float]],
+    n: int,
+    weights: dict[str, float],
+    emphasis: str | None,
+    texts: dict[str, str],
+) -> dict[str, Signal]:
+    """``_signals`` from scores already gathered (``_parts_at``), for their ``n``-th row."""
+    if emphasis is None:
+        return {name: Signal(parts[name][n], weights[name], texts[name]) for name in SIGNAL_NAMES}
     order = list(SIGNAL_NAMES)
-    if emphasis is not None:
-        order.remove(emphasis)
-        order.insert(0, emphasis)
-        texts = {**texts, emphasis: f"{texts[emphasis]} (you said this matters most)"}
-    return {name: Signal(float(parts[name][i]), weights[name], texts[name]) for name in order}
+    order.remove(emphasis)
+    order.insert(0, emphasis)
+    texts = {**texts, emphasis: f"{texts[emphasis]} (you said this matters most)"}
+    return {name: Signal(parts[name][n], weights[name], texts[name]) for name in order}
 
 
-def _scores_only(scores: _Scores, i: int) -> dict[str, Signal]:
-    """The signals of a match whose explanations are not wanted: scores, weights, no text."""
-    return _signals(
-        scores.parts, scores.weights, scores.emphasis, i, dict.fromkeys(SIGNAL_NAMES, "")
-    )
+_NO_TEXTS = dict.fromkeys(SIGNAL_NAMES, "")
 
 
 def rank(
@@ -633,20 +704,38 @@ def rank(
         )
 
     explained = range(len(chosen)) if explain is None else range(len(chosen))[explain]
+    chosen_positions = positions[np.asarray(chosen, dtype=np.int64)].tolist()
+    chosen_distances = distance[np.asarray(chosen, dtype=np.int64)].tolist()
+    chosen_totals = scores.total[np.asarray(chosen, dtype=np.int64)].tolist()
+    told = [n for n in range(len(chosen)) if n in explained]
+    explanations = dict(
+        zip(
+            told,
+            _explain_many(
+                index,
+                query,
+                scores,
+                [chosen[n] for n in told],
+                [chosen_positions[n] for n in told],
+                [chosen_distances[n] for n in told],
+            ),
+            strict=True,
+        )
+    )
+    parts = _parts_at(scores.parts, chosen)
     matches = []
-    for n, i in enumerate(chosen):
-        position = int(positions[i])
+    for n, position in enumerate(chosen_positions):
         candidate = index.candidates[position]
+        signals = explanations.get(n)
+        if signals is None:
+            # Not explained: the same scores and weights, no text.
+            signals = _signals_of(parts, n, scores.weights, scores.emphasis, _NO_TEXTS)
         matches.append(
             Match(
                 candidate_id=candidate.id,
-                score=float(scores.total[i]),
-                distance_km=float(distance[i]),
-                signals=(
-                    _explain(index, query, scores, i, position, float(distance[i]))
-                    if n in explained
-                    else _scores_only(scores, i)
-                ),
+                score=chosen_totals[n],
+                distance_km=chosen_distances[n],
+                signals=signals,
                 name=candidate.name,
                 provider_id=candidate.provider_id,
                 team_id=candidate.team_id,
