@@ -145,6 +145,7 @@ class MembershipStart:
     customer_id: str
     price_id: str
     person_id: int | None = None  # whose membership it will be
+    budget_id: int | None = None  # paid from this personal budget (None: the family's card)
 
     def metadata(self) -> dict[str, str]:
         data = {
@@ -153,6 +154,8 @@ class MembershipStart:
         }
         if self.person_id is not None:
             data["coopcare_person_id"] = str(self.person_id)
+        if self.budget_id is not None:
+            data["coopcare_budget_id"] = str(self.budget_id)
         if self.arrangement_id is not None:
             data["coopcare_arrangement_id"] = str(self.arrangement_id)
         if self.started_by_user_id is not None:
@@ -297,6 +300,8 @@ class BillingGateway(Protocol):
     def fetch_subscription(self, subscription_id: str) -> SubscriptionSnapshot: ...
 
     def list_invoices(self, subscription_id: str) -> list[dict[str, Any]]: ...
+
+    def fetch_invoice(self, invoice_id: str) -> dict[str, Any]: ...
 
     def pay(self, payment: CardPaymentRequest) -> PaymentIntentSnapshot: ...
 
@@ -537,6 +542,11 @@ class StripeGateway:
                 params={"subscription": subscription_id, "limit": 100}
             )
             return [invoice.to_dict() for invoice in page.auto_paging_iter()]
+
+    def fetch_invoice(self, invoice_id: str) -> dict[str, Any]:
+        """One invoice as Stripe has it now, as a plain dict (a webhook's copy may be stale)."""
+        with _translated_errors():
+            return self._client.v1.invoices.retrieve(invoice_id).to_dict()
 
     def pay(self, payment: CardPaymentRequest) -> PaymentIntentSnapshot:
         """Charge the card now. A decline raises `PaymentDeclined`; 3-D Secure leaves the

@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "EXPECTED_TRANSITIONS",
+    "MEMBERSHIP_SPENDING_CATEGORY",
     "GuaranteeDecision",
     "GuaranteeRule",
     "InvoiceStatus",
@@ -52,6 +53,11 @@ class MembershipStatus(StrEnum):
     def is_terminal(self) -> bool:
         return self in TERMINAL_STATUSES
 
+
+# A membership for outcomes buys care from a provider: on a budget's ledger and the council
+# statement its months (and refunds) are in this spending category (a key of the
+# marketplace's SPENDING_CATEGORIES), and a budget may pay for one only if it allows it.
+MEMBERSHIP_SPENDING_CATEGORY = "agency_care"
 
 TERMINAL_STATUSES = frozenset({MembershipStatus.CANCELED, MembershipStatus.INCOMPLETE_EXPIRED})
 

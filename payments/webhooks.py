@@ -30,6 +30,7 @@ import stripe
 from payments.gateway import BillingGateway, PaymentIntentSnapshot, RefundResult
 from payments.ledger import EntryKind, EntrySource, Ledger, LedgerEntry
 from payments.memberships import (
+    MEMBERSHIP_SPENDING_CATEGORY,
     InvoiceStatus,
     Membership,
     MembershipInvoice,
@@ -52,6 +53,7 @@ __all__ = [
     "apply_payment_intent",
     "handle_stripe_event",
     "record_invoice",
+    "record_membership_refunds",
     "record_refunds",
     "sync_invoices",
     "verify_stripe_event",
@@ -152,6 +154,7 @@ class MembershipDraft:
     stripe_subscription_id: str
     stripe_customer_id: str | None
     person_id: int | None = None
+    budget_id: int | None = None  # paid from this budget (the repository checks it is theirs)
 
 
 class BillingRepository(Protocol):
@@ -159,6 +162,12 @@ class BillingRepository(Protocol):
     models, inside one database transaction per event)."""
 
     def membership_for_subscription(self, subscription_id: str) -> Membership | None: ...
+
+    def membership(self, membership_id: int) -> Membership | None: ...
+
+    def plan_name(self, plan_id: int) -> str | None:
+        """The membership plan's name, for the ledger's description of a paid month."""
+        ...
 
     def add_membership(self, draft: MembershipDraft) -> Membership:
         """Record a new membership (status incomplete, not yet observed) and return it."""
@@ -302,6 +311,7 @@ class _Handler:
         arrangement_id = _int_or_none(metadata.get("coopcare_arrangement_id"))
         started_by_user_id = _int_or_none(metadata.get("coopcare_started_by_user_id"))
         person_id = _int_or_none(metadata.get("coopcare_person_id"))
+        budget_id = _int_or_none(metadata.get("coopcare_budget_id"))
         membership = self.repo.membership_for_subscription(subscription_id)
         if membership is None:
             plan_id = _int_or_none(metadata.get("coopcare_plan_id"))
@@ -315,6 +325,7 @@ class _Handler:
                     stripe_subscription_id=subscription_id,
                     stripe_customer_id=customer_id,
                     person_id=person_id,
+                    budget_id=budget_id,
                 )
             )
         filled = replace(
@@ -327,9 +338,12 @@ class _Handler:
             else started_by_user_id,
             stripe_customer_id=membership.stripe_customer_id or customer_id,
             person_id=membership.person_id if membership.person_id is not None else person_id,
+            budget_id=membership.budget_id if membership.budget_id is not None else budget_id,
         )
         if filled != membership:
             self.repo.save_membership(filled)
+            # As stored: the repository keeps only a budget that is the person's own.
+            filled = self.repo.membership(filled.id) or filled
         return filled
 
     def _apply(self, membership: Membership, snapshot: SubscriptionSnapshot) -> str:
@@ -386,22 +400,45 @@ class _Handler:
             return "ignored: a subscription that is not one of our memberships"
         return self._apply(membership, snapshot)
 
-    def invoice(self, invoice: Mapping[str, Any], created: int, status: InvoiceStatus) -> str:
-        if invoice.get("object") != "invoice" or not invoice.get("id"):
+    def invoice(self, payload: Mapping[str, Any], created: int, status: InvoiceStatus) -> str:
+        if payload.get("object") != "invoice" or not payload.get("id"):
             return "ignored: not an invoice"
+        invoice: Mapping[str, Any] = payload
+        if self.gateway is not None:
+            # Stripe's copy decides, not the payload (a replayed or stale event).
+            invoice = self.gateway.fetch_invoice(str(payload["id"]))
+            found = _invoice_status(invoice, status)
+            if found is None:
+                return f"ignored: Stripe says invoice {payload['id']} is {invoice.get('status')}"
+            status = found
         subscription_id = _invoice_subscription(invoice)
         if subscription_id is None:
             return "ignored: not a subscription invoice"
-        membership = self.repo.membership_for_subscription(subscription_id)
+        # Paying or failing an invoice moves the subscription: ask Stripe where it is. Its
+        # metadata also finds (or records) the membership when the invoice arrives first.
+        snapshot = (
+            self.gateway.fetch_subscription(subscription_id) if self.gateway is not None else None
+        )
+        if snapshot is not None:
+            metadata, customer = snapshot.metadata, snapshot.customer_id
+        else:
+            metadata, customer = _invoice_metadata(invoice), _id_of(invoice.get("customer"))
+        membership = self._membership(subscription_id, metadata, customer)
         if membership is None:
             return "ignored: an invoice for a subscription that is not ours"
-        merged = record_invoice(membership, invoice, created, status, self.repo)
+        merged = record_invoice(membership, invoice, created, status, self.repo, now=self.now)
         action = f"invoice {merged.stripe_invoice_id} {merged.status.value}"
-        if self.gateway is not None:
-            # Paying or failing an invoice moves the subscription: ask Stripe where it is.
-            action += "; " + self._apply(
-                membership, self.gateway.fetch_subscription(subscription_id)
-            )
+        if (
+            self.gateway is not None
+            and membership.budget_id is not None
+            and merged.payment_intent_id is not None
+            and merged.amount_refunded_pence > 0
+        ):
+            # A refund Stripe told us about before this invoice: now it can be traced.
+            refunds = self.gateway.list_refunds(merged.payment_intent_id)
+            record_membership_refunds(membership, merged, refunds, self.repo, now=self.now)
+        if snapshot is not None:
+            action += "; " + self._apply(membership, snapshot)
         return action
 
     # --- card payments from budgets --------------------------------------------------
@@ -444,7 +481,19 @@ class _Handler:
             self.repo.note_refunded_total(intent_id, refunded)
             if refunded > invoice.amount_refunded_pence:
                 self.repo.save_membership_invoice(replace(invoice, amount_refunded_pence=refunded))
-            return f"invoice {invoice.stripe_invoice_id} refunded {refunded}p in all"
+            action = f"invoice {invoice.stripe_invoice_id} refunded {refunded}p in all"
+            membership = self.repo.membership(invoice.membership_id)
+            if membership is None or membership.budget_id is None:
+                return action
+            refunds = _refunds_in(charge)
+            if refunds is None:
+                if self.gateway is None:
+                    return action + "; the refunds are not listed and Stripe cannot be asked"
+                refunds = self.gateway.list_refunds(intent_id)
+            written = record_membership_refunds(
+                membership, invoice, refunds, self.repo, now=self.now
+            )
+            return action + f"; {written} refund entries written"
         payment = self._card_payment({"id": intent_id, "metadata": charge.get("metadata") or {}})
         if payment is None and self.gateway is not None:
             # The charge does not carry our metadata; its payment intent does.
@@ -482,10 +531,15 @@ def record_invoice(
     observed_at: int,
     status: InvoiceStatus,
     repo: BillingRepository,
+    *,
+    now: Callable[[], datetime] = _utc_now,
 ) -> MembershipInvoice:
     """Record what Stripe said about one of the membership's invoices (from an event, or
     from listing the subscription's invoices), merged with what we knew: paid beats
-    failed and amounts only grow, so the order of the observations does not matter."""
+    failed and amounts only grow, so the order of the observations does not matter.
+
+    A paid month of a membership paid from a budget is a ledger payment on that budget,
+    written once (it is keyed by the Stripe invoice id)."""
     lines = (invoice.get("lines") or {}).get("data") or []
     period = (lines[0].get("period") or {}) if lines else {}
     observed = MembershipInvoice(
@@ -507,7 +561,91 @@ def record_invoice(
     merged = known.merged(observed) if known else observed
     if merged != known:
         repo.save_membership_invoice(merged)
+    if (
+        membership.budget_id is not None
+        and merged.status is InvoiceStatus.PAID
+        and merged.amount_paid_pence > 0
+    ):
+        _record_membership_month(membership, membership.budget_id, merged, invoice, repo, now)
     return merged
+
+
+def _record_membership_month(
+    membership: Membership,
+    budget_id: int,
+    paid: MembershipInvoice,
+    invoice: Mapping[str, Any],
+    repo: BillingRepository,
+    now: Callable[[], datetime],
+) -> None:
+    ledger = repo.ledger(budget_id)
+    if ledger.entry_for_stripe_object(paid.stripe_invoice_id) is not None:
+        return
+    # Dated from the invoice itself (when Stripe took the money), not from when we heard.
+    paid_at = _int_or_none((invoice.get("status_transitions") or {}).get("paid_at"))
+    moment = paid_at or paid.period_start or _int_or_none(invoice.get("created"))
+    paid_on = _london_day(datetime.fromtimestamp(moment, UTC)) if moment else _london_day(now())
+    month = _london_day(datetime.fromtimestamp(paid.period_start or moment or 0, UTC))
+    entry = ledger.post(
+        EntryKind.PAYMENT,
+        -paid.amount_paid_pence,
+        paid_on,
+        f"{_membership_name(membership, repo)}, {month:%B %Y}",
+        category=MEMBERSHIP_SPENDING_CATEGORY,
+        source=EntrySource(
+            invoice_reference=paid.stripe_invoice_id,
+            stripe_object_id=paid.stripe_invoice_id,
+            recorded_by_user_id=membership.started_by_user_id,
+        ),
+        recorded_at=now(),
+    )
+    repo.append_ledger_entry(entry)
+
+
+def _membership_name(membership: Membership, repo: BillingRepository) -> str:
+    return f"Membership: {repo.plan_name(membership.plan_id) or f'plan {membership.plan_id}'}"
+
+
+def record_membership_refunds(
+    membership: Membership,
+    invoice: MembershipInvoice,
+    refunds: Iterable[RefundResult],
+    repo: BillingRepository,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+) -> int:
+    """Write a ledger refund entry on the membership's budget for each succeeded refund of
+    this invoice's payment not yet in the ledger (keyed by the Stripe refund id, so Stripe's
+    answer and the `charge.refunded` event, in either order and however often, write it
+    once); return how many were written. Nothing for a membership paid by the family."""
+    if membership.budget_id is None:
+        return 0
+    ledger = repo.ledger(membership.budget_id)
+    if ledger.entry_for_stripe_object(invoice.stripe_invoice_id) is None:
+        return 0  # no paid month on this budget to refund (paid before it was the budget's)
+    written = 0
+    for refund in sorted(refunds, key=lambda r: (r.created, r.refund_id)):
+        if refund.status != "succeeded" or refund.amount_pence <= 0:
+            continue
+        if refund.payment_intent_id not in (None, invoice.payment_intent_id):
+            continue
+        if ledger.entry_for_stripe_object(refund.refund_id) is not None:
+            continue
+        entry = ledger.post(
+            EntryKind.REFUND,
+            refund.amount_pence,
+            _london_day(datetime.fromtimestamp(refund.created, UTC)),
+            f"Refund: {_membership_name(membership, repo)} (outcome guarantee)",
+            category=MEMBERSHIP_SPENDING_CATEGORY,
+            source=EntrySource(
+                invoice_reference=invoice.stripe_invoice_id,
+                stripe_object_id=refund.refund_id,
+            ),
+            recorded_at=now(),
+        )
+        repo.append_ledger_entry(entry)
+        written += 1
+    return written
 
 
 def sync_invoices(
@@ -515,11 +653,13 @@ def sync_invoices(
     invoices: Iterable[Mapping[str, Any]],
     observed_at: int,
     repo: BillingRepository,
+    *,
+    now: Callable[[], datetime] = _utc_now,
 ) -> list[MembershipInvoice]:
     """Record the paid invoices in Stripe's answer to "list this subscription's
     invoices" (drafts, open and void invoices are not payments, so they are skipped)."""
     return [
-        record_invoice(membership, invoice, observed_at, InvoiceStatus.PAID, repo)
+        record_invoice(membership, invoice, observed_at, InvoiceStatus.PAID, repo, now=now)
         for invoice in invoices
         if invoice.get("object") == "invoice"
         and invoice.get("id")
@@ -534,6 +674,26 @@ def _invoice_subscription(invoice: Mapping[str, Any]) -> str | None:
         details = (invoice.get("parent") or {}).get("subscription_details") or {}
         found = _id_of(details.get("subscription"))
     return found
+
+
+def _invoice_metadata(invoice: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The subscription's metadata as the invoice copies it (when Stripe cannot be asked)."""
+    details = invoice.get("subscription_details") or (invoice.get("parent") or {}).get(
+        "subscription_details"
+    )
+    return (details or {}).get("metadata") or {}
+
+
+def _invoice_status(invoice: Mapping[str, Any], said: InvoiceStatus) -> InvoiceStatus | None:
+    """What Stripe's copy of the invoice says: paid, a failed payment (still open), or
+    None when it is neither (a draft, or voided since)."""
+    match invoice.get("status"):
+        case "paid":
+            return InvoiceStatus.PAID
+        case "open" | "uncollectible" if said is InvoiceStatus.PAYMENT_FAILED:
+            return InvoiceStatus.PAYMENT_FAILED
+        case _:
+            return None
 
 
 def _invoice_payment_intent(invoice: Mapping[str, Any]) -> str | None:
@@ -648,6 +808,13 @@ class InMemoryBillingRepository:
         self.card_payments: dict[int, CardPayment] = {p.id: p for p in card_payments}
         self.entries: dict[int, list[LedgerEntry]] = {}
         self.refunded_totals: dict[str, int] = {}
+        self.plan_names: dict[int, str] = {}
+
+    def membership(self, membership_id: int) -> Membership | None:
+        return self.memberships.get(membership_id)
+
+    def plan_name(self, plan_id: int) -> str | None:
+        return self.plan_names.get(plan_id)
 
     def membership_for_subscription(self, subscription_id: str) -> Membership | None:
         return next(
@@ -666,6 +833,7 @@ class InMemoryBillingRepository:
             status=MembershipStatus.INCOMPLETE,
             status_observed_at=None,
             person_id=draft.person_id,
+            budget_id=draft.budget_id,
         )
         self.memberships[membership.id] = membership
         return membership

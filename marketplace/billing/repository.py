@@ -164,6 +164,22 @@ class SqlBillingRepository:
         )
         return _membership(row) if row else None
 
+    def membership(self, membership_id: int) -> pure_memberships.Membership | None:
+        row = self.session.get(Membership, membership_id)
+        return _membership(row) if row else None
+
+    def plan_name(self, plan_id: int) -> str | None:
+        plan = self.session.get(MembershipPlan, plan_id)
+        return plan.name if plan is not None else None
+
+    def _own_budget(self, budget_id: int | None, person_id: int | None) -> int | None:
+        """The budget, if it is the person's own: metadata naming someone else's budget
+        (or one that is gone) is not trusted, and the membership is then paid by card."""
+        if budget_id is None or person_id is None:
+            return None
+        budget = self.session.get(Budget, budget_id)
+        return budget_id if budget is not None and budget.person_id == person_id else None
+
     def add_membership(self, draft: pure_webhooks.MembershipDraft) -> pure_memberships.Membership:
         plan = self.session.get(MembershipPlan, draft.plan_id)
         person_id = draft.person_id
@@ -194,6 +210,7 @@ class SqlBillingRepository:
             stripe_subscription_id=draft.stripe_subscription_id,
             stripe_customer_id=draft.stripe_customer_id,
             person_id=person_id,
+            budget_id=self._own_budget(draft.budget_id, person_id),
             status=pure_memberships.MembershipStatus.INCOMPLETE.value,
             status_observed_at=None,
             cancel_at_period_end=False,
@@ -216,6 +233,8 @@ class SqlBillingRepository:
         row.person_id = membership.person_id
         row.stripe_price_id = membership.price_id
         row.monthly_price_pence = membership.monthly_price_pence
+        if row.budget_id is None:
+            row.budget_id = self._own_budget(membership.budget_id, row.person_id)
         self.session.flush()
 
     def membership_invoice(
