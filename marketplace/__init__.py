@@ -83,7 +83,14 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     # rather than an overflow in the database driver.
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    from marketplace import catalog_version, extensions, jobs, notifications, web  # noqa: F401
+    from marketplace import (  # noqa: F401
+        catalog_version,
+        extensions,
+        jobs,
+        notifications,
+        reviews_version,
+        web,
+    )
 
     extensions.init_app(app)
     web.init_app(app)

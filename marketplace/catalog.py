@@ -50,6 +50,7 @@ from flask import Flask, current_app, g
 
 from marketplace.extensions import db
 from marketplace.models import Carer, CatalogVersion, Provider, TeamMember
+from marketplace.reviews_version import current_reviews_version
 from matching import Candidate, CandidateIndex, build_index
 from matching.preferences import PERSON_GROUP_SLUGS, PET_SLUGS, SUPPORT_KIND_SLUGS
 from matching.store import (
@@ -109,6 +110,11 @@ class _Cache:
         self.refresher: threading.Thread | None = None
         self.refresher_pid: int | None = None
         self.stop = threading.Event()
+        # The reviews version (marketplace.reviews_version) as last read, when
+        # (time.monotonic()), and how many review changes this process has committed.
+        self.reviews_version: int | None = None
+        self.reviews_seen_at = 0.0
+        self.reviews_local = 0
 
 
 def _cache(app: Flask) -> _Cache:
@@ -524,6 +530,8 @@ def refresh_catalog(app: Flask) -> bool:
     with app.app_context():
         try:
             key = catalog_key()
+            # Read before any build, which may take seconds: see reviews_version().
+            _note_reviews_version(cache, current_reviews_version())
         finally:
             db.session.remove()
     current = cache.catalog
@@ -663,6 +671,57 @@ def catalog_fragments(
             while len(kept) > FRAGMENTS_PER_KIND:
                 kept.popitem(last=False)
     return found
+
+
+# ---------------------------------------------------------------------------
+# Reviews kept with the catalog, until the reviews version moves
+# ---------------------------------------------------------------------------
+
+# A worker trusts the reviews version it last read for this long; older (its refresher
+# is busy with a long build, or failing), a request reads it again itself.
+REVIEWS_VERSION_MAX_AGE = 2.0
+
+
+def _note_reviews_version(cache: _Cache, version: int) -> None:
+    cache.reviews_version = version
+    cache.reviews_seen_at = time.monotonic()
+
+
+def reviews_version() -> tuple[int, int] | None:
+    """Which published reviews this process knows of: the reviews version (read by the
+    refresher every ``CATALOG_REFRESH_SECONDS``, or by this request when that reading is
+    older than ``REVIEWS_VERSION_MAX_AGE``) and how many review changes this process
+    committed since (so the process that hid a review never shows it again). None when
+    the catalog is not cached (tests): nothing is kept."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not _caching(app):
+        return None
+    cache = _cache(app)
+    if (
+        cache.reviews_version is None
+        or time.monotonic() - cache.reviews_seen_at > REVIEWS_VERSION_MAX_AGE
+    ):
+        _note_reviews_version(cache, current_reviews_version())
+    return (int(cache.reviews_version or 0), cache.reviews_local)
+
+
+def reviews_changed_here() -> None:
+    """This process committed a change to reviews: what it kept is stale at once."""
+    from flask import has_app_context
+
+    if has_app_context():
+        cache = _cache(current_app._get_current_object())  # type: ignore[attr-defined]
+        cache.reviews_local += 1
+
+
+def reviews_fragment(kind: str, subject_id: int, compute: Callable[[], Any]) -> Any:
+    """``compute()`` (the published reviews of one carer, team or provider, as every
+    visitor not logged in sees them) kept with the catalog until the reviews version
+    moves (see ``reviews_version``); computed every time when nothing is kept."""
+    version = reviews_version()
+    if version is None:
+        return compute()
+    return catalog_fragment("reviews", (kind, subject_id, version), compute)
 
 
 def cache_builds(app: Flask) -> int:

@@ -9,7 +9,7 @@ from marketplace.models.arrangements import (
     ReviewRating,
     ReviewReport,
 )
-from marketplace.models.audit import AuditLog, CatalogVersion
+from marketplace.models.audit import AuditLog, CatalogVersion, ReviewsVersion
 from marketplace.models.base import Base, utcnow
 from marketplace.models.budgets import Budget, BudgetNotice
 from marketplace.models.councils import CouncilLinks
@@ -90,6 +90,7 @@ __all__ = [
     "SavedSearchCarer",
     "ShortlistEntry",
     "Review",
+    "ReviewsVersion",
     "ReviewRating",
     "ReviewReport",
     "StripeRefundTotal",

@@ -1,4 +1,4 @@
-"""Audit log and the catalog version counter."""
+"""Audit log and the version counters (catalog, published reviews)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,16 @@ class CatalogVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
     version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ReviewsVersion(Base):
+    """One row; bumped whenever what the public sees of reviews may change (a review
+    written, answered, reported, hidden or shown again; an arrangement's agreed carers),
+    so pages that keep reviews know when to read them again. Unlike the catalog version
+    it rebuilds no matching index."""
+
+    __tablename__ = "reviews_version"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=1)

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from marketplace import geo
 from marketplace.arrangements import services as arrangement_services
-from marketplace.catalog import catalog_fragment
+from marketplace.catalog import catalog_fragment, reviews_fragment
 from marketplace.people import services as people_services
 from marketplace.reviews import services as review_services
 from marketplace.search import bp, council_export, national_map, services
@@ -157,6 +157,22 @@ def _carer_profile(carer_id: int) -> CarerProfile | None:
     )
 
 
+def _shared_reviews(kind: str, subject_id: int) -> Markup | None:
+    """The reviews section (reviews/_summary.html) as everyone not logged in sees it:
+    kept until the reviews version moves (``reviews_fragment``), so a warm page asks no
+    query. Logged-in visitors get their own (a "report this review" link)."""
+    if current_user.is_authenticated:
+        return None
+
+    def render() -> Markup | None:
+        summary = review_services.summary(kind, subject_id)
+        html = render_template("reviews/_summary.html", review_summary=summary)
+        return None if "csrf_token" in html else Markup(html)
+
+    found: Markup | None = reviews_fragment(kind, subject_id, render)
+    return found
+
+
 @bp.get("/carers/<int:carer_id>")
 def carer(carer_id: int):
     # The public profile changes only with the catalog (carers, checks, providers and
@@ -178,7 +194,12 @@ def carer(carer_id: int):
                 back_args=form.link_args(with_postcode=not from_profile),
                 outcode=form.place.outcode,
             )
-    page_html = render_template("search/carer.html", carer=found, context=context)
+    page_html = render_template(
+        "search/carer.html",
+        carer=found,
+        context=context,
+        reviews_html=_shared_reviews("carer", found.id),
+    )
     if from_profile:
         return page_html, 200, {"Cache-Control": "private, no-store"}
     return page_html

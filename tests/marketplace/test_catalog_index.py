@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import date
@@ -482,3 +483,134 @@ def test_a_version_published_by_another_builder_is_kept(tmp_path, app, make):
     catalog_module.save_catalog(catalog, target)  # no error
     assert catalog_module.load_catalog(target).size == catalog.size
     assert [p.name for p in tmp_path.iterdir()] == ["v1"]  # no .writing- folder left
+
+
+def _reviewed_carer(app) -> tuple[int, int, int, int]:
+    """A listed carer with one published review: (carer id, review id, moderator id,
+    reviewer's user id)."""
+    import arrangements_helpers as ah
+    import factories
+
+    from marketplace.reviews import services as review_services
+
+    with app.app_context():
+        make = factories.Factories()
+        s = ah.setup(make)
+        arrangement = ah.agreed(s)
+        review = review_services.write(
+            arrangement, {"respect": 5, "listening": 4}, "Ana is lovely.", s.person_user
+        )
+        moderator = make.user(roles=["reviewer"])
+        db.session.commit()
+        found = (s.carers[0].id, review.id, moderator.id, s.person_user.id)
+        db.session.remove()
+    return found
+
+
+def _moderate(app, review_id: int, moderator_id: int, move: str) -> None:
+    """What the moderation page does (REVIEW_WORKFLOW, then commit), in ``app``."""
+    from marketplace.models import Review, User
+    from marketplace.reviews.services import REVIEW_WORKFLOW
+
+    with app.app_context():
+        review = db.session.get(Review, review_id)
+        REVIEW_WORKFLOW.move(review, move, db.session.get(User, moderator_id), reason="Test")
+        db.session.commit()
+        db.session.remove()
+
+
+def test_carer_page_reviews_are_kept_until_a_review_changes(shared_database):
+    """The reviews on a carer's page are kept (no query on a warm page) until the reviews
+    version moves: a hidden review is gone at once from the worker that hid it, and from
+    every other worker within moments; never kept for someone logged in."""
+    first, second = shared_database
+    carer_id, review_id, moderator_id, author_id = _reviewed_carer(first)
+    url = f"/carers/{carer_id}"
+    visitor, other = first.test_client(), second.test_client()
+    page = visitor.get(url).get_data(as_text=True)
+    assert "Ana is lovely." in page and "4.5 out of 5, from 1 review." in page
+    assert "Ana is lovely." in other.get(url).get_data(as_text=True)
+
+    statements: list[str] = []
+    with first.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert "Ana is lovely." in visitor.get(url).get_data(as_text=True)
+        # (The refresher thread may read the reviews version meanwhile.)
+        assert not [s for s in statements if re.search(r"\bFROM reviews\b", s)], statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    # Hidden by a moderator on the first worker: gone there at once, and soon everywhere.
+    _moderate(first, review_id, moderator_id, "hide")
+    page = visitor.get(url).get_data(as_text=True)
+    assert "Ana is lovely." not in page and "No reviews yet." in page
+    assert _eventually(lambda: "Ana is lovely." not in other.get(url).get_data(as_text=True))
+    # Shown again on the second worker: there at once, and soon on the first.
+    _moderate(second, review_id, moderator_id, "restore")
+    assert "Ana is lovely." in other.get(url).get_data(as_text=True)
+    assert _eventually(lambda: "Ana is lovely." in visitor.get(url).get_data(as_text=True))
+
+    # Someone logged in gets their own section (a link to report it), never the kept one;
+    # and the kept one never holds what they saw.
+    someone = first.test_client()
+    with someone.session_transaction() as session:
+        session["_user_id"] = str(moderator_id)
+        session["_fresh"] = True
+    assert "Report this review" in someone.get(url).get_data(as_text=True)
+    assert "Report this review" not in first.test_client().get(url).get_data(as_text=True)
+    # The author does not get a link to report their own review.
+    author = first.test_client()
+    with author.session_transaction() as session:
+        session["_user_id"] = str(author_id)
+        session["_fresh"] = True
+    mine = author.get(url).get_data(as_text=True)
+    assert "Ana is lovely." in mine and "Report this review" not in mine
+
+
+def test_reviews_version_moves_with_every_review_change(app, make):
+    """Written, answered, reported, hidden, shown again, a new version agreed: each moves
+    the reviews version (in the same transaction); a carer edit does not."""
+    import arrangements_helpers as ah
+
+    from marketplace.arrangements import services as arrangement_services
+    from marketplace.reviews import services as review_services
+    from marketplace.reviews_version import current_reviews_version
+
+    s = ah.setup(make)
+    arrangement = ah.agreed(s)
+    seen = [current_reviews_version()]
+
+    def moved() -> bool:
+        db.session.flush()
+        seen.append(current_reviews_version())
+        return seen[-1] > seen[-2]
+
+    review = review_services.write(arrangement, {"respect": 5}, "Lovely.", s.person_user)
+    assert moved()
+    review_services.reply(review, "Thank you", s.admin)
+    assert moved()
+    assert review_services.report(review, "It names someone", make.user(roles=["person"]))
+    assert moved()
+    moderator = make.user(roles=["reviewer"])
+    review_services.REVIEW_WORKFLOW.move(review, "hide", moderator, reason="Names a family")
+    assert moved()
+    review_services.REVIEW_WORKFLOW.move(review, "restore", moderator, reason="Agreed")
+    assert moved()
+    # A new version of the terms with another carer: the review is now about them.
+    version = arrangement_services.propose_change(
+        arrangement, ah.terms(s, carer_ids=(s.carers[1].id,)), s.admin
+    )
+    moved()
+    arrangement_services.decide(arrangement, version.number, "accept", s.person_user)
+    assert moved()
+    assert arrangement.agreed_version == version.number
+    s.carers[2].bio = "Not about reviews"
+    db.session.flush()
+    seen.append(current_reviews_version())
+    assert seen[-1] == seen[-2]
