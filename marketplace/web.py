@@ -8,8 +8,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, SecurityError
 
@@ -101,15 +113,49 @@ def london_time(value: datetime | None, fmt: str = "%-d %B %Y, %-I:%M%p") -> str
 
 def _tile_origin() -> str:
     """The origin map tiles come from, for the Content-Security-Policy."""
-    from urllib.parse import urlsplit
-
     from flask import current_app
 
-    parts = urlsplit(current_app.config.get("MAP_TILES_URL") or "")
+    return _origin_of(current_app.config.get("MAP_TILES_URL") or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _origin_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+@functools.lru_cache(maxsize=8)
+def _content_security_policy(tile_origin: str) -> str:
+    return (
+        "default-src 'self'; img-src 'self' data: " + tile_origin + "; "
+        "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+# Bodies whose fields Flask reads into request.form (any other body leaves it empty).
+_FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signer made once per secret key instead
+    of on every request (itsdangerous serializers hold no state of a request)."""
+
+    _signer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        kept = self._signer
+        if kept is None or kept[0] != keys:
+            kept = (keys, super().get_signing_serializer(app))
+            self._signer = kept
+        return kept[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         try:
@@ -133,11 +179,30 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["choice_inputs"] = choice_inputs
 
     @app.before_request
+    def visitor_without_cookies() -> None:
+        # With an empty session and no remember-me cookie, Flask-Login can only find a
+        # visitor (no request or header loader is set): say so now, rather than when
+        # current_user is first asked for, which hashes the address and browser for
+        # session protection on every such request (an API call, say).
+        if (
+            login_manager._request_callback is None
+            and login_manager._header_callback is None
+            and not session.get("_user_id")  # reading it keeps 'Vary: Cookie' as before
+            and not session
+            and app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
+        ):
+            g._login_user = login_manager.anonymous_user()
+
+    @app.before_request
     def refuse_control_characters() -> Any:
         # A NUL or other control character is never real input, and PostgreSQL refuses
         # to store NUL: say so plainly instead of failing later.
         # Every value of a repeated field (?skill=a&skill=b), not only the first.
-        for values in (request.args, request.form):
+        # A JSON body leaves request.form empty: not parsed for it.
+        sources = [request.args]
+        if request.mimetype in _FORM_MIMETYPES:
+            sources.append(request.form)
+        for values in sources:
             for _name, value in values.items(multi=True):
                 if _CONTROL_CHARACTERS.search(value):
                     message = (
@@ -155,9 +220,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: " + _tile_origin() + "; "
-            "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            "Content-Security-Policy", _content_security_policy(_tile_origin())
         )
         return response
 
