@@ -557,6 +557,12 @@ def _explain_many(
     wanted_languages = [(k, index.language_space.mask([k])) for k in query.language_keys]
     label = index.label
     rate_range = scores.rate_range
+    # The price sentence depends only on the rate here (the range is this ranking's).
+    price_texts: dict[int | None, str] = {}
+    # Nothing said of home and wishes: the same sentence for everyone.
+    no_preferences = (
+        None if query.any_preference else explain_preferences(_facts(query, False, 0, 0, 0), None)
+    )
     parts = _parts_at(scores.parts, rows)
     found = []
     for n, position in enumerate(positions):
@@ -570,6 +576,10 @@ def _explain_many(
         spoken = [k for k, bit in wanted_languages if bit & languages]
         missing = [k for k in query.language_keys if k not in spoken]
         free = index.availability_space.decode(slot_bits[n] & query.slot_int)
+        rate = candidate.hourly_rate_pence
+        price_text = price_texts.get(rate)
+        if price_text is None:
+            price_text = price_texts[rate] = explain_price(rate, *rate_range)
         texts = {
             "locality": explain_locality(distances[n], candidate.travel_radius_km, name),
             "skills": explain_skills([label("skills", k) for k in skills], len(query.nice_keys)),
@@ -592,9 +602,13 @@ def _explain_many(
                 name,
             ),
             "continuity": explain_continuity(position in known_positions, query.anyone_known, name),
-            "price": explain_price(candidate.hourly_rate_pence, *rate_range),
-            "preferences": explain_preferences(
-                _facts(query, bool(pets_known[n]), smoking[n], enjoys[n], would[n]), name
+            "price": price_text,
+            "preferences": (
+                no_preferences
+                if no_preferences is not None
+                else explain_preferences(
+                    _facts(query, bool(pets_known[n]), smoking[n], enjoys[n], would[n]), name
+                )
             ),
         }
         found.append(_signals_of(parts, n, scores.weights, scores.emphasis, texts))
