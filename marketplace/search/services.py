@@ -12,9 +12,9 @@ from __future__ import annotations
 import csv
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from flask import url_for
@@ -22,7 +22,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import clock, directory, geo, regulators
 from marketplace.carers.checks import PublicChecks, public_checks
-from marketplace.catalog import CarerCard, catalog_fragments, catalog_memo, get_catalog
+from marketplace.catalog import (
+    CarerCard,
+    catalog_fragment,
+    catalog_fragments,
+    catalog_memo,
+    get_catalog,
+)
 from marketplace.choices import (
     COOP_LEGAL_FORMS,
     SLOTS,
@@ -123,6 +129,15 @@ def _listed_provider_points() -> list[ProviderPoint]:
 def listed_provider_points() -> list[ProviderPoint]:
     """Every listed provider by name, once per catalog version (``catalog_memo``)."""
     return catalog_memo("listed_provider_points", _listed_provider_points)
+
+
+def providers_covering(place: geo.PostcodeLocation) -> list[ProviderHit]:
+    """``providers_near(place)`` for the search page: the same for everyone searching
+    from ``place``, so kept per catalog version (``catalog_fragment``)."""
+    found: list[ProviderHit] = catalog_fragment(
+        "providers_near", place, lambda: providers_near(place, rows=listed_provider_points())
+    )
+    return found
 
 
 @dataclass
@@ -305,9 +320,48 @@ class CarerResult:
     must_haves: list[str] = field(default_factory=list)  # labels, all covered
 
 
+class LazyResults(Sequence[CarerResult]):
+    """A search's results, each written (``_result``: card, rate, reasons) only when a
+    page reads it: a search ranks up to ``MAX_RESULTS`` carers to show ``PER_PAGE``."""
+
+    def __init__(self, make: Callable[[Match], CarerResult], matches: list[Match]):
+        self._make = make
+        self._matches = matches
+        self._made: dict[int, CarerResult] = {}
+
+    def __len__(self) -> int:
+        return len(self._matches)
+
+    def _at(self, i: int) -> CarerResult:
+        found = self._made.get(i)
+        if found is None:
+            found = self._made[i] = self._make(self._matches[i])
+        return found
+
+    @overload
+    def __getitem__(self, i: int) -> CarerResult: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[CarerResult]: ...
+    def __getitem__(self, i: int | slice) -> CarerResult | list[CarerResult]:
+        if isinstance(i, slice):
+            return [self._at(n) for n in range(len(self._matches))[i]]
+        return self._at(range(len(self._matches))[i])
+
+    def __iter__(self) -> Iterator[CarerResult]:
+        return (self._at(i) for i in range(len(self._matches)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"LazyResults({len(self)} results)"
+
+
 @dataclass
 class CarerSearch:
-    results: list[CarerResult]
+    results: Sequence[CarerResult]
     excluded: dict[str, int]
     suggestions: list[str]
     limited: bool = False
@@ -438,7 +492,9 @@ def search_carers(
     matches = list(result.matches)
     limited = len(matches) > filters.limit
     must_haves = labels("skill", sorted(filters.must_have))  # the same for every result
-    results = [_result(catalog, match, filters, must_haves) for match in matches[: filters.limit]]
+    results = LazyResults(
+        lambda match: _result(catalog, match, filters, must_haves), matches[: filters.limit]
+    )
     closest = []
     if not results:
         closest = [

@@ -62,7 +62,7 @@ def search():
     )
     carers = services.search_carers(place, filters, page=form.page.data or 1)
     page = services.paginate(carers.results, form.page.data or 1)
-    providers = services.providers_near(place, rows=services.listed_provider_points())
+    providers = services.providers_covering(place)
     link_args = form.link_args(with_postcode=not from_profile)
     page_html = render_template(
         "search/search.html",

@@ -239,7 +239,7 @@ def _current_matches(
     if filters is None:  # no longer a valid search: it matches nobody new
         return []
     place = geo.lookup(criteria.outcode)
-    return search_services.search_carers(place, filters).results
+    return list(search_services.search_carers(place, filters).results)
 
 
 def save(person: Person, criteria: Criteria, *, actor_id: int) -> tuple[SavedSearch, bool]:
