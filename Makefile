@@ -45,12 +45,18 @@ run: install
 	@echo "Rate limits: $(or $(RATELIMIT_STORAGE_URI),memory://) with $(WORKERS) worker(s)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --access-logfile - wsgi:app
 
+# The suite runs on pytest-xdist workers, one per CPU core (at most TEST_MAX_WORKERS), each
+# with its own database, servers and folders (tests/parallel.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
+TEST_MAX_WORKERS ?= 4
+XDIST := -n $(TEST_WORKERS) $(if $(filter 0,$(TEST_WORKERS)),,--maxprocesses=$(TEST_MAX_WORKERS) --dist loadgroup)
+
 ## test: install test tools and run the whole suite (browser tests too, when Chromium is here)
 test: install-test
-	$(BIN)/python -m pytest --cov --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) --cov --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test-fast: install-test
-	$(BIN)/python -m pytest -m "not e2e" -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not e2e" -q $(PYTEST_ARGS)
 
 ## bench: performance figures (geocoder, matching engine)
 bench: install-test

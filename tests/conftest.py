@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import factories
+import parallel
 import pytest
 import sqlalchemy as sa
 from flask import Flask, g
@@ -28,6 +29,12 @@ def is_pure_test(path: Path) -> bool:
     return bool(PURE_TEST_DIRS.intersection(path.resolve().relative_to(TESTS_ROOT).parts[:1]))
 
 
+# Under pytest-xdist each worker (gw0, gw1, ...) has its own PostgreSQL database
+# (test_gw0 for TEST_DATABASE_URL=.../test): TestConfig, and the processes tests start
+# (which inherit TEST_DATABASE_URL), use the worker's database.
+parallel.use_worker_database(TestConfig)
+
+
 def reset_database(url: str) -> None:
     """Drop everything so migrations start from an empty database."""
     engine = sa.create_engine(url)
@@ -43,8 +50,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        parallel.create_database_if_missing(url)
         reset_database(url)
         return url
+    # tmp_path_factory's folders are per xdist worker, so each worker has its own file.
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
@@ -69,21 +78,116 @@ def app(database_url: str) -> Iterator[Flask]:
         db.session.commit()
         db.session.remove()
     yield app
+    _SHARED.drop()
     with app.app_context():
         db.engine.dispose()
+
+
+class _SharedRows:
+    """Rows that tests in a row share: built once in a savepoint of one connection, each
+    test in its own savepoint above it, rolled back when a test that does not ask for
+    them (or for other rows) comes, so no other test ever sees them.
+
+    The permission matrix asks for the same world of users and records thousands of times
+    (tests/marketplace/test_permission_matrix.py, `world`); building it once per run of
+    tests, not once per test, is most of the suite's time."""
+
+    def __init__(self) -> None:
+        self.connection: sa.Connection | None = None
+        self.outer: sa.RootTransaction | None = None
+        self.rows: sa.NestedTransaction | None = None
+        self.test: sa.NestedTransaction | None = None
+        self.key: object = None
+        self.value: object = None
+        self.folder: Path | None = None
+
+    def begin_test(self, engine: sa.Engine) -> sa.Connection:
+        if self.connection is None or self.outer is None or not self.outer.is_active:
+            self.drop()
+            self.connection = engine.connect()
+            self.outer = self.connection.begin()
+        self.test = self.connection.begin_nested()
+        return self.connection
+
+    def end_test(self) -> None:
+        try:
+            if self.test is not None and self.test.is_active:
+                self.test.rollback()
+        except Exception:
+            self.drop()  # a broken connection: start again with the next test
+            raise
+        finally:
+            self.test = None
+
+    def drop(self) -> None:
+        """Roll every shared row back and give the connection back."""
+        connection, self.connection = self.connection, None
+        self.outer = self.rows = self.test = None
+        self.key = self.value = self.folder = None
+        if connection is not None:
+            try:
+                connection.rollback()
+            finally:
+                connection.close()
+
+
+_SHARED = _SharedRows()
+
+
+class SharedRows:
+    """shared_rows.get(key, build) -> (value, folder): build(folder) runs once for tests in
+    a row that give the same key, beneath each test's own savepoint. build must write
+    through db.session only, and return plain values (ids), not ORM objects."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp_path_factory = tmp_path_factory
+
+    def get(self, key: object, build: Callable[[Path], object]) -> tuple[object, Path]:
+        shared = _SHARED
+        assert shared.connection is not None, "shared_rows needs a db_session"
+        if shared.key == key and shared.folder is not None:
+            return shared.value, shared.folder
+        # Built beneath this test's savepoint, which has nothing in it yet: shared_rows
+        # is set up right after db_session, before anything of the test's own.
+        db.session.remove()
+        shared.end_test()
+        if shared.rows is not None and shared.rows.is_active:
+            shared.rows.rollback()
+        shared.key = shared.value = shared.folder = None
+        shared.rows = shared.connection.begin_nested()
+        folder = self._tmp_path_factory.mktemp("shared-rows")
+        try:
+            value = build(folder)
+            db.session.commit()  # into the shared savepoint, which stays open
+        except BaseException:
+            db.session.remove()
+            shared.rows.rollback()
+            shared.rows = None
+            shared.test = shared.connection.begin_nested()
+            raise
+        db.session.remove()
+        shared.key, shared.value, shared.folder = key, value, folder
+        shared.test = shared.connection.begin_nested()
+        return value, folder
 
 
 @pytest.fixture(autouse=True)
 def db_session(request: pytest.FixtureRequest) -> Iterator[sa.orm.scoped_session | None]:
     """Each test runs inside a transaction that is rolled back at the end."""
+    wants_shared_rows = "shared_rows" in request.fixturenames
+    if not wants_shared_rows:
+        _SHARED.drop()
     if is_pure_test(request.path) or request.node.get_closest_marker("own_database"):
         # The pure cores and the browser tests (which use a live server) need no session.
         yield None
         return
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
-        connection = db.engine.connect()
-        transaction = connection.begin()
+        if wants_shared_rows:
+            connection = _SHARED.begin_test(db.engine)
+        else:
+            connection = db.engine.connect()
+            transaction = connection.begin()
         original = db.session
         # A plain session bound to the connection: Flask-SQLAlchemy's own session would
         # pick the engine by table and step outside the test's transaction.
@@ -95,9 +199,31 @@ def db_session(request: pytest.FixtureRequest) -> Iterator[sa.orm.scoped_session
         finally:
             db.session.remove()
             db.session = original
-            if transaction.is_active:
-                transaction.rollback()
-            connection.close()
+            if wants_shared_rows:
+                _SHARED.end_test()
+            else:
+                if transaction.is_active:
+                    transaction.rollback()
+                connection.close()
+
+
+@pytest.fixture
+def shared_rows(
+    db_session: sa.orm.scoped_session | None, tmp_path_factory: pytest.TempPathFactory
+) -> SharedRows:
+    """Rows built once for tests in a row that ask for the same key (see SharedRows)."""
+    return SharedRows(tmp_path_factory)
+
+
+def copy_client(app: Flask, client: FlaskClient) -> FlaskClient:
+    """A new test client with `client`'s session cookie (who is logged in), so what one
+    test's requests do to a client's cookies never reaches the next test."""
+    fresh = app.test_client()
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    if cookie is not None:
+        fresh.set_cookie(name, cookie.value)
+    return fresh
 
 
 @pytest.fixture

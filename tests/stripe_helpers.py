@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 import stripe
+from parallel import listening_socket
 
 REAL_STRIPE = os.environ.get("COOPCARE_REAL_STRIPE") == "1"
 WEBHOOK_SECRET = "whsec_test_secret"
@@ -56,28 +56,26 @@ def signed(
     return payload.encode(), header
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def running_localstripe() -> Iterator[str]:
     """localstripe in its own process on a free loopback port; its base URL."""
-    port = _free_port()
+    # The socket is bound here and handed over, so no other xdist worker can take the port.
+    listener = listening_socket()
+    port = listener.getsockname()[1]
     # A file, not a pipe: a chatty server could fill a pipe nobody reads and hang.
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     server = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "from aiohttp import web; from localstripe.server import app; "
-            f"web.run_app(app, host='127.0.0.1', port={port}, print=None)",
+            "import socket; from aiohttp import web; from localstripe.server import app; "
+            f"web.run_app(app, sock=socket.socket(fileno={listener.fileno()}), print=None)",
         ],
         stdout=subprocess.DEVNULL,
         stderr=log,
+        pass_fds=(listener.fileno(),),
     )
+    listener.close()  # the server has its own copy
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):

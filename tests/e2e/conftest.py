@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from e2e.browser_helpers import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer, login
+from parallel import listening_socket
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from stripe_helpers import WEBHOOK_SECRET, running_localstripe
 
@@ -48,6 +48,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
+            if "stripe_server" in getattr(item, "fixturenames", ()):
+                # One xdist worker runs these, so only one starts localstripe and the
+                # second server (`make test` runs with --dist loadgroup).
+                item.add_marker(pytest.mark.xdist_group("e2e-stripe-server"))
 
 
 @pytest.fixture(scope="session")
@@ -58,12 +62,6 @@ def chromium_executable() -> str:
             pytest.fail(MISSING_BROWSER, pytrace=False)
         pytest.skip(MISSING_BROWSER)
     return CHROMIUM_PATH
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -115,18 +113,21 @@ def _serve(
             pytest.fail(
                 f"flask {' '.join(command)} failed:\n{done.stderr.decode()[-3000:]}", pytrace=False
             )
-    port = _free_port()
+    # The listening socket is made here and handed to gunicorn (fd://), so the port is
+    # held from the moment it is chosen: another xdist worker's server cannot take it.
+    listener = listening_socket()
+    port = listener.getsockname()[1]
     # Links in emails are built from the public address, never from the request.
     env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     log = work / "server.log"
-    with log.open("wb") as log_file:
+    with listener, log.open("wb") as log_file:
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
                 "--bind",
-                f"127.0.0.1:{port}",
+                f"fd://{listener.fileno()}",
                 "--workers",
                 "1",
                 "--threads",
@@ -143,6 +144,7 @@ def _serve(
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
         )
     server = LiveServer(
         url=f"http://127.0.0.1:{port}",

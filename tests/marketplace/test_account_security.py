@@ -3,6 +3,7 @@ registration that does not reveal accounts, the password policy, deletion, rate 
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -378,7 +379,9 @@ def test_account_deletion_asks_for_the_password_again(login, make):
 
 # --- login limits hold across gunicorn workers -----------------------------------------
 
-REDIS_URL = "redis://127.0.0.1:6379/3"  # this engineer's database number on the shared Redis
+# CI's Redis database (.ci/run); each test's keys have a prefix of their own, so xdist
+# workers sharing it never count each other's tries.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 
 # One "worker": its own process and its own app, as gunicorn forks them.
 WORKER = """
