@@ -312,10 +312,11 @@ def _invitation(person, email: str):
 
 
 @pytest.fixture
-def world(app, make, login, tmp_path, monkeypatch, request):
+def world(app, make, login, monkeypatch, request, shared_rows):
+    from conftest import copy_client
+
     from marketplace.extensions import limiter
 
-    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
     # Flask-Limiter keeps one `enabled` flag per process; a rate-limit test that built its
     # own app may have left it on. The matrix asks who may, not how often.
     monkeypatch.setattr(limiter, "enabled", False)
@@ -323,7 +324,17 @@ def world(app, make, login, tmp_path, monkeypatch, request):
     url = str(params.params.get("url", "")) if params is not None else ""
     keys = ("{arrangement}", "{other_arrangement}", "{other_review}", "{met}", "{other_met}")
     needs = any(key in url for key in keys)
-    return _world(app, make, login, tmp_path, with_arrangements=needs)
+
+    def build(folder):
+        monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
+        return _world(app, make, login, folder, with_arrangements=needs)
+
+    # Built once for the tests in a row that need the same world, each test rolled back
+    # to it (tests/conftest.py, SharedRows), with clients of its own.
+    built, folder = shared_rows.get(("permission matrix", needs), build)
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
+    clients = {name: copy_client(app, client) for name, client in built.clients.items()}
+    return World(clients, built.values)
 
 
 def _feed_id(client, collection: str) -> str:
