@@ -470,6 +470,19 @@ def _create_budget(user: User | None, person: Person | None) -> str | None:
     return "Only the person, a supporter they allowed to pay, or an administrator can."
 
 
+@rule("budget.create_for_someone_else")
+def _create_budget_for_someone_else(user: User | None, person: Person | None) -> str | None:
+    """An administrator looking at a person's arrangement or membership may set up their
+    budget from there (/budgets/new?person=<id>); the person has their own link."""
+    if user is None:
+        return SIGN_IN
+    if not has_role(user, "admin"):
+        return "Only an administrator sets up a budget from this page."
+    if person is not None and person.user_id == user.id:
+        return "Your own budget is set up from Budgets."
+    return _create_budget(user, person)
+
+
 @rule("budget.edit")
 def _edit_budget(user: User | None, budget: Budget) -> str | None:
     """As setting one up; a former member's budget (anonymised) only by an admin."""

@@ -295,6 +295,8 @@ def show(membership_id: int):
         if membership.arrangement_id
         else None,
         can_pay=authz.can(current_user, "membership.pay", membership),
+        can_set_up_budget=membership.person is not None
+        and authz.can(current_user, "budget.create_for_someone_else", membership.person),
         can_review=authz.can(current_user, "membership.rate_as_person", membership)
         or authz.can(current_user, "membership.rate_as_team", membership),
         form=ConfirmForm(),
