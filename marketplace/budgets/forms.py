@@ -1,9 +1,7 @@
 """The budget form (set up or change a budget), and the form an individual service fund's
-provider records an entry with. Dates are GOV.UK date inputs: day, month and year boxes."""
+provider records an entry with. Dates are GOV.UK date inputs (marketplace.date_input)."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,9 +15,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from marketplace.budgets.services import ISF_ENTRY_KINDS
 from marketplace.choices import FundingRoute
+from marketplace.date_input import DateInputField
 from marketplace.models.budgets import ACCOUNT_TYPES, BUDGET_PERIODS, SPENDING_CATEGORIES
 from marketplace.money import parse_pounds
-from marketplace.providers.forms import parse_date_parts
 
 MAXIMUM_ENTRY_PENCE = 10_000_000  # £100,000: more than any year of one person's budget
 
@@ -40,9 +38,13 @@ class EntryForm(FlaskForm):
         choices=[("in", "Adds money"), ("out", "Takes money out")],
         validators=[Optional()],
     )
-    occurred_day = StringField("Day")
-    occurred_month = StringField("Month")
-    occurred_year = StringField("Year")
+    occurred = DateInputField(
+        "Date",
+        "The day the money moved.",
+        what="The date",
+        example="30 11 2026",
+        blank_message="Enter the date the money moved, like 30 11 2026",
+    )
     description = StringField(
         "Description",
         description="What it was for, as the person and the council will read it",
@@ -65,30 +67,9 @@ class EntryForm(FlaskForm):
         ],
     )
 
-    occurred_on: date | None = None
-
-    def set_date(self, on: date) -> None:
-        self.occurred_day.data, self.occurred_month.data, self.occurred_year.data = (
-            str(on.day),
-            str(on.month),
-            str(on.year),
-        )
-
     def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
         ok = super().validate(extra_validators)
         self.amount_pence: int | None = None
-        try:
-            self.occurred_on = parse_date_parts(
-                self.occurred_day.data,
-                self.occurred_month.data,
-                self.occurred_year.data,
-                what="The date",
-                blank_message="Enter the date the money moved, like 30 11 2026",
-                example="30 11 2026",
-            )
-        except ValueError as error:
-            self.occurred_day.errors = [str(error)]
-            ok = False
         if self.kind.data == "reversal":
             if self.reverses.data is None and not self.reverses.errors:
                 self.reverses.errors = ["Enter the number of the entry to reverse"]
@@ -149,9 +130,13 @@ class BudgetForm(FlaskForm):
         ],
         validators=[InputRequired("Choose how often the budget is paid")],
     )
-    start_day = StringField("Day")
-    start_month = StringField("Month")
-    start_year = StringField("Year")
+    start = DateInputField(
+        "When does the budget start?",
+        "The first day the council pays for.",
+        what="The start date",
+        example="1 4 2026",
+        blank_message="Enter the date the budget starts, like 1 4 2026",
+    )
     account_type = RadioField(
         "Where is the money kept?",
         choices=list(ACCOUNT_TYPES.items()),
@@ -175,7 +160,6 @@ class BudgetForm(FlaskForm):
     )  # fmt: skip
 
     amount_pence: int | None = None
-    starts_on: date | None = None
 
     def __init__(self, *args, councils=(), holders=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -186,13 +170,6 @@ class BudgetForm(FlaskForm):
             (str(p.id), p.name) for p in holders
         ]
         assert set(BUDGET_PERIODS) == {value for value, _ in self.period.choices}
-
-    def set_start(self, on: date) -> None:
-        self.start_day.data, self.start_month.data, self.start_year.data = (
-            str(on.day),
-            str(on.month),
-            str(on.year),
-        )
 
     @property
     def holder_id(self) -> int | None:
@@ -213,18 +190,6 @@ class BudgetForm(FlaskForm):
             )
         except ValueError as error:
             self.amount.errors = [str(error)]
-            ok = False
-        try:
-            self.starts_on = parse_date_parts(
-                self.start_day.data,
-                self.start_month.data,
-                self.start_year.data,
-                what="The start date",
-                blank_message="Enter the date the budget starts, like 1 4 2026",
-                example="1 4 2026",
-            )
-        except ValueError as error:
-            self.start_day.errors = [str(error)]
             ok = False
         if self.funding_route.data == "individual_service_fund" and self.holder_id is None:
             self.holder_provider_id.errors = ["Choose the provider that holds the fund"]

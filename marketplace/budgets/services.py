@@ -460,7 +460,7 @@ DateText = str | tuple[str, str, str] | None  # ISO (from links) or the form's t
 def parse_period(budget: Budget, starts: DateText, ends: DateText) -> tuple[date, date]:
     """The statement's first and last days: `from` and `to` as ISO dates (the links we
     make), or the form's day, month and year boxes."""
-    from marketplace.providers.forms import parse_date_parts
+    from marketplace.date_input import parse_date_parts
 
     def blank(text: DateText) -> bool:
         return not text or (isinstance(text, tuple) and not any(p.strip() for p in text))

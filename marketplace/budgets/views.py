@@ -65,7 +65,7 @@ def _person_for_new_budget() -> Person:
 
 
 def _details(form: BudgetForm) -> services.BudgetDetails:
-    assert form.amount_pence is not None and form.starts_on is not None
+    assert form.amount_pence is not None and form.start.data is not None
     chosen = form.allowed_categories.data or []
     return services.BudgetDetails(
         care_council_code=form.care_council_code.data,
@@ -74,7 +74,7 @@ def _details(form: BudgetForm) -> services.BudgetDetails:
         period=form.period.data,
         account_type=form.account_type.data,
         allowed_categories=tuple(c for c, _ in form.allowed_categories.choices if c in chosen),
-        starts_on=form.starts_on,
+        starts_on=form.start.data,
         holder_provider_id=form.holder_id
         if form.funding_route.data == "individual_service_fund"
         else None,
@@ -82,7 +82,7 @@ def _details(form: BudgetForm) -> services.BudgetDetails:
 
 
 def _put_errors(form: BudgetForm, fields: dict[str, str]) -> None:
-    targets = {"starts_on": "start_day"}
+    targets = {"starts_on": "start"}
     for name, message in fields.items():
         field = getattr(form, targets.get(name, name))
         field.errors = [*field.errors, message]
@@ -91,9 +91,9 @@ def _put_errors(form: BudgetForm, fields: dict[str, str]) -> None:
 def _budget_form_page(form, person, budget, status=None):
     on = clock.today()
     review = None
-    if form.starts_on is not None:  # the start date typed, when it is a real date
+    if form.start.data is not None:  # the start date typed, when it is a real date
         council_set = budget.review_on if budget is not None else None
-        review = services.review_after(form.starts_on, council_set, on)
+        review = services.review_after(form.start.data, council_set, on)
     elif budget is not None:
         review = services.next_review_on(budget, on)
     return render_template(
@@ -144,7 +144,7 @@ def edit(budget_id: int):
         form.holder_provider_id.data = str(budget.holder_provider_id or "")
         form.amount.data = f"{budget.amount_pence // 100}.{budget.amount_pence % 100:02d}"
         form.period.data = budget.period
-        form.set_start(budget.starts_on)
+        form.start.data = budget.starts_on
         form.account_type.data = budget.account_type
         form.allowed_categories.data = list(budget.allowed_categories or [])
     if form.validate_on_submit():
@@ -276,12 +276,12 @@ def new_entry(budget_id: int):
     budget = _budget(budget_id, "budget.record")
     form = EntryForm()
     if request.method == "GET":
-        form.set_date(clock.today())
+        form.occurred.data = clock.today()
     if form.validate_on_submit():
-        assert form.occurred_on is not None
+        assert form.occurred.data is not None
         entry_request = services.EntryRequest(
             kind=EntryKind(form.kind.data),
-            occurred_on=form.occurred_on,
+            occurred_on=form.occurred.data,
             description=form.description.data.strip(),
             amount_pence=form.amount_pence,
             money_in=form.direction.data != "out",

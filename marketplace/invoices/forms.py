@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from marketplace.date_input import DateInputField
 from marketplace.invoices.services import InvoiceInput
 from marketplace.money import parse_pounds
 from payments.invoices import LONGEST_INVOICE_MINUTES, MAXIMUM_INVOICE_PENCE, check_reference
@@ -179,8 +180,9 @@ class BankTransferForm(FlaskForm):
             Length(max=60, message="Keep the reference to 60 characters or fewer"),
         ],
     )
-    paid_on = DateField(
+    paid_on = DateInputField(
         "Date of the transfer",
-        description="Year, month and day, for example 2026-11-27",
-        validators=[InputRequired("Enter the date of the transfer, like 2026-11-27")],
+        "The day your bank sent the money.",
+        what="The date of the transfer",
+        example="27 11 2026",
     )

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from marketplace import geo, regulators, vocabulary
 from marketplace.choices import upper_first
+from marketplace.date_input import DateInputField
 from marketplace.models.providers import LEGAL_FORMS, MEMBER_KINDS
 from marketplace.models.quality import EVIDENCE_KINDS
 from marketplace.money import parse_pounds
@@ -365,51 +366,21 @@ class EvidenceForm(FlaskForm):
         description="A PDF, JPEG or PNG file.",  # the view adds the size limit
         validators=[FileRequired("Choose a file to upload")],
     )
-    expires_day = StringField("Day")
-    expires_month = StringField("Month")
-    expires_year = StringField("Year")
+    expires = DateInputField(
+        "When does it expire, or when must you renew it?",
+        "For insurance, the end of the cover. For a policy, the date you will next review it.",
+        what="The expiry date",
+        example="31 3 2027",
+        blank_message="Enter the date the document expires or must be renewed",
+    )
 
     today: date | None = None  # set by the view
-    expires_on: date | None = None
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
-        try:
-            self.expires_on = parse_date_parts(
-                self.expires_day.data, self.expires_month.data, self.expires_year.data
-            )
-        except ValueError as error:
-            self.expires_day.errors = [str(error)]  # the error summary links to the first box
+        if self.expires.errors:
             return False
-        if self.today is not None and self.expires_on <= self.today:
-            self.expires_day.errors = ["The expiry date must be in the future"]
+        if self.today is not None and self.expires.data <= self.today:
+            self.expires.fail("The expiry date must be in the future")
             return False
         return valid
-
-
-def parse_date_parts(
-    day: str | None,
-    month: str | None,
-    year: str | None,
-    *,
-    what: str = "The expiry date",
-    blank_message: str = "Enter the date the document expires or must be renewed",
-    example: str = "31 3 2027",
-) -> date:
-    """GOV.UK date input: three boxes. ValueError says which part is wrong."""
-    parts = {
-        "day": (day or "").strip(),
-        "month": (month or "").strip(),
-        "year": (year or "").strip(),
-    }
-    if not any(parts.values()):
-        raise ValueError(blank_message)
-    missing = [name for name, value in parts.items() if not value]
-    if missing:
-        raise ValueError(f"{what} must include a {' and a '.join(missing)}")
-    if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
-        raise ValueError(f"{what} must be a real date, like {example}")
-    try:
-        return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError as error:
-        raise ValueError(f"{what} must be a real date, like {example}") from error

@@ -278,7 +278,7 @@ def evidence():
             form.kind.data,
             upload.stream,
             upload.filename,
-            form.expires_on,
+            form.expires.data,
             _user(),
             upload_folder=current_app.config["UPLOAD_FOLDER"],
             max_bytes=current_app.config["MAX_UPLOAD_BYTES"],

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -14,14 +13,15 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from marketplace.auth.forms import PASSWORD_HINT, StrongPassword
 from marketplace.choices import ConsentScope, SupporterRelationship
+from marketplace.date_input import DateInputField
 
 END_HINT = (
     "Leave this empty if they should support you until you stop it. "
-    "For example 2027-03-31. You can change it or stop it at any time."
+    "You can change it or stop it at any time."
 )
 
 
@@ -33,18 +33,18 @@ class _ScopesForm(FlaskForm):
         choices=ConsentScope.choices(),
         validators=[DataRequired("Choose at least one thing they can do for you")],
     )
-    ends_on = DateField(
+    ends_on = DateInputField(
         "Last day they can support you (optional)",
-        description=END_HINT,
-        validators=[Optional()],
+        END_HINT,
+        what="The last day",
+        example="31 3 2027",
+        optional=True,
     )
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         if self.scopes.errors:
             self.scopes.errors = ["Choose at least one thing they can do for you"]
-        if self.ends_on.errors:  # WTForms' own words are not plain English
-            self.ends_on.errors = ["Enter the last day as a date, like 2027-03-31"]
         return ok
 
 

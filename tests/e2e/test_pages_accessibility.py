@@ -313,6 +313,8 @@ PAGES: list[Visit] = [
     Visit("provider_admin", "/arrangements"),
     Visit("provider_admin", "/arrangements/{amira_arrangement}"),
     Visit("provider_admin", "/arrangements/{amira_arrangement}/easy-read"),
+    Visit("admin", "/arrangements/{amira_arrangement}"),  # with "Set up a budget for …"
+    Visit("admin", "/memberships/{amira_membership}"),
     # Reviews: on public pages, the provider's list, reports and moderation
     Visit("provider_admin", "/provider/reviews"),
     Visit("person", "/reviews/{amira_public_review}/report"),

@@ -507,7 +507,7 @@ def test_the_statement_period_is_typed_in_day_month_and_year_boxes(budget, login
     )
     page = client.get(asked).get_data(as_text=True)
     assert "1 January 2026 to 31 January 2026" in page
-    assert 'id="to_day" name="to_day" value="31"' in page
+    assert 'id="to_day" name="to_day" type="text" inputmode="numeric" value="31"' in page
     csv_link = f"/budgets/{budget.id}/statement.csv?from=2026-01-01&amp;to=2026-01-31"
     assert csv_link in page
     bad = client.get(

@@ -189,7 +189,7 @@ def test_stored_names_we_did_not_make_are_never_opened(uploads, make):
         ("", "", "", "Enter the date the document expires"),
         ("1", "", "2030", "must include a month"),
         ("31", "2", "2030", "must be a real date"),
-        ("1", "1", "30", "must be a real date"),
+        ("1", "1", "30", "The year must include 4 numbers"),
         ("x", "1", "2030", "must be a real date"),
     ],
 )

@@ -33,6 +33,11 @@ from payments.gateway import BillingUnavailable, PaymentDeclined
 TODAY = date(2026, 11, 20)
 
 
+def paid_on(day: str, month: str, year: str) -> dict[str, str]:
+    """The bank transfer form's date: Day, Month and Year boxes (marketplace.date_input)."""
+    return {"bank-paid_on_day": day, "bank-paid_on_month": month, "bank-paid_on_year": year}
+
+
 @pytest.fixture(autouse=True)
 def frozen_today() -> Iterator[None]:
     with clock.frozen(TODAY):
@@ -274,7 +279,7 @@ def test_paying_by_bank_transfer_writes_one_ledger_entry(world) -> None:
     assert "by card" not in page  # no card payments on a site without Stripe
     response = world.payer.post(
         f"/invoices/{invoice.id}/pay/bank-transfer",
-        data={"bank-bank_reference": "FT 1234", "bank-paid_on": "2026-11-19"},
+        data={"bank-bank_reference": "FT 1234", **paid_on("19", "11", "2026")},
     )
     assert response.status_code == 302
     db.session.refresh(invoice)
@@ -292,7 +297,7 @@ def test_paying_by_bank_transfer_writes_one_ledger_entry(world) -> None:
     assert any("paid by bank transfer" in m for m in _notified(world.s.admin))
     again = world.person.post(
         f"/invoices/{invoice.id}/pay/bank-transfer",
-        data={"bank-bank_reference": "FT 1234", "bank-paid_on": "2026-11-19"},
+        data={"bank-bank_reference": "FT 1234", **paid_on("19", "11", "2026")},
     )
     assert again.status_code == 409 and len(_entries(world.budget)) == 2
 
@@ -300,9 +305,10 @@ def test_paying_by_bank_transfer_writes_one_ledger_entry(world) -> None:
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"bank-bank_reference": "", "bank-paid_on": "2026-11-19"}, "Enter the bank transfer"),
-        ({"bank-bank_reference": "FT", "bank-paid_on": "yesterday"}, "Not a valid date"),
-        ({"bank-bank_reference": "FT", "bank-paid_on": "2026-11-21"}, "cannot be in the future"),
+        ({"bank-bank_reference": "", **paid_on("19", "11", "2026")}, "Enter the bank transfer"),
+        ({"bank-bank_reference": "FT", **paid_on("yesterday", "", "")}, "must include a month"),
+        ({"bank-bank_reference": "FT", **paid_on("31", "11", "2026")}, "must be a real date"),
+        ({"bank-bank_reference": "FT", **paid_on("21", "11", "2026")}, "cannot be in the future"),
     ],
 )
 def test_a_bad_bank_transfer_changes_nothing(world, data, message) -> None:
@@ -314,11 +320,26 @@ def test_a_bad_bank_transfer_changes_nothing(world, data, message) -> None:
     assert invoice.status == "approved" and len(_entries(world.budget)) == 1
 
 
+def test_the_bank_transfer_date_is_three_boxes_and_its_error_links_to_the_day(world) -> None:
+    invoice = _approved(world)
+    page = world.person.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    assert 'id="bank-paid_on_day" name="bank-paid_on_day" type="text" inputmode="numeric"' in page
+    assert 'name="bank-paid_on_year" type="text" inputmode="numeric" value="20' in page
+    assert "The day your bank sent the money. For example, 27 11 2026" in page
+    data = {"bank-bank_reference": "FT", **paid_on("19", "", "2026")}
+    bad = world.person.post(f"/invoices/{invoice.id}/pay/bank-transfer", data=data)
+    text = bad.get_data(as_text=True)
+    assert '<a href="#bank-paid_on_day">The date of the transfer must include a month</a>' in text
+    # Only the month box is marked wrong (GOV.UK date input).
+    assert re.search(r'class="input input-width-2 input-error" id="bank-paid_on_month"', text)
+    assert not re.search(r'input-error" id="bank-paid_on_day"', text)
+
+
 def test_a_payment_that_would_overdraw_the_budget_is_refused(world) -> None:
     invoice = _approved(world, basis="fixed", amount="500.01", hours="", rate="")
     response = world.person.post(
         f"/invoices/{invoice.id}/pay/bank-transfer",
-        data={"bank-bank_reference": "FT 9", "bank-paid_on": "2026-11-19"},
+        data={"bank-bank_reference": "FT 9", **paid_on("19", "11", "2026")},
     )
     assert response.status_code == 400
     assert "more than the £500.00 left in the budget, so it was not made" in response.get_data(
@@ -332,7 +353,7 @@ def test_an_unapproved_invoice_cannot_be_paid(world) -> None:
     invoice = world.raise_invoice()
     response = world.person.post(
         f"/invoices/{invoice.id}/pay/bank-transfer",
-        data={"bank-bank_reference": "FT 9", "bank-paid_on": "2026-11-19"},
+        data={"bank-bank_reference": "FT 9", **paid_on("19", "11", "2026")},
     )
     assert response.status_code == 409 and len(_entries(world.budget)) == 1
 
@@ -341,7 +362,7 @@ def test_the_statement_shows_the_invoice_reference_and_reconciles(world) -> None
     invoice = _approved(world)
     world.person.post(
         f"/invoices/{invoice.id}/pay/bank-transfer",
-        data={"bank-bank_reference": "FT 1", "bank-paid_on": "2026-11-19"},
+        data={"bank-bank_reference": "FT 1", **paid_on("19", "11", "2026")},
     )
     from marketplace.budgets import services as budget_services
 
@@ -366,14 +387,14 @@ def test_an_isf_provider_records_the_payment_from_the_fund(world, make) -> None:
     world.person.post(f"/invoices/{invoice.id}/approve")
     refused = world.person.post(
         f"/invoices/{invoice.id}/pay/bank-transfer",
-        data={"bank-bank_reference": "ISF 1", "bank-paid_on": "2026-11-19"},
+        data={"bank-bank_reference": "ISF 1", **paid_on("19", "11", "2026")},
     )
     assert refused.status_code == 403
     page = world.provider.get(f"/provider/invoices/{invoice.id}").get_data(as_text=True)
     assert "Record a bank transfer you made" in page
     world.provider.post(
         f"/invoices/{invoice.id}/pay/bank-transfer",
-        data={"bank-bank_reference": "ISF 1", "bank-paid_on": "2026-11-19", "side": "provider"},
+        data={"bank-bank_reference": "ISF 1", **paid_on("19", "11", "2026"), "side": "provider"},
     )
     db.session.refresh(invoice)
     assert invoice.status == "paid"

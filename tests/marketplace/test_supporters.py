@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from marketplace import clock
 from marketplace.config import TestConfig
+from marketplace.date_input import parts_of
 from marketplace.extensions import db, limiter
 from marketplace.models import AuditLog, ConsentGrant, OutboxEmail, SupporterInvitation, utcnow
 
@@ -38,6 +39,11 @@ def _invite(client, email="joe@example.org", scopes=("view",), **extra):
         **extra,
     }
     return client.post("/supporters/invite", data=data)
+
+
+def _last_day(day: str, month: str, year: str) -> dict[str, str]:
+    """The last day they can support you: Day, Month and Year boxes."""
+    return {"ends_on_day": day, "ends_on_month": month, "ends_on_year": year}
 
 
 def _token(email="joe@example.org") -> str:
@@ -246,14 +252,16 @@ def test_another_persons_grant_and_invitation_are_not_found(make, login, amira):
 
 def test_the_invite_form_explains_what_is_wrong(login, amira):
     client = login(amira.user)
-    response = client.post("/supporters/invite", data={"email": "not an email", "ends_on": "soon"})
+    response = client.post(
+        "/supporters/invite", data={"email": "not an email", **_last_day("soon", "", "")}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "There is a problem" in page
     for message in ("Enter their name", "right format", "Choose who they are to you",
-                    "Choose at least one thing", "like 2027-03-31"):  # fmt: skip
+                    "Choose at least one thing", "The last day must include a month"):  # fmt: skip
         assert message in page
-    yesterday = (clock.today() - timedelta(days=1)).isoformat()
-    response = _invite(client, ends_on=yesterday)
+    yesterday = clock.today() - timedelta(days=1)
+    response = _invite(client, **_last_day(*parts_of(yesterday)))
     assert response.status_code == 400 and "today or in the future" in response.get_data(
         as_text=True
     )
@@ -264,7 +272,7 @@ def test_the_invite_form_explains_what_is_wrong(login, amira):
 def test_a_grant_with_a_last_day_ends_after_that_day(make, login, amira):
     client = login(amira.user)
     last = clock.today() + timedelta(days=3)
-    _invite(client, ends_on=last.isoformat())
+    _invite(client, **_last_day(*parts_of(last)))
     joe_user = make.user(roles=["supporter"], email="joe@example.org")
     joe = login(joe_user)
     joe.post(f"/supporter-invitation/{_token()}")
