@@ -20,10 +20,17 @@ MAX_WORDS = 15
 
 @dataclass(frozen=True)
 class Line:
+    """One line for templates/macros/easy_read.html (shared with carers' and teams' pages)."""
+
     picture: str  # the name of an inline picture in templates/arrangements/_pictures.html
     alt: str  # what the picture shows, for people who cannot see it
     text: str
     own_words: bool = False  # the person's own words: quoted, not rewritten
+    hard_word: tuple[str, str] | None = None  # (word, what it means)
+
+    @property
+    def sentences(self) -> list[str]:
+        return [self.text] if self.text else []
 
 
 # Hard words, each explained once in plain words.
@@ -136,10 +143,15 @@ def lines_for(arrangement: Arrangement, viewer: User | None) -> dict[str, list]:
         )
     if authz.can(viewer, "arrangement.act_for_person", arrangement) and arrangement.pending:
         lines.append(Line("question", "A question mark", "There is a change waiting for a yes."))
+    hard_words = [(w, HARD_WORDS[w]) for w in HARD_WORDS if w in words]
     return {
         "title": "Your care arrangement" if own else f"The care arrangement for {first_name}",
         "lines": lines,
-        "hard_words": [(w, HARD_WORDS[w]) for w in HARD_WORDS if w in words],
+        "hard_words": hard_words,
+        "hard_word_lines": [
+            Line("book", "A book", "", hard_word=(word[:1].upper() + word[1:], meaning))
+            for word, meaning in hard_words
+        ],
     }
 
 

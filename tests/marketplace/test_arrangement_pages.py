@@ -155,7 +155,13 @@ def test_easy_read_sentences_are_short_with_pictures_and_hard_words(app, make, l
     assert page.status_code == 200
     assert html.count('role="img"') >= 8 and 'aria-label="A calendar"' in html
     assert "Hard words" in html and "An outcome is something good you want to happen." in html
-    assert "arrangement-easy-read.css" in html
+    # The shared Easy Read lines and styles (templates/macros/easy_read.html, easy-read.css),
+    # as on a carer's and a team's Easy Read page.
+    assert "/static/easy-read.css" in html and "arrangement-easy-read.css" not in html
+    assert '<ol class="easy-read-lines">' in html
+    assert '<p class="easy-read-word"><strong>Outcome</strong>: An outcome is' in html
+    assert '<li class="easy-read-line easy-read-own-words">' in html
+    assert "<q>I get to the allotment on Tuesdays</q>" in html
 
 
 def test_reviews_once_reply_once_report_and_moderate(app, make, login, monkeypatch):
