@@ -10,13 +10,13 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import NumberRange, Optional, StopValidation
 
 from marketplace import geo
-from marketplace.choices import SLOT_LABELS, PersonGroup, Pet, SearchPriority, SupportKind
+from marketplace import preference_fields as fields
+from marketplace.choices import SLOT_LABELS, SearchPriority
 from marketplace.models.providers import LEGAL_FORMS
 from marketplace.money import format_pence, parse_pounds
 from marketplace.search.services import (
@@ -79,10 +79,7 @@ class SearchForm(FlaskForm):
         "group",
     )
 
-    postcode = StringField(
-        "Your postcode",
-        description="For example, LS6 1AA. We only use it to find carers near you.",
-    )
+    postcode = fields.postcode("For example, LS6 1AA. We only use it to find carers near you.")
     radius_km = WholeNumberField(
         "How far away, in kilometres",
         description=f"From {MIN_RADIUS_KM} to {MAX_RADIUS_KM} km",
@@ -99,16 +96,9 @@ class SearchForm(FlaskForm):
         default=NO_PREFERENCE,
         validators=[Optional()],
     )
-    skill = SelectMultipleField(
-        "Help you must have",
-        description="Only show carers who offer all of these.",
-        validators=[Optional()],
-    )
-    nice = SelectMultipleField(
-        "Help that would be nice to have",
-        description="Carers who offer these come higher up the list. Nobody is left out "
-        "because of this.",
-        validators=[Optional()],
+    skill = fields.help_must_have("Only show carers who offer all of these.")
+    nice = fields.help_nice_to_have(
+        "Carers who offer these come higher up the list. Nobody is left out because of this."
     )
     interests = StringField(
         "Things you enjoy",
@@ -116,48 +106,22 @@ class SearchForm(FlaskForm):
         "Carers who enjoy the same things come higher up the list.",
     )
     # Interests as vocabulary slugs: what links carry (and older bookmarks used).
-    interest = SelectMultipleField("Things you enjoy", validators=[Optional()])
+    interest = fields.interests()
     gender = SelectField(
         "Carer's gender",
         choices=[("", "No preference"), *GENDER_LABELS.items()],
         validators=[Optional()],
     )
-    language = SelectMultipleField(
-        "Languages the carer must speak",
-        description="Only show carers who speak every language you choose.",
-        validators=[Optional()],
+    language = fields.languages(
+        "Languages the carer must speak", "Only show carers who speak every language you choose."
     )
-    slot = SelectMultipleField(
-        "When you would like support",
-        description="Carers free at these times come higher up the list.",
-        choices=list(SLOT_LABELS.items()),
-        validators=[Optional()],
-    )
+    slot = fields.times("Carers free at these times come higher up the list.")
     only_free = BooleanField("Only show carers who are free at one of these times")
     # The person's home and wishes: carers whose answers clash are not shown.
-    pet = SelectMultipleField(
-        "Pets in your home",
-        description="We only show carers who are happy with all of them, or who have not "
-        "said (then ask them).",
-        choices=Pet.choices(),
-        validators=[Optional()],
-    )
-    smoking = BooleanField("Someone smokes in my home")
-    support = SelectMultipleField(
-        "Kinds of support you would like",
-        description="Carers who enjoy giving them come higher up the list. Carers who "
-        "enjoy only other kinds are not shown.",
-        choices=SupportKind.choices(),
-        validators=[Optional()],
-    )
-    group = SelectMultipleField(
-        "Are you in any of these groups? (optional)",
-        description="You do not have to say. Carers who would like to support people in "
-        "your group come higher up the list; carers who would rather support other "
-        "groups are not shown.",
-        choices=PersonGroup.choices(),
-        validators=[Optional()],
-    )
+    pet = fields.pets()
+    smoking = fields.smoking()
+    support = fields.support_wanted()
+    group = fields.groups()
     budget = StringField(
         "Your budget for support each week, in pounds",
         description="For example, 250. We show how many hours a week it pays for with "
@@ -176,11 +140,6 @@ class SearchForm(FlaskForm):
 
     def __init__(self, *args, budget_pence: int | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        skills = choices("skill")
-        self.skill.choices = skills
-        self.nice.choices = skills
-        self.interest.choices = choices("interest")
-        self.language.choices = choices("language")
         # A budget saved for the person (never in the address) when none is typed.
         self.saved_budget_pence = budget_pence
 
@@ -189,13 +148,7 @@ class SearchForm(FlaskForm):
     budget_pence: int | None = None
 
     def validate_postcode(self, field: StringField) -> None:
-        text = (field.data or "").strip()
-        if not text:
-            raise StopValidation("Enter your postcode, for example LS6 1AA")
-        try:
-            self.place = geo.lookup(text)
-        except geo.GeoError as error:
-            raise StopValidation(str(error)) from error
+        self.place = fields.look_up_postcode(field.data)
 
     def validate_interests(self, field: StringField) -> None:
         slugs = list(self.interest.data or ())
@@ -227,25 +180,14 @@ class SearchForm(FlaskForm):
             ("radius_km", RADIUS_MESSAGE),
             ("hours", HOURS_MESSAGE),
             ("priority", "Choose what matters most from the list"),
-            ("skill", "Choose help from the list"),
-            ("nice", "Choose help from the list"),
-            ("interest", "Choose interests from the list"),
-            ("language", "Choose languages from the list"),
-            ("gender", "Choose a gender from the list"),
-            ("slot", "Choose days and times from the list"),
-            ("pet", "Choose pets from the list"),
-            ("support", "Choose kinds of support from the list"),
-            ("group", "Choose groups from the list"),
+            ("gender", fields.CHOOSE_FROM_THE_LIST["gender"]),
         ):
             if self[name].errors:
                 self[name].errors = [message]
         if self.page.errors:
             self.page.errors = []
             self.page.data = 1
-        if set(self.skill.data or ()) & set(self.nice.data or ()):
-            self.nice.errors = [
-                "Help cannot be both a must-have and a nice-to-have: choose one for each"
-            ]
+        fields.both_must_and_nice(self.skill, self.nice)
         if self.only_free.data and not self.slot.data:
             self.slot.errors = ["Choose the days and times you would like support"]
         if self.within_budget.data and self.weekly_budget_pence is None:
