@@ -114,6 +114,20 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
     # The local test server's dialect (Plans, not Prices): set with STRIPE_API_BASE=localstripe.
     STRIPE_LOCALSTRIPE = _bool("STRIPE_LOCALSTRIPE")
+    # Stripe Connect destination charges for card payments of provider invoices: the
+    # platform's fee in basis points (250 = 2.5 %). Unset: off (the money stays with the
+    # platform account); set (0 allowed): invoices of a provider with `stripe_account_id`
+    # are paid to that account.
+    STRIPE_CONNECT_FEE_BASIS_POINTS = (
+        int(os.environ["STRIPE_CONNECT_FEE_BASIS_POINTS"])
+        if os.environ.get("STRIPE_CONNECT_FEE_BASIS_POINTS")
+        else None
+    )
+    # A card payment of an invoice Stripe has not settled after this long is asked about
+    # by the billing run and, still unfinished, stopped at Stripe and released (its money
+    # no longer held back from other payments). Stripe's Checkout page expires then too
+    # (Stripe allows 30 minutes to 24 hours).
+    CARD_PAYMENT_EXPIRY_MINUTES = int(os.environ.get("CARD_PAYMENT_EXPIRY_MINUTES", "60"))
 
     # Provider invoices (the billing run): approve a raised invoice nobody answered after
     # this many days (unset: never, the default); remind the person after

@@ -39,6 +39,7 @@ __all__ = [
     "BillingUnavailable",
     "CardPaymentRequest",
     "CheckoutSession",
+    "CheckoutSessionSnapshot",
     "ConnectSettings",
     "MembershipStart",
     "PaymentDeclined",
@@ -167,6 +168,41 @@ class MembershipStart:
 class CheckoutSession:
     id: str
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutSessionSnapshot:
+    """What Stripe said about a Checkout session: `status` is open, complete or expired;
+    `payment_status` paid, unpaid or no_payment_required."""
+
+    session_id: str
+    mode: str
+    status: str
+    payment_status: str
+    payment_intent_id: str | None
+    amount_total_pence: int
+    observed_at: int
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    url: str | None = None  # Stripe's page, while the session is open
+
+    @classmethod
+    def from_stripe(cls, session: Mapping[str, Any], observed_at: int) -> CheckoutSessionSnapshot:
+        if session.get("object") != "checkout.session" or not session.get("id"):
+            raise ValueError("Not a Stripe Checkout session object")
+        intent = session.get("payment_intent")
+        if isinstance(intent, Mapping):
+            intent = intent.get("id")
+        return cls(
+            session_id=str(session["id"]),
+            mode=str(session.get("mode")),
+            status=str(session.get("status")),
+            payment_status=str(session.get("payment_status")),
+            payment_intent_id=str(intent) if intent else None,
+            amount_total_pence=int(session.get("amount_total") or 0),
+            observed_at=int(observed_at),
+            metadata={str(k): str(v) for k, v in (session.get("metadata") or {}).items()},
+            url=str(session["url"]) if session.get("url") else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +341,21 @@ class BillingGateway(Protocol):
 
     def pay(self, payment: CardPaymentRequest) -> PaymentIntentSnapshot: ...
 
+    def create_payment_checkout_session(
+        self, payment: CardPaymentRequest, *, success_url: str, cancel_url: str, expires_at: int
+    ) -> CheckoutSession: ...
+
+    def fetch_checkout_session(self, session_id: str) -> CheckoutSessionSnapshot: ...
+
+    def expire_checkout_session(
+        self, session_id: str, *, payment_id: int
+    ) -> CheckoutSessionSnapshot: ...
+
     def fetch_payment_intent(self, intent_id: str) -> PaymentIntentSnapshot: ...
+
+    def cancel_payment_intent(
+        self, intent_id: str, *, payment_id: int
+    ) -> PaymentIntentSnapshot: ...
 
     def refund(
         self,
@@ -562,11 +612,7 @@ class StripeGateway:
             params["description"] = payment.description
         if payment.customer_id:
             params["customer"] = payment.customer_id
-        if self._connect is not None and payment.provider_account_id:
-            params["transfer_data"] = {"destination": payment.provider_account_id}
-            fee = self._connect.fee_pence(payment.amount_pence)
-            if fee:
-                params["application_fee_amount"] = fee
+        params.update(self._destination(payment))  # type: ignore[typeddict-item]
         with _translated_errors():
             intent = self._client.v1.payment_intents.create(
                 params=params,
@@ -578,6 +624,86 @@ class StripeGateway:
         with _translated_errors():
             intent = self._client.v1.payment_intents.retrieve(intent_id)
         return PaymentIntentSnapshot.from_stripe(intent.to_dict(), self._now())
+
+    def cancel_payment_intent(self, intent_id: str, *, payment_id: int) -> PaymentIntentSnapshot:
+        """Cancel a payment intent nobody finished (a card payment we stopped waiting for),
+        so that it can no longer take the money."""
+        with _translated_errors():
+            intent = self._client.v1.payment_intents.cancel(
+                intent_id,
+                params={"cancellation_reason": "abandoned"},
+                options={"idempotency_key": idempotency_key("card-payment-cancel", payment_id)},
+            )
+        return PaymentIntentSnapshot.from_stripe(intent.to_dict(), self._now())
+
+    def _destination(self, payment: CardPaymentRequest) -> dict[str, Any]:
+        """A Connect destination charge to the provider's account, with the platform's
+        fee, when Connect is configured and the provider has an account; else nothing."""
+        if self._connect is None or not payment.provider_account_id:
+            return {}
+        params: dict[str, Any] = {"transfer_data": {"destination": payment.provider_account_id}}
+        fee = self._connect.fee_pence(payment.amount_pence)
+        if fee:
+            params["application_fee_amount"] = fee
+        return params
+
+    def create_payment_checkout_session(
+        self, payment: CardPaymentRequest, *, success_url: str, cancel_url: str, expires_at: int
+    ) -> CheckoutSession:
+        """A Stripe Checkout session in payment mode for one card payment of an invoice
+        (production: Stripe's hosted page takes the card). The key is our CardPayment id,
+        so asking again for the same attempt returns the same session. The invoice is paid
+        from the `checkout.session.completed` webhook; `expires_at` (Unix seconds, 30
+        minutes to 24 hours away) ends an abandoned one."""
+        intent_data: dict[str, Any] = {
+            "metadata": payment.metadata(),
+            "description": payment.description,
+            **self._destination(payment),
+        }
+        params: SessionCreateParams = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "gbp",
+                        "unit_amount": payment.amount_pence,
+                        "product_data": {"name": payment.description[:250]},
+                    },
+                }
+            ],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "client_reference_id": f"card-payment-{payment.payment_id}",
+            "metadata": payment.metadata(),
+            "payment_intent_data": intent_data,  # type: ignore[typeddict-item]
+            "expires_at": expires_at,
+        }
+        if payment.customer_id:
+            params["customer"] = payment.customer_id
+        with _translated_errors():
+            session = self._client.v1.checkout.sessions.create(
+                params=params,
+                options={"idempotency_key": idempotency_key("card-checkout", payment.payment_id)},
+            )
+        return CheckoutSession(session.id, str(session.url))
+
+    def fetch_checkout_session(self, session_id: str) -> CheckoutSessionSnapshot:
+        with _translated_errors():
+            session = self._client.v1.checkout.sessions.retrieve(session_id)
+        return CheckoutSessionSnapshot.from_stripe(session.to_dict(), self._now())
+
+    def expire_checkout_session(
+        self, session_id: str, *, payment_id: int
+    ) -> CheckoutSessionSnapshot:
+        """End an open Checkout session now, so that its page can no longer take the
+        money (Stripe refuses when it was completed meanwhile: ask again, then)."""
+        with _translated_errors():
+            session = self._client.v1.checkout.sessions.expire(
+                session_id,
+                options={"idempotency_key": idempotency_key("card-checkout-expire", payment_id)},
+            )
+        return CheckoutSessionSnapshot.from_stripe(session.to_dict(), self._now())
 
     def refund(
         self,

@@ -27,7 +27,12 @@ from zoneinfo import ZoneInfo
 
 import stripe
 
-from payments.gateway import BillingGateway, PaymentIntentSnapshot, RefundResult
+from payments.gateway import (
+    BillingGateway,
+    CheckoutSessionSnapshot,
+    PaymentIntentSnapshot,
+    RefundResult,
+)
 from payments.ledger import EntryKind, EntrySource, Ledger, LedgerEntry
 from payments.memberships import (
     MEMBERSHIP_SPENDING_CATEGORY,
@@ -50,7 +55,9 @@ __all__ = [
     "EventOutcome",
     "InMemoryBillingRepository",
     "MembershipDraft",
+    "apply_checkout_session",
     "apply_payment_intent",
+    "check_card_payment",
     "handle_stripe_event",
     "record_invoice",
     "record_membership_refunds",
@@ -142,6 +149,17 @@ class CardPayment:
     recorded_by_user_id: int | None = None
     supporter_user_id: int | None = None
     failure_message: str | None = None
+    stripe_checkout_session_id: str | None = None
+
+    @property
+    def unsettled(self) -> bool:
+        """Still waiting for Stripe, so its money is held back from other payments."""
+        return self.status in (CardPaymentStatus.PENDING, CardPaymentStatus.REQUIRES_ACTION)
+
+
+# Why a card payment was let go without Stripe taking the money (shown to the payer).
+CHECKOUT_EXPIRED = "The card payment page expired before the payment was made."
+ABANDONED = "Stripe did not confirm the payment in time, so it was cancelled."
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +213,8 @@ class BillingRepository(Protocol):
 
     def card_payment_for_intent(self, payment_intent_id: str) -> CardPayment | None: ...
 
+    def card_payment_for_checkout_session(self, session_id: str) -> CardPayment | None: ...
+
     def save_card_payment(self, payment: CardPayment) -> None: ...
 
     def ledger(self, budget_id: int) -> Ledger: ...
@@ -234,8 +254,7 @@ def handle_stripe_event(
         case "checkout.session.completed":
             action = handler.checkout_completed(obj, created)
         case "checkout.session.expired":
-            # Nothing was recorded when the session was created, so nothing is left behind.
-            action = "checkout expired: no membership was started"
+            action = handler.checkout_expired(obj, created)
         case (
             "customer.subscription.created"
             | "customer.subscription.updated"
@@ -361,6 +380,8 @@ class _Handler:
     def checkout_completed(self, session: Mapping[str, Any], created: int) -> str:
         if session.get("object") != "checkout.session":
             return "ignored: not a checkout session"
+        if session.get("mode") == "payment":
+            return self.card_checkout(session, created)
         subscription_id = _id_of(session.get("subscription"))
         if session.get("mode") != "subscription" or subscription_id is None:
             return "ignored: not a subscription checkout"
@@ -384,6 +405,34 @@ class _Handler:
         if found is None:
             return "ignored: the subscription names no plan of ours"
         return self._apply(found, snapshot)
+
+    def checkout_expired(self, session: Mapping[str, Any], created: int) -> str:
+        if session.get("object") != "checkout.session":
+            return "ignored: not a checkout session"
+        if session.get("mode") == "payment":
+            return self.card_checkout(session, created)
+        # Nothing was recorded when a membership's session was created: nothing is left.
+        return "checkout expired: no membership was started"
+
+    def card_checkout(self, payload: Mapping[str, Any], created: int) -> str:
+        """A card payment's Checkout session completed or expired: Stripe's current answer
+        about the session (and its payment intent) decides, not the event's type."""
+        if not payload.get("id"):
+            return "ignored: a checkout session without an id"
+        session_id = str(payload["id"])
+        payment = self.repo.card_payment_for_checkout_session(session_id)
+        if payment is None:
+            payment_id = _int_or_none(
+                (payload.get("metadata") or {}).get("coopcare_card_payment_id")
+            )
+            payment = self.repo.card_payment(payment_id) if payment_id is not None else None
+        if payment is None:
+            return "ignored: not a budget payment of ours"
+        if self.gateway is not None:
+            snapshot = self.gateway.fetch_checkout_session(session_id)
+        else:
+            snapshot = CheckoutSessionSnapshot.from_stripe(payload, created)
+        return apply_checkout_session(payment, snapshot, self.repo, self.gateway, now=self.now)
 
     def subscription_changed(self, payload: Mapping[str, Any], created: int) -> str:
         if payload.get("object") != "subscription" or not payload.get("id"):
@@ -765,6 +814,90 @@ def apply_payment_intent(
     return f"card payment {payment.id} {new_status.value}"
 
 
+def apply_checkout_session(
+    payment: CardPayment,
+    session: CheckoutSessionSnapshot,
+    repo: BillingRepository,
+    gateway: BillingGateway | None = None,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+) -> str:
+    """Bring a card payment in line with what Stripe said about its Checkout session: paid
+    → its payment intent decides (asked of Stripe when we can), writing the ledger entry
+    once; expired → the reservation is released and the invoice stays payable; open →
+    still waiting."""
+    if session.metadata.get("coopcare_card_payment_id", str(payment.id)) != str(payment.id):
+        return f"ignored: session {session.session_id} is not card payment {payment.id}'s"
+    if payment.stripe_checkout_session_id != session.session_id:
+        payment = replace(payment, stripe_checkout_session_id=session.session_id)
+        repo.save_card_payment(payment)
+    if session.payment_status == "paid" and session.payment_intent_id:
+        if gateway is not None:
+            intent = gateway.fetch_payment_intent(session.payment_intent_id)
+        else:
+            intent = PaymentIntentSnapshot(
+                intent_id=session.payment_intent_id,
+                status="succeeded",
+                amount_pence=session.amount_total_pence,
+                observed_at=session.observed_at,
+            )
+        if intent.amount_pence != payment.amount_pence:
+            log.error(
+                "Card payment %s is for %sp but Stripe took %sp: not settled",
+                payment.id, payment.amount_pence, intent.amount_pence,
+            )  # fmt: skip
+            return f"ignored: card payment {payment.id} amount differs from Stripe's"
+        return apply_payment_intent(payment, intent, repo, now=now)
+    if session.status == "expired":
+        if not payment.unsettled:
+            return f"card payment {payment.id} already {payment.status.value}"
+        repo.save_card_payment(
+            replace(payment, status=CardPaymentStatus.FAILED, failure_message=CHECKOUT_EXPIRED)
+        )
+        return f"card payment {payment.id} released: the checkout session expired"
+    return f"card payment {payment.id} still waiting (checkout {session.status})"
+
+
+def check_card_payment(
+    payment: CardPayment,
+    repo: BillingRepository,
+    gateway: BillingGateway,
+    *,
+    expired: bool,
+    now: Callable[[], datetime] = _utc_now,
+) -> str:
+    """Ask Stripe about a card payment still waiting, and settle or release it. When it has
+    waited too long (`expired`), first stop Stripe taking the money (expire the Checkout
+    session, or cancel the payment intent), then apply Stripe's answer: a payment that
+    succeeded meanwhile is still recorded as paid. Raises the gateway's `BillingError`s
+    (nothing is saved then; trying again is safe)."""
+    if not payment.unsettled:
+        return f"card payment {payment.id} already {payment.status.value}"
+    if payment.stripe_checkout_session_id:
+        session = gateway.fetch_checkout_session(payment.stripe_checkout_session_id)
+        if expired and session.status == "open":
+            session = gateway.expire_checkout_session(session.session_id, payment_id=payment.id)
+        return apply_checkout_session(payment, session, repo, gateway, now=now)
+    if payment.stripe_payment_intent_id:
+        intent = gateway.fetch_payment_intent(payment.stripe_payment_intent_id)
+        if expired and intent.status not in ("succeeded", "canceled", "requires_payment_method"):
+            intent = gateway.cancel_payment_intent(intent.intent_id, payment_id=payment.id)
+        action = apply_payment_intent(payment, intent, repo, now=now)
+        if intent.status == "canceled":
+            saved = repo.card_payment(payment.id) or payment
+            repo.save_card_payment(replace(saved, failure_message=ABANDONED))
+        return action
+    if not expired:
+        return f"card payment {payment.id} still waiting (Stripe has not answered yet)"
+    # Stripe never answered the request (unreachable then, and nobody retried): nothing
+    # of Stripe's to stop. Should it have taken the money after all, its webhook (which
+    # names our id in the metadata) still records the payment.
+    repo.save_card_payment(
+        replace(payment, status=CardPaymentStatus.FAILED, failure_message=ABANDONED)
+    )
+    return f"card payment {payment.id} released: Stripe never answered"
+
+
 def record_refunds(
     payment: CardPayment,
     refunds: Iterable[RefundResult],
@@ -874,6 +1007,12 @@ class InMemoryBillingRepository:
                 for p in self.card_payments.values()
                 if p.stripe_payment_intent_id == payment_intent_id
             ),
+            None,
+        )
+
+    def card_payment_for_checkout_session(self, session_id: str) -> CardPayment | None:
+        return next(
+            (p for p in self.card_payments.values() if p.stripe_checkout_session_id == session_id),
             None,
         )
 

@@ -121,6 +121,7 @@ def _card_payment(row: CardPayment) -> pure_webhooks.CardPayment:
         recorded_by_user_id=row.recorded_by_user_id,
         supporter_user_id=row.supporter_user_id,
         failure_message=row.failure_message,
+        stripe_checkout_session_id=row.stripe_checkout_session_id,
     )
 
 
@@ -303,12 +304,21 @@ class SqlBillingRepository:
         )
         return _card_payment(row) if row else None
 
+    def card_payment_for_checkout_session(
+        self, session_id: str
+    ) -> pure_webhooks.CardPayment | None:
+        row = self.session.scalar(
+            sa.select(CardPayment).where(CardPayment.stripe_checkout_session_id == session_id)
+        )
+        return _card_payment(row) if row else None
+
     def save_card_payment(self, payment: pure_webhooks.CardPayment) -> None:
         row = self.session.get(CardPayment, payment.id)
         if row is None:
             raise KeyError(f"No card payment {payment.id}")
         row.status = payment.status.value
         row.stripe_payment_intent_id = payment.stripe_payment_intent_id
+        row.stripe_checkout_session_id = payment.stripe_checkout_session_id
         row.failure_message = payment.failure_message
         self.session.flush()
         if payment.status is pure_webhooks.CardPaymentStatus.SUCCEEDED and row.invoice_id:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.billing.repository import SqlBillingRepository
 from marketplace.extensions import db
 from marketplace.models import WebhookEvent
-from payments.gateway import BillingGateway, StripeGateway, make_stripe_client
+from payments.gateway import BillingGateway, ConnectSettings, StripeGateway, make_stripe_client
 from payments.ledger import EntryKind, EntrySource, LedgerEntry
 from payments.webhooks import handle_stripe_event
 
@@ -28,7 +28,12 @@ def configured_gateway() -> BillingGateway | None:
     if not key:
         return None
     client = make_stripe_client(key, current_app.config.get("STRIPE_API_BASE", ""))
-    return StripeGateway(client, localstripe=bool(current_app.config.get("STRIPE_LOCALSTRIPE")))
+    fee = current_app.config.get("STRIPE_CONNECT_FEE_BASIS_POINTS")
+    return StripeGateway(
+        client,
+        localstripe=bool(current_app.config.get("STRIPE_LOCALSTRIPE")),
+        connect=ConnectSettings(fee) if fee is not None else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from marketplace import audit, authz, clock, notifications
+from marketplace import audit, authz, clock, links, notifications
 from marketplace.billing.repository import SqlBillingRepository, _card_payment
 from marketplace.billing.services import configured_gateway
 from marketplace.budgets.services import category_label
@@ -44,6 +44,7 @@ from marketplace.workflow import Move as M
 from marketplace.workflow import Moved, MoveError, Notice, NotReady, Workflow
 from payments import invoices as pure
 from payments.gateway import (
+    BillingError,
     BillingGateway,
     BillingUnavailable,
     CardPaymentRequest,
@@ -51,7 +52,7 @@ from payments.gateway import (
     StripeGateway,
 )
 from payments.ledger import EntryKind, EntrySource, LedgerError
-from payments.webhooks import CardPaymentStatus, apply_payment_intent
+from payments.webhooks import CardPaymentStatus, apply_checkout_session, apply_payment_intent
 
 # Card payments Stripe has not settled yet hold their money back from other payments.
 UNSETTLED_CARD = (CardPaymentStatus.PENDING.value, CardPaymentStatus.REQUIRES_ACTION.value)
@@ -235,12 +236,38 @@ def policy() -> pure.InvoicePolicy:
 
 
 def card_payments_available() -> bool:
-    """Card payments from a budget run against the local test server with Stripe's test
-    card (STRIPE_LOCALSTRIPE). Elsewhere they need Stripe's card form, which this site
-    does not have yet, so no page offers them there."""
-    return bool(current_app.config.get("STRIPE_SECRET_KEY")) and bool(
-        current_app.config.get("STRIPE_LOCALSTRIPE")
-    )
+    """Card payments from a budget need Stripe (STRIPE_SECRET_KEY)."""
+    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
+
+
+def uses_test_card() -> bool:
+    """The config switch memberships use too: against the local test server
+    (STRIPE_LOCALSTRIPE) a card payment is a payment intent confirmed at once with Stripe's
+    test card; everywhere else the payer types the card on Stripe Checkout's page."""
+    return bool(current_app.config.get("STRIPE_LOCALSTRIPE"))
+
+
+# Stripe lets a Checkout session expire 30 minutes to 24 hours after it is made.
+_SHORTEST_CHECKOUT = timedelta(minutes=31)
+_LONGEST_CHECKOUT = timedelta(hours=23, minutes=59)
+
+
+def card_payment_expiry() -> timedelta:
+    """How long a card payment may wait for Stripe (CARD_PAYMENT_EXPIRY_MINUTES)."""
+    minutes = int(current_app.config.get("CARD_PAYMENT_EXPIRY_MINUTES", 60))
+    if minutes < 1:
+        raise ValueError(f"CARD_PAYMENT_EXPIRY_MINUTES must be at least 1, not {minutes}")
+    return timedelta(minutes=minutes)
+
+
+def _requested_at(payment: CardPayment) -> datetime:
+    moment = payment.requested_at
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def card_payment_overdue(payment: CardPayment, now: datetime | None = None) -> bool:
+    """Has the card payment waited for Stripe longer than CARD_PAYMENT_EXPIRY_MINUTES?"""
+    return (now or clock.now()) - _requested_at(payment) >= card_payment_expiry()
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -596,15 +623,7 @@ def pay_by_card(
         raise InvoiceError("Card payments are not set up on this site.", 503)
     payment = _start_card_payment(invoice, actor)
     assert isinstance(billing, StripeGateway)
-    request = CardPaymentRequest(
-        payment_id=payment.id,
-        budget_id=payment.budget_id,
-        invoice_id=invoice.id,
-        amount_pence=payment.amount_pence,
-        customer_id=None,
-        payment_method_id=billing.create_test_card(),
-        description=payment.description,
-    )
+    request = _card_request(invoice, payment, billing.create_test_card())
     repo = SqlBillingRepository(db.session)
     try:
         snapshot = billing.pay(request)
@@ -625,6 +644,85 @@ def pay_by_card(
     db.session.commit()
     db.session.refresh(payment)
     return payment
+
+
+def _card_request(
+    invoice: ProviderInvoice, payment: CardPayment, payment_method_id: str = ""
+) -> CardPaymentRequest:
+    return CardPaymentRequest(
+        payment_id=payment.id,
+        budget_id=payment.budget_id,
+        invoice_id=invoice.id,
+        amount_pence=payment.amount_pence,
+        customer_id=None,
+        payment_method_id=payment_method_id,
+        description=payment.description,
+        # A Connect destination charge when configured (the gateway decides).
+        provider_account_id=invoice.provider.stripe_account_id,
+    )
+
+
+def _checkout_expires_at(payment: CardPayment) -> int:
+    """When Stripe's page for this attempt expires: CARD_PAYMENT_EXPIRY_MINUTES after the
+    attempt began, within what Stripe allows. Made from the attempt (not from now), so a
+    retry sends the same request under the same idempotency key."""
+    wait = min(max(card_payment_expiry(), _SHORTEST_CHECKOUT), _LONGEST_CHECKOUT)
+    return int((_requested_at(payment) + wait).timestamp())
+
+
+def start_card_checkout(
+    invoice: ProviderInvoice, actor: User, gateway: BillingGateway | None = None
+) -> str:
+    """Pay the invoice by card on Stripe Checkout's page (production): the address to send
+    the payer to. The attempt is recorded and committed first (holding its money back), then
+    the session is made with the idempotency key `coopcare-card-checkout-<id>`; the invoice
+    is paid from the `checkout.session.completed` webhook, and an expired session releases
+    the money. Asking again while the attempt waits sends the payer to the same page.
+
+    Raises `BillingError` (Stripe unreachable or refusing: the attempt waits, nothing else
+    is written, and trying again is the same request), `InvoiceError`, `WouldOverdraw`."""
+    billing = gateway or configured_gateway()
+    if billing is None or not card_payments_available():
+        raise InvoiceError("Card payments are not set up on this site.", 503)
+    payment = _start_card_payment(invoice, actor)
+    if payment.stripe_checkout_session_id is not None:
+        try:
+            session = billing.fetch_checkout_session(payment.stripe_checkout_session_id)
+        except BillingError:
+            db.session.rollback()
+            raise
+        if session.status == "open" and session.url:
+            return session.url
+        # Completed or expired meanwhile, and its webhook not here yet: apply it now.
+        repo = SqlBillingRepository(db.session)
+        try:
+            apply_checkout_session(_card_payment(payment), session, repo, billing, now=clock.now)
+        except BillingError:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        db.session.refresh(invoice)
+        if invoice.status != InvoiceState.APPROVED:
+            return links.public_url("invoices.show", invoice_id=invoice.id)
+        payment = _start_card_payment(invoice, actor)
+    elif payment.stripe_payment_intent_id is not None:
+        raise InvoiceError(
+            "A card payment of this invoice is still waiting for Stripe. "
+            "Use “Check with Stripe again” to see where it is."
+        )
+    try:
+        session_made = billing.create_payment_checkout_session(
+            _card_request(invoice, payment),
+            success_url=links.public_url("invoices.show", invoice_id=invoice.id, card="done"),
+            cancel_url=links.public_url("invoices.show", invoice_id=invoice.id, card="left"),
+            expires_at=_checkout_expires_at(payment),
+        )
+    except BillingError:
+        db.session.rollback()
+        raise
+    payment.stripe_checkout_session_id = session_made.id
+    db.session.commit()
+    return session_made.url
 
 
 def settle_card_payment(payment_id: int) -> None:

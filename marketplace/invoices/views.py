@@ -42,6 +42,13 @@ def _invoice(invoice_id: int, action: str = "invoice.view") -> ProviderInvoice:
     return invoice
 
 
+CARD_RETURNS = {
+    "done": "Thank you. Stripe is confirming the card payment: this page shows the invoice "
+    "paid when it has. If it does not within a few minutes, use “Check with Stripe again”.",
+    "left": "You left Stripe's page without paying. Nothing was taken from the card. You can "
+    "pay by card again, or record a bank transfer.",
+}
+
 REASON_LABELS = {
     "query": "Ask the provider a question instead",
     "reply": "Your answer",
@@ -73,6 +80,9 @@ def _show(invoice: ProviderInvoice, side: str, status: int = 200, problem: str |
         invoice=invoice,
         side=side,
         problem=problem,
+        # Back from Stripe's page: what it means (the payment itself comes by webhook).
+        back_from_stripe=CARD_RETURNS.get(request.args.get("card", "")),
+        test_card=services.uses_test_card(),
         history=services.history(invoice),
         card_payments=services.card_payments(invoice),
         may={
@@ -168,6 +178,8 @@ def pay_card(invoice_id: int):
         abort(400)
     if not services.card_payments_available():
         return _show(invoice, "person", 503, problem="Card payments are not set up on this site.")
+    if not services.uses_test_card():
+        return _pay_on_stripe_checkout(invoice)
     try:
         payment = services.pay_by_card(invoice, _user())
     except (services.InvoiceError, LedgerError) as error:
@@ -185,6 +197,25 @@ def pay_card(invoice_id: int):
     else:
         flash("Stripe has not confirmed the payment yet. This page shows it when it does.", "info")
     return redirect(url_for("invoices.show", invoice_id=invoice.id))
+
+
+def _billing_problem(invoice: ProviderInvoice, error: Exception):
+    """The invoice page again with what went wrong (nothing half-written: the service rolled
+    back). Stripe unreachable is 503 and safe to retry; a decline 402."""
+    db.session.rollback()
+    if isinstance(error, (services.InvoiceError, LedgerError)):
+        return _show(invoice, "person", getattr(error, "status_code", 400), problem=str(error))
+    status = 402 if "declined" in str(error).lower() else 503
+    return _show(invoice, "person", status, problem=str(error))
+
+
+def _pay_on_stripe_checkout(invoice: ProviderInvoice):
+    """Production: off to Stripe's page (303), which comes back to the invoice page."""
+    try:
+        url = services.start_card_checkout(invoice, _user())
+    except (services.InvoiceError, LedgerError, BillingError) as error:
+        return _billing_problem(invoice, error)
+    return redirect(url, code=303)
 
 
 # -- the provider's side ---------------------------------------------------------------------

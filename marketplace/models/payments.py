@@ -152,6 +152,8 @@ class CardPayment(Base):
     description: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(20), default="pending")
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    # Paid on Stripe's Checkout page (production): the session; its payment intent follows.
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     failure_message: Mapped[str | None] = mapped_column(sa.Text)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_user_id: Mapped[int | None] = mapped_column(

@@ -172,6 +172,9 @@ class Provider(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(sa.String(160))
     legal_form: Mapped[str] = mapped_column(sa.String(40))
     fca_number: Mapped[str | None] = mapped_column(sa.String(12))
+    # The provider's Stripe Connect account (acct_…): card payments of its invoices go to
+    # it as destination charges when STRIPE_CONNECT_FEE_BASIS_POINTS is set.
+    stripe_account_id: Mapped[str | None] = mapped_column(sa.String(255))
     companies_house_number: Mapped[str | None] = mapped_column(sa.String(8))
     charity_number: Mapped[str | None] = mapped_column(sa.String(12))
     # Registered with the care regulator of the nation its service address is in

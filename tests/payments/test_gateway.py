@@ -19,6 +19,7 @@ from payments.gateway import (
     BillingError,
     BillingUnavailable,
     CardPaymentRequest,
+    CheckoutSessionSnapshot,
     ConnectSettings,
     MembershipStart,
     PaymentDeclined,
@@ -538,3 +539,95 @@ def test_no_old_price_nothing_to_archive() -> None:
             old_price_id=old,
         )
     assert [path for _, path, _, _ in http.sent] == ["/v1/products/prod_1", "/v1/prices"] * 2
+
+
+# --- card payments on Stripe Checkout (payment mode) ----------------------------------
+
+SESSION = {
+    "id": "cs_pay_1",
+    "object": "checkout.session",
+    "mode": "payment",
+    "status": "open",
+    "payment_status": "unpaid",
+    "payment_intent": None,
+    "amount_total": 10_001,
+    "url": "https://checkout.stripe.com/c/cs_pay_1",
+    "metadata": {"coopcare_card_payment_id": "21"},
+}
+
+
+def test_checkout_session_in_payment_mode_with_a_destination_charge() -> None:
+    gateway, http = recording_gateway(
+        {"/v1/checkout/sessions": SESSION},
+        connect=ConnectSettings(application_fee_basis_points=250),
+    )
+    request = CardPaymentRequest(21, 3, 44, 10_001, None, "", "Co-op: visits (card)", "acct_p")
+    session = gateway.create_payment_checkout_session(
+        request,
+        success_url="https://coopcare.example/invoices/44?card=done",
+        cancel_url="https://coopcare.example/invoices/44?card=left",
+        expires_at=1_700_003_600,
+    )
+    assert (session.id, session.url) == ("cs_pay_1", "https://checkout.stripe.com/c/cs_pay_1")
+    ((method, path, headers, sent),) = http.sent
+    assert (method, path) == ("post", "/v1/checkout/sessions")
+    assert headers["Idempotency-Key"] == "coopcare-card-checkout-21"
+    assert sent["mode"] == "payment" and "customer" not in sent
+    assert sent["line_items[0][price_data][unit_amount]"] == "10001"
+    assert sent["line_items[0][price_data][currency]"] == "gbp"
+    assert sent["line_items[0][price_data][product_data][name]"] == "Co-op: visits (card)"
+    assert sent["client_reference_id"] == "card-payment-21"
+    assert sent["metadata[coopcare_card_payment_id]"] == "21"
+    assert sent["metadata[coopcare_invoice_id]"] == "44"
+    assert sent["payment_intent_data[metadata][coopcare_budget_id]"] == "3"
+    assert sent["payment_intent_data[transfer_data][destination]"] == "acct_p"
+    assert sent["payment_intent_data[application_fee_amount]"] == "250"
+    assert sent["success_url"] == "https://coopcare.example/invoices/44?card=done"
+    assert sent["expires_at"] == "1700003600"
+
+
+def test_checkout_session_without_connect_keeps_the_money_on_the_platform() -> None:
+    gateway, http = recording_gateway({"/v1/checkout/sessions": SESSION})
+    request = CardPaymentRequest(21, 3, None, 500, "cus_1", "", "x", "acct_p")
+    gateway.create_payment_checkout_session(
+        request, success_url="https://a/ok", cancel_url="https://a/no", expires_at=1
+    )
+    ((_, _, _, sent),) = http.sent
+    assert sent["customer"] == "cus_1"
+    assert not any(k.startswith("payment_intent_data[transfer_data]") for k in sent)
+    assert "payment_intent_data[application_fee_amount]" not in sent
+
+
+def test_reading_and_expiring_a_checkout_session() -> None:
+    paid = {**SESSION, "status": "complete", "payment_status": "paid", "url": None,
+            "payment_intent": {"id": "pi_9", "object": "payment_intent"}}  # fmt: skip
+    gateway, http = recording_gateway(
+        {"/v1/checkout/sessions/cs_pay_1": paid,
+         "/v1/checkout/sessions/cs_pay_1/expire": {**SESSION, "status": "expired"}}
+    )  # fmt: skip
+    snapshot = gateway.fetch_checkout_session("cs_pay_1")
+    assert (snapshot.status, snapshot.payment_status, snapshot.payment_intent_id) == (
+        "complete", "paid", "pi_9",
+    )  # fmt: skip
+    assert snapshot.url is None and snapshot.amount_total_pence == 10_001
+    assert snapshot.observed_at == 1_700_000_000
+    expired = gateway.expire_checkout_session("cs_pay_1", payment_id=21)
+    assert expired.status == "expired" and expired.url == SESSION["url"]
+    (_, (method, path, headers, _)) = http.sent
+    assert (method, path) == ("post", "/v1/checkout/sessions/cs_pay_1/expire")
+    assert headers["Idempotency-Key"] == "coopcare-card-checkout-expire-21"
+
+
+def test_cancelling_an_abandoned_payment_intent() -> None:
+    gateway, http = recording_gateway(
+        {"/v1/payment_intents/pi_1/cancel": {**INTENT, "status": "canceled"}}
+    )
+    assert gateway.cancel_payment_intent("pi_1", payment_id=21).status == "canceled"
+    ((_, _, headers, sent),) = http.sent
+    assert sent == {"cancellation_reason": "abandoned"}
+    assert headers["Idempotency-Key"] == "coopcare-card-payment-cancel-21"
+
+
+def test_a_checkout_session_snapshot_needs_a_session() -> None:
+    with pytest.raises(ValueError, match="Checkout session"):
+        CheckoutSessionSnapshot.from_stripe({"object": "charge", "id": "ch_1"}, 1)

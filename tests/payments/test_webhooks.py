@@ -236,7 +236,8 @@ def test_checkout_completed_records_the_membership() -> None:
     [
         ({"object": "payment_intent"}, "not a checkout session"),
         (
-            {"object": "checkout.session", "mode": "payment", "subscription": None},
+            # (payment mode is a card payment of an invoice: tests/payments/test_card_checkout.py)
+            {"object": "checkout.session", "mode": "setup", "subscription": None},
             "not a subscription",
         ),
         (
