@@ -505,6 +505,21 @@ def _record_budget(user: User | None, budget: Budget) -> str | None:
     return _manage_provider(user, budget.holder_provider_id)
 
 
+@rule("budget.pay_from")
+def _pay_from_budget(user: User | None, budget: Budget) -> str | None:
+    """Choosing to pay something (a membership) from the budget: the person, or a
+    supporter with the pay scope (a view-only supporter sees the budget but cannot spend
+    it); not a former member's budget."""
+    if user is None:
+        return SIGN_IN
+    person = budget.person
+    if person is not None and (
+        person.user_id == user.id or consent_grant(user, person, ConsentScope.PAY) is not None
+    ):
+        return None
+    return "Only the person, or a supporter they allowed to make payments, can spend this budget."
+
+
 # -- provider invoices ------------------------------------------------------------------
 # The provider raises, replies, amends and withdraws; the person (or a supporter with the
 # pay scope) approves, queries and pays. An individual service fund's provider records the

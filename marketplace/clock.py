@@ -34,6 +34,11 @@ def today() -> date:
     return london_now().date()
 
 
+def london_date(unix_seconds: int) -> date:
+    """The UK date of a Unix time (Stripe's times)."""
+    return datetime.fromtimestamp(unix_seconds, UTC).astimezone(LONDON).date()
+
+
 def long_date(value: date | None) -> str:
     """A date as people read it: date(2026, 3, 3) -> "3 March 2026" ("" for None)."""
     return f"{value.day} {value:%B %Y}" if value else ""

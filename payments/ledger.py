@@ -46,6 +46,7 @@ __all__ = [
     "WouldOverdraw",
     "budget_warnings",
     "format_pounds",
+    "payment_due_warning",
     "project",
     "statement",
 ]
@@ -156,6 +157,10 @@ class BudgetTerms:
     period: BudgetPeriod
     starts_on: date
     surplus_limit_weeks: int = DEFAULT_SURPLUS_LIMIT_WEEKS
+    # Allocations are promised only before this day: the next review, where the council
+    # decides whether the budget carries on (None: no end known). A projection counts no
+    # money in on or after it until the budget is renewed (a later review date).
+    funded_until: date | None = None
 
     def __post_init__(self) -> None:
         if self.amount_pence <= 0:
@@ -436,6 +441,9 @@ class Projection:
     projected_spend_pence: int
     projected_balance_pence: int  # the day before the next allocation
     balance_after_next_allocation_pence: int
+    # The allocation expected when the next period starts: the budget's amount, or 0 when
+    # that day is on or after `BudgetTerms.funded_until` (not renewed yet).
+    next_allocation_pence: int
 
 
 def project(ledger: Ledger, terms: BudgetTerms, on: date) -> Projection:
@@ -454,6 +462,8 @@ def project(ledger: Ledger, terms: BudgetTerms, on: date) -> Projection:
     projected_spend = int(daily * remaining_days)  # whole pence, rounded down
     balance = ledger.balance(on)
     projected = balance - projected_spend
+    funded = terms.funded_until is None or next_start < terms.funded_until
+    next_allocation = terms.amount_pence if funded else 0
     return Projection(
         on=on,
         period_starts_on=start,
@@ -462,7 +472,8 @@ def project(ledger: Ledger, terms: BudgetTerms, on: date) -> Projection:
         daily_spend_pence=daily,
         projected_spend_pence=projected_spend,
         projected_balance_pence=projected,
-        balance_after_next_allocation_pence=projected + terms.amount_pence,
+        balance_after_next_allocation_pence=projected + next_allocation,
+        next_allocation_pence=next_allocation,
     )
 
 
@@ -470,6 +481,7 @@ class WarningKind(StrEnum):
     OVERSPENT = "overspent"
     PROJECTED_OVERSPEND = "projected_overspend"
     SURPLUS = "surplus"
+    PAYMENT_DUE_OVERSPEND = "payment_due_overspend"
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,6 +524,26 @@ def budget_warnings(ledger: Ledger, terms: BudgetTerms, on: date) -> list[Budget
             )
         )
     return found
+
+
+def payment_due_warning(
+    ledger: Ledger, amount_pence: int, due_on: date, what: str
+) -> BudgetWarning | None:
+    """A payment the budget cannot refuse (a card payment Stripe takes on `due_on`, such
+    as a membership's month) that would take the balance below zero: say so before it is
+    taken. None when the balance on that day (entries dated up to it) covers it."""
+    if amount_pence <= 0:
+        raise ValueError(f"amount_pence must be positive, not {amount_pence}")
+    after = ledger.balance(due_on) - amount_pence
+    if after >= 0:
+        return None
+    return BudgetWarning(
+        WarningKind.PAYMENT_DUE_OVERSPEND,
+        f"The next payment of {format_pounds(amount_pence)} for {what}, due on "
+        f"{due_on:%-d %B %Y}, would take the budget to {format_pounds(after)}. Stripe takes "
+        "it from the card and it cannot be stopped from here: add money to the budget, or "
+        "change or cancel the membership before then.",
+    )
 
 
 def _weeks_text(weeks: Fraction) -> str:

@@ -22,6 +22,7 @@ from marketplace.models import (
     BudgetNotice,
     ConsentGrant,
     CouncilLinks,
+    Membership,
     Person,
     Provider,
     ProviderAdmin,
@@ -97,13 +98,17 @@ def council_defaults(code: str) -> CouncilDefaults:
     )
 
 
-def terms(budget: Budget) -> pure.BudgetTerms:
+def terms(budget: Budget, on: date | None = None) -> pure.BudgetTerms:
+    """The budget's terms; with `on`, funded until its next review after `on` (the council
+    decides there whether it carries on, so a projection counts no money in from that day
+    until the review date is moved on)."""
     return pure.BudgetTerms(
         budget_id=budget.id,
         amount_pence=budget.amount_pence,
         period=pure.BudgetPeriod(budget.period),
         starts_on=budget.starts_on,
         surplus_limit_weeks=council_defaults(budget.care_council_code).surplus_limit_weeks,
+        funded_until=next_review_on(budget, on) if on is not None else None,
     )
 
 
@@ -121,6 +126,45 @@ class Overview:
     entries: tuple[pure.LedgerEntry, ...]
     next_review_on: date
     council_name: str
+    memberships: list[MembershipPaid]
+
+
+@dataclass(frozen=True)
+class MembershipPaid:
+    """A membership paid from the budget, its next payment and any warning about it."""
+
+    membership: Membership
+    due_on: date | None  # None: no further payment (cancelled, or ending)
+    amount_pence: int
+    warning: pure.BudgetWarning | None
+
+
+LIVE_MEMBERSHIP_STATUSES = ("active", "trialing", "past_due")
+
+
+def memberships_paid_from(budget: Budget, book: pure.Ledger | None = None) -> list[MembershipPaid]:
+    """The live memberships paid from this budget, each with its next payment and a
+    warning when that payment would take the budget below zero (Stripe takes it from the
+    card whatever the balance, so the warning is all we can do)."""
+    rows = db.session.scalars(
+        sa.select(Membership)
+        .where(Membership.budget_id == budget.id, Membership.status.in_(LIVE_MEMBERSHIP_STATUSES))
+        .order_by(Membership.id)
+    ).all()
+    found = []
+    book = book or ledger(budget)
+    for membership in rows:
+        amount = membership.monthly_price_pence or membership.plan.monthly_price_pence
+        due_on = None
+        if membership.current_period_end and not membership.cancel_at_period_end:
+            due_on = clock.london_date(membership.current_period_end)
+        warning = (
+            pure.payment_due_warning(book, amount, due_on, f"the {membership.plan.name} membership")
+            if due_on is not None
+            else None
+        )
+        found.append(MembershipPaid(membership, due_on, amount, warning))
+    return found
 
 
 def council_name(code: str) -> str:
@@ -132,7 +176,7 @@ def council_name(code: str) -> str:
 
 def overview(budget: Budget, on: date | None = None) -> Overview:
     on = on or clock.today()
-    book, budget_terms = ledger(budget), terms(budget)
+    book, budget_terms = ledger(budget), terms(budget, on)
     started = on >= budget.starts_on
     return Overview(
         budget=budget,
@@ -143,6 +187,7 @@ def overview(budget: Budget, on: date | None = None) -> Overview:
         entries=tuple(reversed(book.entries)),
         next_review_on=next_review_on(budget, on),
         council_name=council_name(budget.care_council_code),
+        memberships=memberships_paid_from(budget, book),
     )
 
 
@@ -649,7 +694,24 @@ def _recipients(budget: Budget) -> list[User]:
     return list(users.values())
 
 
-def _notice_once(budget: Budget, kind: str, occasion: str, message: str, subject: str) -> bool:
+def _provider_admins(provider_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(ProviderAdmin, ProviderAdmin.user_id == User.id)
+            .where(ProviderAdmin.provider_id == provider_id)
+        )
+    )
+
+
+def _notice_once(
+    budget: Budget,
+    kind: str,
+    occasion: str,
+    message: str,
+    subject: str,
+    also: list[User] | None = None,
+) -> bool:
     """Send the notice unless it already went for this occasion. True when sent."""
     exists = db.session.scalar(
         sa.select(BudgetNotice.id).where(
@@ -662,6 +724,9 @@ def _notice_once(budget: Budget, kind: str, occasion: str, message: str, subject
         return False
     db.session.add(BudgetNotice(budget_id=budget.id, kind=kind, occasion=occasion))
     recipients = _recipients(budget)
+    for user in also or []:
+        if all(user.id != known.id for known in recipients):
+            recipients.append(user)
     if recipients:
         link = notifications.path("budgets.show", budget_id=budget.id)
         notifications.notify(recipients, message, link, subject)
@@ -697,8 +762,25 @@ def run_billing(on: date, progress: Callable[[str], None] | None = None) -> RunR
         ):
             sent.append(f"review due {review.isoformat()}")
             report.reviews_due += 1
+        for paid in memberships_paid_from(budget):
+            # Before the month is taken, once per payment date: the person's side and the
+            # provider (who may agree to pause or change the plan).
+            if (
+                paid.warning is not None
+                and paid.due_on is not None
+                and _notice_once(
+                    budget,
+                    "membership_overspend",
+                    f"{paid.membership.id}:{paid.due_on.isoformat()}",
+                    paid.warning.message,
+                    "membership payment would overspend the budget",
+                    also=_provider_admins(paid.membership.plan.provider_id),
+                )
+            ):
+                sent.append(f"membership {paid.membership.id} overspend warning")
+                report.overspend_warnings += 1
         period_start, _ = terms(budget).period_containing(on)
-        for warning in pure.budget_warnings(ledger(budget), terms(budget), on):
+        for warning in pure.budget_warnings(ledger(budget), terms(budget, on), on):
             if warning.kind is pure.WarningKind.SURPLUS:
                 kind, subject = "surplus", "budget surplus"
             else:

@@ -122,7 +122,22 @@ class StartForm(FlaskForm):
         coerce=int,
         validators=[InputRequired("Choose who the membership is for")],
     )
+    # "card", or the id of a budget (the view lists those this user may spend; the
+    # service checks the one chosen again).
+    paid_from = RadioField(
+        "How will the membership be paid?",
+        description="A personal budget is listed when you may spend it, it can pay by card "
+        "(a prepaid card, a managed account or an individual service fund) and the council "
+        "allows it to be spent on care from a provider. Each month then shows on the "
+        "budget's ledger and the council statement.",
+        # Not sent (an older form, a script): the family's own card, as before budgets.
+        default="card",
+    )
     token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+
+    def budget_id(self) -> int | None:
+        value = self.paid_from.data
+        return int(value) if value and value.isdigit() else None
 
 
 class ConfirmForm(FlaskForm):

@@ -23,6 +23,7 @@ from flask import current_app
 from marketplace import audit, authz, clock, links
 from marketplace.billing.repository import SqlBillingRepository
 from marketplace.billing.services import configured_gateway
+from marketplace.budgets.services import memberships_paid_from
 from marketplace.choices import (
     GuaranteeRule,
     MembershipState,
@@ -32,6 +33,7 @@ from marketplace.choices import (
 from marketplace.extensions import db
 from marketplace.models import (
     Arrangement,
+    Budget,
     ConsentGrant,
     GuaranteeRefund,
     Membership,
@@ -44,6 +46,7 @@ from marketplace.models import (
     Provider,
     User,
 )
+from marketplace.models.budgets import SPENDING_CATEGORIES
 from marketplace.workflow import Move, Moved, Notice, Workflow
 from payments import memberships as pure
 from payments.gateway import (
@@ -53,7 +56,8 @@ from payments.gateway import (
     StripeGateway,
 )
 from payments.gateway import MembershipStart as StartRequest
-from payments.webhooks import MembershipDraft, sync_invoices
+from payments.memberships import MEMBERSHIP_SPENDING_CATEGORY
+from payments.webhooks import MembershipDraft, record_membership_refunds, sync_invoices
 
 LIVE_STATUSES = {s.value for s in pure.MembershipStatus if not s.is_terminal}
 # A refund request that has had no answer for this long (the worker died mid-request) may
@@ -250,6 +254,91 @@ def live_membership(person: Person, plan: MembershipPlan) -> Membership | None:
     )
 
 
+# A membership is paid by card at Stripe: from a budget that means its prepaid card, or the
+# organisation holding a managed account or an individual service fund paying for the
+# person. A separate bank account pays by bank transfer, which a subscription cannot use.
+CARD_PAYABLE_ACCOUNT_TYPES = frozenset({"prepaid_card", "managed_account"})
+
+
+def why_budget_cannot_pay(budget: Budget) -> str | None:
+    """Why this budget cannot pay a membership (None: it can)."""
+    if not (budget.is_isf or budget.account_type in CARD_PAYABLE_ACCOUNT_TYPES):
+        return (
+            "This budget is a separate bank account, which pays by bank transfer: a "
+            "membership is paid by card each month."
+        )
+    allowed = budget.allowed_categories or list(SPENDING_CATEGORIES)
+    if MEMBERSHIP_SPENDING_CATEGORY not in allowed:
+        return (
+            "The council has not allowed this budget to be spent on "
+            f"'{SPENDING_CATEGORIES[MEMBERSHIP_SPENDING_CATEGORY].lower()}'."
+        )
+    return None
+
+
+def budgets_to_pay_from(user: Any, person: Person) -> list[Budget]:
+    """The person's budgets this user may spend that can pay a membership."""
+    user = _user(user)
+    return [
+        b
+        for b in sorted(person.budgets, key=lambda b: (b.starts_on, b.id))
+        if authz.can(user, "budget.pay_from", b) and why_budget_cannot_pay(b) is None
+    ]
+
+
+def budget_to_pay_from(user: Any, person: Person, budget_id: int | None) -> Budget | None:
+    """The budget chosen on the start form (None: the family's own card), checked again:
+    the person's own, one this user may spend, and one that can pay a membership."""
+    if budget_id is None:
+        return None
+    budget = db.session.get(Budget, budget_id)
+    if budget is None or budget.person_id != person.id:
+        raise MembershipError(f"Choose one of {person.display_name}'s budgets, or a card.", 400)
+    authz.require(_user(user), "budget.pay_from", budget)
+    reason = why_budget_cannot_pay(budget)
+    if reason is not None:
+        raise MembershipError(reason, 400)
+    return budget
+
+
+def membership_budget_warnings(membership: Membership) -> list[Any]:
+    """The warning about this membership's next month on its budget, if it has one."""
+    if membership.budget is None:
+        return []
+    return [
+        paid.warning
+        for paid in memberships_paid_from(membership.budget)
+        if paid.membership.id == membership.id and paid.warning is not None
+    ]
+
+
+def budget_choice_label(budget: Budget) -> str:
+    owner = budget.person.display_name if budget.person is not None else "A former member"
+    kind = (
+        "individual service fund"
+        if budget.is_isf
+        else f"personal budget ({budget.account_type_label.lower()})"
+    )
+    return f"From {owner}'s {kind}"
+
+
+def paid_from_sentence(membership: Membership) -> str:
+    """How the membership is paid, for its page."""
+    if membership.budget_id is None:
+        return "By card (the family's own)."
+    budget = db.session.get(Budget, membership.budget_id)
+    kind = "individual service fund" if budget is not None and budget.is_isf else "budget"
+    account = (
+        f" ({budget.account_type_label.lower()})"
+        if budget is not None and not budget.is_isf
+        else ""
+    )
+    return (
+        f"From the personal {kind}{account}: each month Stripe takes is a payment on the "
+        "budget's ledger, and a guarantee refund goes back onto it."
+    )
+
+
 def new_start_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -301,7 +390,11 @@ def claim_start(token: str, plan: MembershipPlan, person: Person, user: User) ->
 
 
 def start_membership(
-    start: MembershipStart, plan: MembershipPlan, person: Person, user: User
+    start: MembershipStart,
+    plan: MembershipPlan,
+    person: Person,
+    user: User,
+    budget: Budget | None = None,
 ) -> Started:
     """Start the membership the request names. Against localstripe: a subscription paid
     with the test card, recorded from Stripe's answer. Otherwise: a Stripe Checkout session
@@ -333,6 +426,7 @@ def start_membership(
         customer_id=customer,
         price_id=plan.stripe_price_id,
         person_id=person.id,
+        budget_id=budget.id if budget is not None else None,
     )
     if uses_test_card():
         assert isinstance(billing, StripeGateway)
@@ -388,6 +482,9 @@ def record_snapshot(
             stripe_subscription_id=snapshot.subscription_id,
             stripe_customer_id=snapshot.customer_id,
             person_id=int(metadata["coopcare_person_id"]),
+            budget_id=int(metadata["coopcare_budget_id"])
+            if metadata.get("coopcare_budget_id")
+            else None,
         )
         try:
             with db.session.begin_nested():
@@ -426,6 +523,7 @@ def refresh_invoices(
         invoices,
         int(clock.now().timestamp()),
         SqlBillingRepository(db.session),
+        now=clock.now,
     )
 
 
@@ -870,6 +968,17 @@ def issue_refund(refund: GuaranteeRefund) -> str:
             invoice.amount_refunded_pence,
             min(invoice.amount_paid_pence, invoice.amount_refunded_pence + refund.amount_pence),
         )
+        membership = db.session.get(Membership, invoice.membership_id)
+        if membership is not None and membership.budget_id is not None:
+            # Paid from a budget: the refund goes back onto its ledger, keyed by the Stripe
+            # refund id (the charge.refunded event, before or after, adds nothing more).
+            repo = SqlBillingRepository(db.session)
+            db.session.flush()
+            paid = repo.membership_invoice(invoice.stripe_invoice_id)
+            assert paid is not None
+            record_membership_refunds(
+                pure_membership(membership), paid, [result], repo, now=clock.now
+            )
     audit.record(
         "guarantee_refund.issued",
         actor_id=None,

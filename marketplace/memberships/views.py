@@ -196,6 +196,12 @@ def start(plan_id: int):
         abort(403)
     form = StartForm()
     form.person.choices = [(p.id, p.display_name) for p in people]
+    budgets = {p.id: services.budgets_to_pay_from(_user(), p) for p in people}
+    form.paid_from.choices = [("card", "By card")] + [
+        (str(b.id), services.budget_choice_label(b))
+        for person_budgets in budgets.values()
+        for b in person_budgets
+    ]
     if request.method == "GET":
         form.token.data = services.new_start_token()
         # A supporter starts with the person they are acting for, if they chose one.
@@ -210,7 +216,8 @@ def start(plan_id: int):
             start_row = services.claim_start(form.token.data, plan, person, _user())
             if start_row.stripe_subscription_id is None and existing is not None:
                 return redirect(url_for("memberships.show", membership_id=existing.id))
-            started = services.start_membership(start_row, plan, person, _user())
+            budget = services.budget_to_pay_from(_user(), person, form.budget_id())
+            started = services.start_membership(start_row, plan, person, _user(), budget)
         except services.MembershipError as error:
             problem, status = str(error), error.status_code
         except BillingError as error:
@@ -235,6 +242,7 @@ def start(plan_id: int):
         problem=problem,
         uses_test_card=services.uses_test_card(),
         arrangements={p.id: services.arrangement_for(p, plan) for p in people},
+        budgets=budgets,
         payments_configured=services.payments_configured(),
         services=services,
     ), (status if (problem or form.errors) else 200)
@@ -297,6 +305,9 @@ def show(membership_id: int):
         can_pay=authz.can(current_user, "membership.pay", membership),
         can_set_up_budget=membership.person is not None
         and authz.can(current_user, "budget.create_for_someone_else", membership.person),
+        can_see_budget=membership.budget is not None
+        and authz.can(current_user, "budget.view", membership.budget),
+        budget_warnings=services.membership_budget_warnings(membership),
         can_review=authz.can(current_user, "membership.rate_as_person", membership)
         or authz.can(current_user, "membership.rate_as_team", membership),
         form=ConfirmForm(),

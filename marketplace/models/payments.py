@@ -248,6 +248,7 @@ class Membership(Base):
 
     plan: Mapped[MembershipPlan] = relationship()
     person: Mapped[Person | None] = relationship()
+    budget: Mapped[Budget | None] = relationship()
 
 
 class MembershipInvoice(Base):

@@ -5,16 +5,26 @@ same ledger however often and in whatever order the events arrive."""
 from __future__ import annotations
 
 import random
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from stripe_helpers import WEBHOOK_SECRET, signed
+from stripe_helpers import WEBHOOK_SECRET, running_localstripe, signed
 
+from marketplace import authz, clock
 from marketplace.billing import services as billing_services
 from marketplace.billing.repository import SqlBillingRepository
 from marketplace.extensions import db
-from marketplace.models import Budget, LedgerEntry, Membership, MembershipPlan
+from marketplace.memberships import services as membership_services
+from marketplace.models import (
+    Budget,
+    GuaranteeRefund,
+    LedgerEntry,
+    Membership,
+    MembershipPlan,
+    Notification,
+)
 from payments.gateway import PaymentIntentSnapshot, RefundResult
 from payments.ledger import EntryKind, EntrySource
 from payments.memberships import snapshot_from_stripe
@@ -236,3 +246,205 @@ def test_someone_elses_budget_in_the_metadata_is_not_trusted(client, make, world
     membership = db.session.scalar(sa.select(Membership))
     assert membership.budget_id is None
     assert ledger_rows(stranger.id) == [] and ledger_rows(budget.id) == []
+
+
+# --- starting a membership paid from a budget (localstripe) ----------------------------
+
+PLAN_OUTCOMES = ["Gets to the allotment", "Sleeps well"]
+
+
+@pytest.fixture(scope="module")
+def localstripe_base():
+    with running_localstripe() as base:
+        yield base
+
+
+@pytest.fixture
+def stripe_on(app, localstripe_base, monkeypatch):
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_coopcare")
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", localstripe_base)
+    monkeypatch.setitem(app.config, "STRIPE_LOCALSTRIPE", True)
+
+
+def budget_for(person, **kw) -> Budget:
+    values = dict(
+        person_id=person.id,
+        care_council_code="E08000035",
+        funding_route="direct_payment",
+        amount_pence=100_000,
+        period="monthly",
+        account_type="prepaid_card",
+        allowed_categories=["agency_care", "activities"],
+        starts_on=date(2026, 1, 5),
+    )
+    values.update(kw)
+    budget = Budget(**values)
+    db.session.add(budget)
+    db.session.flush()
+    return budget
+
+
+@pytest.fixture
+def plan_on_stripe(make, stripe_on):
+    admin = make.user(roles=["provider_admin"])
+    provider = make.provider(admin=admin)
+    plan = MembershipPlan(
+        provider_id=provider.id,
+        name="Living well at home",
+        monthly_price_pence=45_000,
+        included="Weekly visits",
+        outcomes=PLAN_OUTCOMES,
+        guarantee_percent=20,
+        guarantee_rule="any_not_met",
+    )
+    db.session.add(plan)
+    db.session.flush()
+    billing = membership_services.gateway()
+    membership_services.sync_plan_to_stripe(plan, billing)
+    return plan, admin
+
+
+def start_page(client, plan) -> tuple[str, str]:
+    page = client.get(f"/memberships/start/{plan.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    return text, re.search(r'name="token"[^>]*value="([^"]+)"', text)[1]
+
+
+def test_the_start_form_offers_only_budgets_that_can_pay(make, login, plan_on_stripe) -> None:
+    plan, _ = plan_on_stripe
+    user = make.user(roles=["person"])
+    good = budget_for(user.person)
+    bank = budget_for(user.person, account_type="bank_account")
+    not_care = budget_for(user.person, allowed_categories=["activities"])
+    unset = budget_for(user.person, account_type="managed_account", allowed_categories=[])
+    text, _ = start_page(login(user), plan)
+    assert "How will the membership be paid?" in text
+    assert f'value="{good.id}"' in text and f'value="{unset.id}"' in text
+    assert f'value="{bank.id}"' not in text and f'value="{not_care.id}"' not in text
+    assert "personal budget (prepaid card)" in text
+
+
+def test_a_person_pays_a_membership_from_their_budget(make, login, plan_on_stripe) -> None:
+    plan, admin = plan_on_stripe
+    user = make.user(roles=["person"])
+    budget = budget_for(user.person)
+    client = login(user)
+    _, token = start_page(client, plan)
+    data = {"person": str(user.person.id), "token": token, "paid_from": str(budget.id)}
+    response = client.post(f"/memberships/start/{plan.id}", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:600]
+    membership = db.session.scalar(sa.select(Membership))
+    assert membership.budget_id == budget.id and membership.status == "active"
+    (month,) = SqlBillingRepository(db.session).entries(budget.id)
+    assert (month.kind, month.amount_pence, month.category) == (
+        EntryKind.PAYMENT,
+        -45_000,
+        "agency_care",
+    )
+    assert month.description.startswith("Membership: Living well at home, ")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "From the personal budget (prepaid card)" in page
+    assert "See the budget&#39;s ledger" in page or "See the budget's ledger" in page
+    ledger_page = client.get(f"/budgets/{budget.id}").get_data(as_text=True)
+    assert "Memberships paid from this budget" in ledger_page
+    assert "Membership: Living well at home" in ledger_page
+    csv_text = client.get(
+        f"/budgets/{budget.id}/statement.csv?from=2026-01-01&to={date.today().isoformat()}"
+    ).get_data(as_text=True)
+    assert "Membership: Living well at home" in csv_text
+    assert any(
+        line.startswith("total money out,,,agency_care,") and "-450.00" in line
+        for line in csv_text.splitlines()
+    )
+    # The guarantee refund goes back onto the budget, once.
+    review_url = client.post(f"/memberships/{membership.id}/reviews")
+    assert review_url.status_code == 409  # the month is not over yet
+    with clock.frozen(clock.now() + timedelta(days=32)):
+        opened = client.post(f"/memberships/{membership.id}/reviews")
+        rated = {"side": "person", "rating_1": "not_met", "comment_1": "No visits",
+                 "rating_2": "met", "comment_2": ""}  # fmt: skip
+        page = client.post(opened.location, data=rated, follow_redirects=True)
+    assert "The refund has been made." in page.get_data(as_text=True)
+    refund = db.session.scalar(sa.select(GuaranteeRefund))
+    entries = SqlBillingRepository(db.session).entries(budget.id)
+    assert [(e.kind, e.amount_pence) for e in entries] == [
+        (EntryKind.PAYMENT, -45_000),
+        (EntryKind.REFUND, 9_000),
+    ]
+    assert entries[1].source.stripe_object_id == refund.stripe_refund_id
+
+
+def test_a_budget_that_cannot_pay_is_refused_with_a_message(make, login, plan_on_stripe) -> None:
+    plan, _ = plan_on_stripe
+    user = make.user(roles=["person"])
+    bank = budget_for(user.person, account_type="bank_account")
+    other = budget_for(make.person())
+    client = login(user)
+    # Only budgets that can pay are choices at all; the rest are not valid answers.
+    for budget_id in (bank.id, other.id, "x"):
+        _, token = start_page(client, plan)
+        data = {"person": str(user.person.id), "token": token, "paid_from": str(budget_id)}
+        response = client.post(f"/memberships/start/{plan.id}", data=data)
+        assert response.status_code == 400
+        assert "Not a valid choice" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 0
+    # The service refuses it too, with the reason (if the form were bypassed).
+    with pytest.raises(membership_services.MembershipError, match="bank transfer"):
+        membership_services.budget_to_pay_from(user, user.person, bank.id)
+    with pytest.raises(membership_services.MembershipError, match="budgets, or a card"):
+        membership_services.budget_to_pay_from(user, user.person, other.id)
+    not_care = budget_for(user.person, allowed_categories=["activities"])
+    with pytest.raises(membership_services.MembershipError, match="care from a provider"):
+        membership_services.budget_to_pay_from(user, user.person, not_care.id)
+
+
+def test_a_view_only_supporter_cannot_spend_the_budget(make, login) -> None:
+    person = make.person()
+    budget = budget_for(person)
+    viewer = make.user(roles=["supporter"])
+    payer = make.user(roles=["supporter"])
+    make.consent(person, viewer, ["view"])
+    make.consent(person, payer, ["pay"])
+    assert not authz.can(viewer, "budget.pay_from", budget)
+    assert authz.can(payer, "budget.pay_from", budget)
+    assert membership_services.budgets_to_pay_from(payer, person) == [budget]
+    assert membership_services.budgets_to_pay_from(viewer, person) == []
+    assert not authz.can(None, "budget.pay_from", budget)
+
+
+def test_a_month_that_would_overspend_is_warned_before_it_is_taken(
+    make, login, plan_on_stripe, app
+) -> None:
+    plan, admin = plan_on_stripe
+    user = make.user(roles=["person"])
+    budget = budget_for(user.person)
+    repo = SqlBillingRepository(db.session)
+    client = login(user)
+    _, token = start_page(client, plan)
+    data = {"person": str(user.person.id), "token": token, "paid_from": str(budget.id)}
+    client.post(f"/memberships/start/{plan.id}", data=data)
+    membership = db.session.scalar(sa.select(Membership))
+    # £450 taken, nothing in: the next month would take the budget to -£900.
+    assert repo.ledger(budget.id).balance() == -45_000
+    page = client.get(f"/memberships/{membership.id}").get_data(as_text=True)
+    assert "would take the budget to -£900.00" in page
+    assert "cannot be stopped from here" in page
+    assert "would take the budget to -£900.00" in client.get(f"/budgets/{budget.id}").get_data(
+        as_text=True
+    )
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["billing", "run"])
+    assert first.exit_code == 0, first.output
+    assert f"membership {membership.id} overspend warning" in first.output
+    told = db.session.scalars(
+        sa.select(Notification).where(Notification.message.contains("-£900.00"))
+    ).all()
+    assert {n.user_id for n in told} == {user.id, admin.id}
+    again = runner.invoke(args=["billing", "run"])
+    assert f"membership {membership.id} overspend warning" not in again.output
+    # Money in before the day covers it: no warning.
+    repo.append(repo.ledger(budget.id).post(EntryKind.ALLOCATION, 100_000, clock.today(), "Top-up"))
+    assert "would take the budget" not in client.get(f"/memberships/{membership.id}").get_data(
+        as_text=True
+    )
