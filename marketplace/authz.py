@@ -30,9 +30,10 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import Forbidden
 
 from marketplace import clock, database_id
-from marketplace.choices import ConsentScope
+from marketplace.choices import ArrangementStatus, ConsentScope, IntroductionStatus
 from marketplace.extensions import db
 from marketplace.models import (
+    Arrangement,
     Budget,
     Carer,
     ConsentGrant,
@@ -666,38 +667,96 @@ def _answer_introduction(user: User | None, introduction: Introduction) -> str |
     return "Only the provider's own admins, or the carer it is for, can answer."
 
 
-@rule("introduction.view")
-def _view_introduction(user: User | None, introduction: Introduction) -> str | None:
-    """Either side (a supporter with the message scope too); platform admins."""
-    if user is None:
-        return SIGN_IN
-    if (
-        has_role(user, "admin")
-        or _manage_introduction(user, introduction) is None
+def introduction_side(user: User | None, introduction: Introduction) -> bool:
+    """True for either side of the introduction (a supporter with the message scope too)."""
+    return user is not None and (
+        _manage_introduction(user, introduction) is None
         or _answer_introduction(user, introduction) is None
         or consent_grant(user, introduction.person, ConsentScope.MESSAGE) is not None
-    ):
+    )
+
+
+def has_safeguarding_reason(introduction: Introduction) -> bool:
+    """A recorded reason for someone outside the introduction to read its thread: one of
+    its messages was reported to CoopCare (the report is the record)."""
+    from marketplace.models import IntroductionMessage
+
+    return (
+        db.session.scalar(
+            sa.select(IntroductionMessage.id)
+            .where(
+                IntroductionMessage.introduction_id == introduction.id,
+                IntroductionMessage.reported_at.is_not(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@rule("introduction.view")
+def _view_introduction(user: User | None, introduction: Introduction) -> str | None:
+    """Either side (a supporter with the message scope too). A thread is private between
+    the person and the provider: platform staff (reviewers, and admins, who hold every
+    role) read it only with a recorded reason, a reported message on it, and every such
+    reading is audited (introductions.views.detail)."""
+    if user is None:
+        return SIGN_IN
+    if introduction_side(user, introduction):
+        return None
+    if has_role(user, "reviewer") and has_safeguarding_reason(introduction):
         return None
     return "Only the two sides of this introduction can see it."
+
+
+def moderator_reading(user: Any, introduction: Introduction) -> bool:
+    """True when ``user`` sees this introduction only as platform staff with a recorded
+    reason (not as one of its sides): such readings go in the audit log."""
+    user = _user(user)
+    return not introduction_side(user, introduction) and can(
+        user, "introduction.view", introduction
+    )
+
+
+# An introduction that ended without going ahead takes no new messages (the thread stays
+# readable, and its messages can still be reported).
+INTRODUCTION_THREAD_CLOSED = frozenset(
+    {
+        IntroductionStatus.DECLINED.value,
+        IntroductionStatus.EXPIRED.value,
+        IntroductionStatus.WITHDRAWN.value,
+        IntroductionStatus.NOT_GOING_AHEAD.value,
+    }
+)
+THREAD_CLOSED = "This introduction is closed, so no new messages can be sent on it."
 
 
 @rule("introduction.message")
 def _message_introduction(user: User | None, introduction: Introduction) -> str | None:
     """Write on the thread: either side; a supporter with the message or
-    manage-introductions scope."""
+    manage-introductions scope; only while the introduction is not closed."""
     if user is None:
         return SIGN_IN
-    if (
-        _manage_introduction(user, introduction) is None
-        or _answer_introduction(user, introduction) is None
-        or consent_grant(user, introduction.person, ConsentScope.MESSAGE) is not None
-    ):
+    if not introduction_side(user, introduction):
+        return "Only the two sides of this introduction can write here."
+    if introduction.status in INTRODUCTION_THREAD_CLOSED:
+        return THREAD_CLOSED
+    return None
+
+
+@rule("introduction.take_part")
+def _take_part(user: User | None, introduction: Introduction) -> str | None:
+    """Be one of its sides (whether or not it is closed): stop (or allow again) the other
+    side's messages, report one."""
+    if user is None:
+        return SIGN_IN
+    if introduction_side(user, introduction):
         return None
-    return "Only the two sides of this introduction can write here."
+    return "Only the two sides of this introduction can do this."
 
 
-RULES["introduction.block"] = _message_introduction
-RULES["introduction.report"] = _message_introduction
+RULES["introduction.block"] = _take_part
+RULES["introduction.report"] = _take_part
 RULES["moderation.use"] = _role_rule("reviewer", message="Only quality reviewers moderate.")
 # -- memberships for outcomes --------------------------------------------------------------
 
@@ -752,6 +811,45 @@ def _rate_as_team(user: User | None, membership: Membership) -> str | None:
     if runs_provider(user, membership.plan.provider_id):
         return None
     return "Only the provider's own team can give the team's ratings."
+
+
+# -- loading an object a page is about ------------------------------------------------
+
+# The action that decides whether a user may know an object exists at all. Who may not is
+# told 404, as for an id that does not exist, so ids of other people's things cannot be
+# probed; who may see it but not do this is told 403 (they know it is there).
+SEE_ACTIONS: dict[type, str] = {
+    Arrangement: "arrangement.view",
+    Introduction: "introduction.view",
+    ProviderInvoice: "invoice.view",
+    Membership: "membership.view",
+    Budget: "budget.view",
+}
+
+
+def get_or_abort(
+    user: Any,
+    model: type[Any],
+    object_id: Any,
+    action: str | None = None,
+    *,
+    see: str | None = None,
+) -> Any:
+    """The ``model`` row with this id, checked for this user, in one way everywhere:
+
+    - 404 when there is none, or the user may not see it (``see``, by default the model's
+      entry in :data:`SEE_ACTIONS`; a model without one: ``action`` itself, hidden);
+    - 403 when they may see it but may not do ``action``.
+    """
+    obj = db.session.get(model, object_id) if object_id is not None else None
+    if obj is None:
+        abort(404)
+    see = see or SEE_ACTIONS.get(model) or action
+    if see is not None:
+        require(user, see, obj, hide=True)
+    if action is not None and action != see:
+        require(user, action, obj)
+    return obj
 
 
 # -- the provider a page is about --------------------------------------------------------
@@ -859,34 +957,74 @@ def _act_for_provider(user: User | None, arrangement: Any) -> str | None:
     return _manage_provider(user, arrangement.provider_id)
 
 
-@rule("arrangement.see_address")
-def _see_address(user: User | None, arrangement: Any) -> str | None:
-    """The person's postcode: their side, and, once both sides agreed, the provider's
-    admins and the carers in the arrangement."""
+@rule("person.see_postcode")
+def _see_postcode(user: User | None, person: Person | None) -> str | None:
+    """The one rule for a person's full postcode (their home): the person's side always;
+    on the provider's side only while an arrangement both sides agreed is running (the
+    provider's admins and the carers in it). Before that (an introduction agreed, an
+    arrangement proposed) the provider sees the postcode district. Everywhere that shows
+    a person's postcode to someone else asks this: the arrangement page, the
+    introduction's contact details, exports."""
     if user is None:
         return SIGN_IN
-    if _person_side(user, arrangement.person, ConsentScope.VIEW, ARRANGEMENT_SCOPE):
+    if person is None:
+        return "Only the person's side sees their postcode."
+    if _person_side(user, person, ConsentScope.VIEW, ARRANGEMENT_SCOPE):
         return None
-    if not arrangement.agreed_version or arrangement.status not in CARER_SEES:
-        return "The address is shared once both sides have agreed."
-    if has_role(user, "admin") or runs_provider(user, arrangement.provider_id):
-        return None
-    if _carer_in(user, arrangement):
-        return None
-    return "Only the carers in the arrangement and its provider see the address."
+    from marketplace.models import Arrangement
+
+    running = db.session.scalars(
+        sa.select(Arrangement).where(
+            Arrangement.person_id == person.id,
+            Arrangement.status.in_(CARER_SEES),
+            Arrangement.agreed_version > 0,
+        )
+    )
+    for arrangement in running:
+        if runs_provider(user, arrangement.provider_id) or _carer_in(user, arrangement):
+            return None
+    return POSTCODE_LATER
+
+
+POSTCODE_LATER = "The full postcode is shared once both sides have agreed an arrangement."
+
+
+@rule("arrangement.see_address")
+def _see_address(user: User | None, arrangement: Any) -> str | None:
+    """The person's postcode on an arrangement's page: :func:`_see_postcode`."""
+    return _see_postcode(user, arrangement.person)
 
 
 RULES["arrangement.propose"] = lambda user, provider: _manage_provider(user, provider)
+# Proposing from an introduction: its provider's admins (and platform admins, who manage
+# every provider); this opens the proposal form, not the introduction's thread.
+RULES["introduction.propose_arrangement"] = lambda user, introduction: _manage_provider(
+    user, introduction.provider_id
+)
+
+
+REVIEWABLE = (ArrangementStatus.ACTIVE.value, ArrangementStatus.PAUSED.value,
+              ArrangementStatus.ENDED.value)  # fmt: skip
+
+
+def arrangement_started(arrangement: Any) -> bool:
+    """Both sides agreed it and its start date has come (reviews are of care received)."""
+    return (
+        bool(arrangement.agreed_version)
+        and arrangement.status in REVIEWABLE
+        and arrangement.starts_on <= clock.today()
+    )
 
 
 @rule("review.write")
 def _write_review(user: User | None, arrangement: Any) -> str | None:
-    """Only the person's side, of an arrangement both sides agreed."""
+    """Only the person's side, of an arrangement both sides agreed that has started
+    (DESIGN: a review comes only from a person with an arrangement)."""
     refused = _act_for_person(user, arrangement)
     if refused is not None:
         return refused
-    if not arrangement.agreed_version:
-        return "You can review an arrangement once both sides have agreed it."
+    if not arrangement_started(arrangement):
+        return "You can review an arrangement once it has started."
     return None
 
 

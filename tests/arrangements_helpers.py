@@ -73,3 +73,8 @@ def agreed(s: Setup, **changes: Any) -> Arrangement:
     services.decide(arrangement, 1, "accept", s.person_user)
     db.session.flush()
     return arrangement
+
+
+def started(s: Setup, **changes: Any) -> Arrangement:
+    """An agreed arrangement whose start date is today (reviews need one that started)."""
+    return agreed(s, **{"starts_on": clock.today(), **changes})

@@ -22,20 +22,15 @@ from marketplace.choices import (
     TeamRole,
 )
 from marketplace.extensions import db
+from marketplace.models import Arrangement
 from marketplace.workflow import MoveError, ReasonRequired
 
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 def _arrangement_or_404(arrangement_id: int, action: str = "arrangement.view"):
-    arrangement = services.get(arrangement_id)
-    if arrangement is None:
-        abort(404)
     # Someone else's arrangement is not found, not forbidden: we do not say it exists.
-    authz.require(current_user, "arrangement.view", arrangement, hide=True)
-    if action != "arrangement.view":
-        authz.require(current_user, action, arrangement)
-    return arrangement
+    return authz.get_or_abort(current_user, Arrangement, arrangement_id, action)
 
 
 _TOO_LONG = "Keep the reason to 1000 characters or fewer"
@@ -297,12 +292,10 @@ def choose_team(arrangement_id: int):
 def _introduction_or_404(introduction_id: int):
     from marketplace.models import Introduction
 
-    introduction = db.session.get(Introduction, introduction_id)
-    if introduction is None:
-        abort(404)
     # Another provider's introduction is not found: we do not say it exists.
-    authz.require(current_user, "arrangement.propose", introduction.provider_id, hide=True)
-    return introduction
+    return authz.get_or_abort(
+        current_user, Introduction, introduction_id, see="introduction.propose_arrangement"
+    )
 
 
 @bp.route("/provider/arrangements/new/<int:introduction_id>", methods=["GET", "POST"])

@@ -19,12 +19,7 @@ from payments.ledger import EntryKind, LedgerError
 def _budget(budget_id: int, action: str) -> Budget:
     """The budget, or 404 when it does not exist or this user may not see it (not to say
     it does); 403 when they see it but may not do this."""
-    budget = db.session.get(Budget, budget_id)
-    if budget is None:
-        abort(404)
-    authz.require(current_user, "budget.view", budget, hide=True)
-    authz.require(current_user, action, budget)
-    return budget
+    return authz.get_or_abort(current_user, Budget, budget_id, action)
 
 
 @bp.get("")

@@ -47,11 +47,7 @@ FORMS = {
 
 
 def _managed_carer(carer_id: int) -> Carer:
-    carer = db.session.get(Carer, carer_id)
-    if carer is None:
-        abort(404)
-    authz.require(current_user, "carer.manage", carer)
-    return carer
+    return authz.get_or_abort(current_user, Carer, carer_id, "carer.manage")
 
 
 # --- provider admin: list, add, invite, pause ---------------------------------------------

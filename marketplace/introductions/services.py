@@ -353,7 +353,7 @@ def side_of(user: User, introduction: Introduction) -> str | None:
     """Which side of the thread the user writes for, or None."""
     if authz.can(user, "introduction.answer", introduction):
         return IntroductionSide.PROVIDER.value
-    if authz.can(user, "introduction.message", introduction):
+    if authz.can(user, "introduction.take_part", introduction):
         return IntroductionSide.PERSON.value
     return None
 
@@ -376,6 +376,8 @@ def post_message(introduction: Introduction, author: User, body: str) -> Introdu
     side = side_of(author, introduction)
     if side is None:
         raise PermissionError("not a side of this introduction")
+    if introduction.status in authz.INTRODUCTION_THREAD_CLOSED:
+        raise IntroductionError(authz.THREAD_CLOSED)
     if blocked_from_posting(introduction, side) is not None:
         raise Blocked("The other side has blocked messages from you on this thread")
     body = (body or "").strip()
@@ -410,6 +412,17 @@ def post_message(introduction: Introduction, author: User, body: str) -> Introdu
         "New message",
     )
     return message
+
+
+def record_staff_reading(introduction: Introduction, reader: User) -> None:
+    """Audit a platform reviewer or admin opening a private thread (allowed only for a
+    reported message on it: authz ``introduction.view``). The caller commits."""
+    audit.record(
+        "introduction.staff_read",
+        actor_id=reader.id,
+        target=introduction,
+        reason="reported_message",
+    )
 
 
 def report_message(message: IntroductionMessage, reporter: User, reason: str) -> None:
@@ -533,6 +546,7 @@ class Contact:
     email: str | None = None
     phone: str | None = None
     postcode: str | None = None
+    district: str | None = None  # the person's area, until their full postcode is shared
 
 
 @dataclass
@@ -561,6 +575,7 @@ class DetailPage:
     arrangement: Any = None
     arrangement_status: str = ""
     can_propose: bool = False
+    thread_closed: bool = False
 
 
 def meeting_label(value: str) -> str:
@@ -611,7 +626,8 @@ def detail_page(introduction: Introduction, user: User) -> DetailPage:
         can_propose=can_propose,
         can_answer=can_answer,
         can_manage=can_manage,
-        can_message=side is not None,
+        can_message=side is not None and authz.can(user, "introduction.message", introduction),
+        thread_closed=introduction.status in authz.INTRODUCTION_THREAD_CLOSED,
         meeting_choices=[(o, meeting_label(o)) for o in introduction.meeting_options or []],
         messages=list(introduction.messages),
         blocked_by_them=blocked_from_posting(introduction, side) if side else None,
@@ -619,7 +635,7 @@ def detail_page(introduction: Introduction, user: User) -> DetailPage:
         said_yes=said_yes,
         other_said_yes=other_said_yes,
         met_yet=met_yet(introduction),
-        contact=contact_for(introduction, side),
+        contact=contact_for(introduction, side, user),
         similar=similar_matches(introduction) if side == IntroductionSide.PERSON else [],
         events=events,
         may={
@@ -650,8 +666,10 @@ def _next_step(introduction: Introduction, user: User, side: str | None) -> tupl
     return None, can_propose
 
 
-def contact_for(introduction: Introduction, side: str | None) -> Contact | None:
-    """The other side's contact details: only once both agreed (status agreed)."""
+def contact_for(introduction: Introduction, side: str | None, viewer: User) -> Contact | None:
+    """The other side's contact details: only once both agreed (status agreed). The
+    person's postcode in full only as authz ``person.see_postcode`` says (an arrangement
+    agreed and running), else its district."""
     if not introduction.contact_shared or side is None:
         return None
     if side == IntroductionSide.PERSON:
@@ -662,7 +680,13 @@ def contact_for(introduction: Introduction, side: str | None) -> Contact | None:
             email = carer.user.email
         return Contact(name=introduction.target_name, email=email, phone=provider.contact_phone)
     person = introduction.person
-    return Contact(name=person.display_name, email=person.user.email, postcode=person.postcode)
+    full = authz.can(viewer, "person.see_postcode", person)
+    return Contact(
+        name=person.display_name,
+        email=person.user.email,
+        postcode=person.postcode if full else None,
+        district=None if full else person.district,
+    )
 
 
 SIMILAR_SHOWN = 5

@@ -31,11 +31,7 @@ NO_STORE = {"Cache-Control": "private, no-store"}
 def _introduction(introduction_id: int, action: str = "introduction.view") -> Introduction:
     """The introduction, or 404 for one that does not exist *or* is not the user's (so
     ids cannot be probed); 403 when they can see it but not do ``action``."""
-    introduction = db.session.get(Introduction, introduction_id)
-    if introduction is None or not authz.can(current_user, "introduction.view", introduction):
-        abort(404)
-    authz.require(current_user, action, introduction)
-    return introduction
+    return authz.get_or_abort(current_user, Introduction, introduction_id, action)
 
 
 def _try_move(introduction: Introduction, name: str, **context):
@@ -181,6 +177,10 @@ def carer_inbox():
 @login_required
 def detail(introduction_id: int):
     introduction = _introduction(introduction_id)
+    if authz.moderator_reading(current_user, introduction):
+        # Platform staff read a private thread only for a reported message: on the record.
+        services.record_staff_reading(introduction, current_user._get_current_object())
+        db.session.commit()
     return _render_detail(introduction)
 
 
@@ -325,7 +325,7 @@ def withdraw(introduction_id: int):
 @login_required
 def not_going_ahead(introduction_id: int):
     return _close(
-        introduction_id, "not_go_ahead", "introduction.view", "You said you will not go ahead."
+        introduction_id, "not_go_ahead", "introduction.take_part", "You said you will not go ahead."
     )
 
 
@@ -353,8 +353,13 @@ def _message_limit() -> str:
 @login_required
 @limiter.limit(_message_limit, key_func=_per_account)
 def post_message(introduction_id: int):
-    introduction = _introduction(introduction_id, "introduction.message")
+    introduction = _introduction(introduction_id)
     form = MessageForm()
+    refused = authz.refusal(current_user, "introduction.message", introduction)
+    if refused is not None:  # a closed introduction, or staff reading: say so, post nothing
+        form.validate_on_submit()
+        form.body.errors = [refused]
+        return _render_detail(introduction, 403, message_form=form)
     if not form.validate_on_submit():
         return _render_detail(introduction, 400, message_form=form)
     try:

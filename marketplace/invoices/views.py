@@ -34,12 +34,7 @@ def _user() -> Any:
 def _invoice(invoice_id: int, action: str = "invoice.view") -> ProviderInvoice:
     """The invoice, or 404 when it does not exist or this user may not see it (not to say
     it does); 403 when they see it but may not do this."""
-    invoice = db.session.get(ProviderInvoice, invoice_id)
-    if invoice is None:
-        abort(404)
-    authz.require(current_user, "invoice.view", invoice, hide=True)
-    authz.require(current_user, action, invoice)
-    return invoice
+    return authz.get_or_abort(current_user, ProviderInvoice, invoice_id, action)
 
 
 CARD_RETURNS = {

@@ -62,11 +62,7 @@ def membership_id_of(membership: Membership | None) -> int | None:
 
 
 def _plan_or_abort(plan_id: int) -> MembershipPlan:
-    plan = db.session.get(MembershipPlan, plan_id)
-    if plan is None:
-        abort(404)
-    authz.require(current_user, "plan.manage", plan)
-    return plan
+    return authz.get_or_abort(current_user, MembershipPlan, plan_id, "plan.manage")
 
 
 @provider_bp.get("/plans")
@@ -268,12 +264,7 @@ def checkout_done(start_id: int):
 def _membership(membership_id: int, action: str = "membership.view") -> Membership:
     """The membership, or 404 when it does not exist or this user may not see it (not to
     say it does); 403 when they see it but may not do this."""
-    membership = db.session.get(Membership, membership_id)
-    if membership is None:
-        abort(404)
-    authz.require(current_user, "membership.view", membership, hide=True)
-    authz.require(current_user, action, membership)
-    return membership
+    return authz.get_or_abort(current_user, Membership, membership_id, action)
 
 
 @bp.get("")

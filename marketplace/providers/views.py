@@ -313,10 +313,7 @@ def upload_too_large(_error: RequestEntityTooLarge):
 def evidence_download(evidence_id: int):
     """Only the provider's own admins, reviewers and admins get the file."""
     authz.require(current_user, "evidence_area.use")
-    document = db.session.get(Evidence, evidence_id)
-    if document is None:
-        abort(404)
-    authz.require(current_user, "evidence.download", document, hide=True)  # not even "exists"
+    document = authz.get_or_abort(current_user, Evidence, evidence_id, "evidence.download")
     provider = document.provider
     try:
         path = evidence_service.evidence_path(current_app.config["UPLOAD_FOLDER"], document)

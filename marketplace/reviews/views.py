@@ -7,10 +7,9 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from marketplace import authz
-from marketplace.arrangements import services as arrangement_services
 from marketplace.choices import ReviewAspect, ReviewStatus
 from marketplace.extensions import db, limiter
-from marketplace.models import Review
+from marketplace.models import Arrangement, Review
 from marketplace.reviews import bp, services
 from marketplace.reviews.forms import ModerateForm, ReplyForm, ReportForm, ReviewForm
 from marketplace.workflow import ReasonRequired
@@ -30,11 +29,10 @@ def _review_or_404(review_id: int, *, published_only: bool = True) -> Review:
 @bp.route("/arrangements/<int:arrangement_id>/review", methods=["GET", "POST"])
 @authz.requires("account.use")
 def write(arrangement_id: int):
-    arrangement = arrangement_services.get(arrangement_id)
-    if arrangement is None:
-        abort(404)
-    authz.require(current_user, "arrangement.view", arrangement, hide=True)
-    authz.require(current_user, "review.write", arrangement)
+    arrangement = authz.get_or_abort(current_user, Arrangement, arrangement_id)
+    refused = authz.refusal(current_user, "review.write", arrangement)
+    if refused is not None:  # say why (not started yet), not only "you cannot"
+        return render_template("errors/403.html", reason=refused), 403, PRIVATE
     if services.review_of(arrangement) is not None:
         flash("This arrangement already has a review. Each arrangement gets one.")
         return redirect(url_for("arrangements.show", arrangement_id=arrangement.id))

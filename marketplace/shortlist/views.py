@@ -50,10 +50,7 @@ def _viewed() -> tuple[services.VisitorShortlist | services.PersonShortlist, Per
     a person the user may not see; 403 for an account with nobody's shortlist to show."""
     person_id = request.args.get("person", type=database_id)
     if person_id is not None:
-        person = db.session.get(Person, person_id)
-        if person is None:
-            abort(404)
-        authz.require(current_user, "shortlist.view", person, hide=True)
+        person = authz.get_or_abort(current_user, Person, person_id, "shortlist.view")
         return services.PersonShortlist(person), person
     if not current_user.is_authenticated:
         return services.VisitorShortlist(session), None

@@ -32,12 +32,8 @@ def _me():
 
 def _grant(grant_id: int) -> ConsentGrant:
     """One of this person's grants; 404 for another person's, as for none at all."""
-    person = _me()
-    grant = db.session.get(ConsentGrant, grant_id)
-    if grant is None or grant.person_id != person.id:
-        abort(404)
-    authz.require(current_user, "consent_grant.change", grant, hide=True)
-    return grant
+    _me()
+    return authz.get_or_abort(current_user, ConsentGrant, grant_id, "consent_grant.change")
 
 
 def _invite_limit() -> str:

@@ -15,11 +15,7 @@ from marketplace.web import choose_provider_page
 
 
 def _team_or_abort(team_id: int) -> Team:
-    team = db.session.get(Team, team_id)
-    if team is None:
-        abort(404)
-    authz.require(current_user, "team.manage", team)
-    return team
+    return authz.get_or_abort(current_user, Team, team_id, "team.manage")
 
 
 @bp.route("/")

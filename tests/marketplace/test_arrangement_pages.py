@@ -167,7 +167,7 @@ def test_easy_read_sentences_are_short_with_pictures_and_hard_words(app, make, l
 def test_reviews_once_reply_once_report_and_moderate(app, make, login, monkeypatch):
     _csrf_off(app, monkeypatch)
     s = ah.setup(make)
-    arrangement = ah.agreed(s)
+    arrangement = ah.started(s)
     person = login(s.person_user)
     assert person.post(f"/arrangements/{arrangement.id}/review", data={}).status_code == 400
     stars = {"stars_respect": "5", "stars_reliability": "4", "stars_listening": "5",
@@ -296,7 +296,7 @@ def test_deleting_the_account_of_a_person_with_an_agreed_reviewed_arrangement(
 
     _csrf_off(app, monkeypatch)
     s = ah.setup(make)
-    arrangement = ah.agreed(s)
+    arrangement = ah.started(s)
     review_services.write(arrangement, {"respect": 5}, "Good.", s.person_user)
     arrangement_id, user_id = arrangement.id, s.person_user.id
     response = login(s.person_user).post("/account/delete", data={"password": PASSWORD})
@@ -316,7 +316,7 @@ def test_the_data_export_holds_every_version_and_the_review(app, make, login):
     from marketplace.reviews import services as review_services
 
     s = ah.setup(make)
-    arrangement = ah.agreed(s)
+    arrangement = ah.started(s)
     review_services.write(arrangement, {"respect": 4}, "Fine.", s.person_user)
     data = login(s.person_user).get("/account/export").get_json()
     [row] = data["person"]["arrangements"]

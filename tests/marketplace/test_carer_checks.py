@@ -226,7 +226,7 @@ def test_a_reviewer_cannot_verify_a_co_op_carer(make, login):
         ("anonymous", 302),
         ("person", 403),
         ("carer_own", 403),  # a carer never verifies their own checks
-        ("other_provider_admin", 403),
+        ("other_provider_admin", 404),  # another provider's carer: not found
         ("reviewer", 403),
         ("admin", 403),  # vouching is the provider's: a platform admin does it by import
         ("provider_admin", 200),

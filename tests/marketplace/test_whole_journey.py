@@ -240,7 +240,9 @@ def test_a_newcomer_goes_from_search_to_a_reviewed_arrangement(app, client, logi
 
         # 8. Grace says yes too: now, and only now, they see each other's details.
         page = grace.post(f"{detail}/yes", {})
-        assert "You both agreed to go ahead" in page and "LS6 1AA" in page
+        assert "You both agreed to go ahead" in page and "nadia" in page.lower()
+        # Her postcode waits for an agreed arrangement (one rule: person.see_postcode).
+        assert "LS6 1AA" not in page and "LS6 (the full postcode is shared" in page
         page = newcomer.get(detail)
         assert "Next: the arrangement" in page
         assert "Headingley Care Co-op will send you an arrangement to agree" in page
@@ -284,7 +286,12 @@ def test_a_newcomer_goes_from_search_to_a_reviewed_arrangement(app, client, logi
         assert arrangement.status == "active"
         assert "LS6 1AA" in grace.get(f"/arrangements/{arrangement.id}")
 
-        # 11. The review: once per arrangement, shown on Ana's page.
+        # 11. The review waits for the start (15 December), then: once per arrangement,
+        # shown on Ana's page.
+        assert "Write a review" not in grace.get(f"/arrangements/{arrangement.id}")
+        page = newcomer.get(f"/arrangements/{arrangement.id}/review", status=403)
+        assert "once it has started" in page
+    with clock.frozen(datetime(2026, 12, 16, 10, tzinfo=UTC)):
         newcomer.get(f"/arrangements/{arrangement.id}/review")
         page = newcomer.post(
             f"/arrangements/{arrangement.id}/review",
