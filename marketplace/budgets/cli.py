@@ -18,15 +18,18 @@ billing_cli = AppGroup("billing", help="Budgets and payments: the periodic check
 def run(on: date | None = None, echo=None) -> str:
     """Run the checks for `on` (today in the UK by default) and commit; the summary."""
     from marketplace.budgets import services
-    from marketplace.invoices.services import run_invoices
+    from marketplace.invoices.services import run_card_payments, run_invoices
     from marketplace.memberships.services import remind_reviews_due
 
     on = on or clock.today()
+    # Card payments first (each committed on its own): an invoice Stripe paid is then not
+    # reminded about as unpaid.
+    cards = run_card_payments(progress=echo)
     report = services.run_billing(on, progress=echo)
     invoices = run_invoices(on, progress=echo)
     reviews = remind_reviews_due(progress=echo)
     db.session.commit()
-    return f"{report.summary()} {invoices.summary()} {reviews.summary()}"
+    return f"{report.summary()} {invoices.summary()} {reviews.summary()} {cards.summary()}"
 
 
 @billing_cli.command("run")
@@ -39,6 +42,6 @@ def run(on: date | None = None, echo=None) -> str:
 )
 def run_command(today) -> None:
     """Send budget reviews due, surplus and overspend warnings, invoice reminders and
-    overdue notices, monthly outcome reviews due, and approve invoices automatically when
-    configured (idempotent)."""
+    overdue notices, monthly outcome reviews due, approve invoices automatically when
+    configured, and settle or release card payments Stripe left waiting (idempotent)."""
     click.echo(run(today.date() if today else None, echo=click.echo))

@@ -52,7 +52,12 @@ from payments.gateway import (
     StripeGateway,
 )
 from payments.ledger import EntryKind, EntrySource, LedgerError
-from payments.webhooks import CardPaymentStatus, apply_checkout_session, apply_payment_intent
+from payments.webhooks import (
+    CardPaymentStatus,
+    apply_checkout_session,
+    apply_payment_intent,
+    check_card_payment,
+)
 
 # Card payments Stripe has not settled yet hold their money back from other payments.
 UNSETTLED_CARD = (CardPaymentStatus.PENDING.value, CardPaymentStatus.REQUIRES_ACTION.value)
@@ -723,6 +728,112 @@ def start_card_checkout(
     payment.stripe_checkout_session_id = session_made.id
     db.session.commit()
     return session_made.url
+
+
+def waiting_card_payment(invoice: ProviderInvoice) -> CardPayment | None:
+    """The card payment of this invoice still waiting for Stripe's answer, if any."""
+    return _unsettled_card_payment(invoice)
+
+
+def _ask_stripe(payment: CardPayment, billing: BillingGateway) -> str:
+    """Ask Stripe about one waiting card payment and apply its answer (settled, released
+    when overdue, or still waiting), committed; on `BillingError` rolled back."""
+    repo = SqlBillingRepository(db.session)
+    repo.ledger(payment.budget_id)  # the budget row locked, as for any payment
+    db.session.refresh(payment)
+    try:
+        action = check_card_payment(
+            _card_payment(payment), repo, billing,
+            expired=card_payment_overdue(payment), now=clock.now,
+        )  # fmt: skip
+    except BillingError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return action
+
+
+def check_card_payment_again(
+    invoice: ProviderInvoice, actor: User, gateway: BillingGateway | None = None
+) -> CardPayment:
+    """The payer's "Check with Stripe again": Stripe's answer about the waiting card payment
+    of this invoice is applied (paid: the invoice is paid through its workflow; expired or
+    overdue: the money is released and the invoice stays payable). Raises `InvoiceError`
+    (nothing waiting, Stripe not set up) and `BillingError` (nothing changed; try again)."""
+    authz.require(actor, "invoice.pay", invoice)
+    billing = gateway or configured_gateway()
+    if billing is None or not card_payments_available():
+        raise InvoiceError("Card payments are not set up on this site.", 503)
+    payment = _unsettled_card_payment(invoice)
+    if payment is None:
+        raise InvoiceError("No card payment of this invoice is waiting for Stripe.")
+    action = _ask_stripe(payment, billing)
+    audit.record(
+        "invoice.card_payment_checked",
+        actor_id=actor.id,
+        target=invoice,
+        card_payment_id=payment.id,
+        outcome=action[:200],
+    )
+    db.session.commit()
+    db.session.refresh(payment)
+    return payment
+
+
+@dataclass
+class CardRunReport:
+    waiting: int = 0
+    settled: int = 0
+    released: int = 0
+    unreachable: int = 0
+
+    def summary(self) -> str:
+        text = (
+            f"Asked Stripe about {self.waiting} card payments waiting too long: "
+            f"{self.settled} paid, {self.released} released."
+        )
+        if self.unreachable:
+            text += f" {self.unreachable} could not be asked (Stripe unreachable): next run."
+        return text
+
+
+def run_card_payments(
+    progress: Callable[[str], None] | None = None, gateway: BillingGateway | None = None
+) -> CardRunReport:
+    """The billing run's part: every card payment that has waited for Stripe longer than
+    CARD_PAYMENT_EXPIRY_MINUTES is asked about (Stripe first), then settled or stopped at
+    Stripe and released. One commit per payment, so an outage halfway keeps what was done;
+    running again repeats nothing (a settled payment is not waiting any more)."""
+    report = CardRunReport()
+    cutoff = clock.now() - card_payment_expiry()
+    overdue = db.session.scalars(
+        sa.select(CardPayment)
+        .where(CardPayment.status.in_(UNSETTLED_CARD), CardPayment.requested_at <= cutoff)
+        .order_by(CardPayment.id)
+    ).all()
+    if not overdue:
+        return report
+    billing = gateway or configured_gateway()
+    for payment in overdue:
+        report.waiting += 1
+        if billing is None:
+            report.unreachable += 1
+            if progress is not None:
+                progress(f"Card payment {payment.id}: Stripe is not set up here, left waiting")
+            continue
+        try:
+            action = _ask_stripe(payment, billing)
+        except BillingError as error:
+            report.unreachable += 1
+            action = f"not changed ({error}; {error.detail})"
+        else:
+            if payment.status == CardPaymentStatus.SUCCEEDED.value:
+                report.settled += 1
+            elif payment.status == CardPaymentStatus.FAILED.value:
+                report.released += 1
+        if progress is not None:
+            progress(f"Card payment {payment.id}: {action}")
+    return report
 
 
 def settle_card_payment(payment_id: int) -> None:

@@ -86,6 +86,8 @@ def _show(invoice: ProviderInvoice, side: str, status: int = 200, problem: str |
         },
         may_pay=invoice.status == "approved" and authz.can(user, "invoice.pay", invoice),
         card_available=services.card_payments_available() and not invoice.budget.is_isf,
+        may_check_card=services.card_payments_available()
+        and authz.can(user, "invoice.pay", invoice),
         confirm=ConfirmForm(),
         services=services,
         **forms,
@@ -211,6 +213,27 @@ def _pay_on_stripe_checkout(invoice: ProviderInvoice):
     except (services.InvoiceError, LedgerError, BillingError) as error:
         return _billing_problem(invoice, error)
     return redirect(url, code=303)
+
+
+@bp.post("/<int:invoice_id>/pay/card/check")
+@login_required
+def check_card(invoice_id: int):
+    """ "Check with Stripe again" about a card payment still waiting."""
+    invoice = _invoice(invoice_id, "invoice.pay")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        payment = services.check_card_payment_again(invoice, _user())
+    except (services.InvoiceError, LedgerError, BillingError) as error:
+        return _billing_problem(invoice, error)
+    message = {
+        "succeeded": ("Stripe says the card payment was made. The invoice is paid.", "success"),
+        "failed": ("Stripe did not take the money, so the budget no longer holds it back. "
+                   "The invoice can be paid again.", "info"),
+    }.get(payment.status, ("Stripe is still waiting for the card holder. Try again later: "
+                           "the money stays held back until Stripe answers.", "info"))  # fmt: skip
+    flash(*message)
+    return redirect(url_for("invoices.show", invoice_id=invoice.id))
 
 
 # -- the provider's side ---------------------------------------------------------------------

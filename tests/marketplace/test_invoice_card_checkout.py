@@ -5,7 +5,7 @@ answers come as signed webhooks, delivered twice and out of order."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -240,3 +240,130 @@ def test_a_test_card_attempt_in_flight_is_not_mixed_with_checkout(world, stripe)
     response = world.pay()
     assert response.status_code == 409
     assert "Check with Stripe again" in response.get_data(as_text=True)
+
+
+# -- stuck card payments: "Check with Stripe again" and the billing run ----------------------
+
+
+def check(world):
+    return world.person.post(f"/invoices/{world.invoice.id}/pay/card/check")
+
+
+def test_the_payer_checks_with_stripe_and_a_paid_checkout_pays_the_invoice(world, stripe) -> None:
+    world.pay()
+    (payment,) = world.payments()
+    page = world.person.get(f"/invoices/{world.invoice.id}").get_data(as_text=True)
+    assert "Check with Stripe again" in page
+    stripe.complete(payment.stripe_checkout_session_id)
+    response = check(world)
+    assert response.status_code == 302
+    page = world.person.get(f"/invoices/{world.invoice.id}").get_data(as_text=True)
+    assert "Stripe says the card payment was made" in page
+    db.session.refresh(world.invoice)
+    assert world.invoice.status == "paid" and len(world.entries()) == 2
+    assert check(world).status_code == 409  # nothing waiting any more
+
+
+def test_checking_before_the_expiry_leaves_an_open_page_alone(world, stripe) -> None:
+    world.pay()
+    assert check(world).status_code == 302
+    (payment,) = world.payments()
+    assert payment.status == "pending"
+    assert stripe.sessions[payment.stripe_checkout_session_id].status == "open"
+    page = world.person.get(f"/invoices/{world.invoice.id}").get_data(as_text=True)
+    assert "Stripe is still waiting for the card holder" in page
+
+
+def test_checking_after_the_expiry_stops_the_page_and_releases_the_money(
+    world, stripe, app, monkeypatch
+) -> None:
+    world.pay()
+    monkeypatch.setitem(app.config, "CARD_PAYMENT_EXPIRY_MINUTES", 1)
+    with clock.frozen(clock.now() + timedelta(minutes=5)):
+        assert check(world).status_code == 302
+    (payment,) = world.payments()
+    assert payment.status == "failed"
+    assert stripe.sessions[payment.stripe_checkout_session_id].status == "expired"
+    db.session.refresh(world.invoice)
+    assert world.invoice.status == "approved" and services._reserved(world.budget.id) == 0
+
+
+def test_stripe_unreachable_when_checking_says_so_and_changes_nothing(world, stripe) -> None:
+    world.pay()
+    stripe.down = True
+    response = check(world)
+    assert response.status_code == 503
+    assert "could not be reached" in response.get_data(as_text=True)
+    assert world.payments()[0].status == "pending"
+
+
+def test_who_may_check_is_who_may_pay(world, stripe, make, login) -> None:
+    world.pay()
+    stranger = login(make.user(roles=["person"]))
+    assert stranger.post(f"/invoices/{world.invoice.id}/pay/card/check").status_code == 404
+    provider = login(world.s.admin)
+    assert provider.post(f"/invoices/{world.invoice.id}/pay/card/check").status_code == 403
+    assert world.payments()[0].status == "pending"
+
+
+def test_the_billing_run_settles_or_releases_card_payments_stripe_left_waiting(
+    world, stripe, make, app, monkeypatch
+) -> None:
+    from marketplace.budgets import cli as billing_cli
+
+    world.pay()
+    (paid,) = world.payments()
+    stripe.complete(paid.stripe_checkout_session_id)
+    second = ProviderInvoice(
+        provider_id=world.s.provider.id, budget_id=world.budget.id,
+        arrangement_id=world.arrangement.id, reference="HCC-0201", description="More",
+        category="agency_care", amount_pence=1_000, status="approved",
+    )  # fmt: skip
+    db.session.add(second)
+    db.session.commit()
+    world.person.post(f"/invoices/{second.id}/pay/card")
+    abandoned = world.payments()[1]
+    lines: list[str] = []
+    summary = billing_cli.run(TODAY, echo=lines.append)  # not overdue yet: nothing asked
+    assert "Asked Stripe about 0 card payments" in summary
+    with clock.frozen(clock.now() + timedelta(minutes=61)):
+        summary = billing_cli.run(TODAY, echo=lines.append)
+        assert "Asked Stripe about 2 card payments waiting too long: 1 paid, 1 released." in summary
+        assert f"Card payment {abandoned.id}: card payment {abandoned.id} released" in "\n".join(
+            lines
+        )
+        again = billing_cli.run(TODAY, echo=lines.append)
+        assert "Asked Stripe about 0 card payments" in again  # idempotent
+    db.session.refresh(world.invoice)
+    db.session.refresh(second)
+    assert (world.invoice.status, second.status) == ("paid", "approved")
+    assert [p.status for p in world.payments()] == ["succeeded", "failed"]
+    assert stripe.sessions[abandoned.stripe_checkout_session_id].status == "expired"
+
+
+def test_the_billing_run_with_stripe_unreachable_keeps_waiting_and_says_so(world, stripe) -> None:
+    from marketplace.budgets import cli as billing_cli
+
+    world.pay()
+    stripe.down = True
+    lines: list[str] = []
+    with clock.frozen(clock.now() + timedelta(minutes=61)):
+        summary = billing_cli.run(TODAY, echo=lines.append)
+    assert "1 could not be asked (Stripe unreachable): next run." in summary
+    assert any("not changed" in line for line in lines)
+    assert world.payments()[0].status == "pending"
+    stripe.down = False
+    with clock.frozen(clock.now() + timedelta(minutes=61)):
+        assert "0 paid, 1 released" in billing_cli.run(TODAY, echo=lines.append)
+
+
+def test_the_billing_run_without_stripe_leaves_them_waiting(world, stripe, monkeypatch) -> None:
+    from marketplace.budgets import cli as billing_cli
+
+    world.pay()
+    monkeypatch.setattr(services, "configured_gateway", lambda: None)
+    lines: list[str] = []
+    with clock.frozen(clock.now() + timedelta(minutes=61)):
+        billing_cli.run(TODAY, echo=lines.append)
+    assert any("Stripe is not set up here" in line for line in lines)
+    assert world.payments()[0].status == "pending"

@@ -607,6 +607,8 @@ ROWS: list[tuple[str, str, Any, list[int]]] = [
      [GO, NO, NO, NF, NO, NF, NF, NF, BAD, NF, NF, NO]),
     ("POST", "/invoices/{invoice}/pay/card", {},  # no Stripe here: 503, nothing changes
      [GO, 503, NO, NF, 503, NF, NF, NF, NO, NF, NF, NO]),
+    ("POST", "/invoices/{invoice}/pay/card/check", {},  # "Check with Stripe again": as paying
+     [GO, 503, NO, NF, 503, NF, NF, NF, NO, NF, NF, NO]),
     # Shortlists: a visitor's (in the session) or the person's own; a supporter with view
     # consent reads the person's (the one they act for, or ?person=); changing it needs
     # manage_introductions; another person's entry or search is not found
