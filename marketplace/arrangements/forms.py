@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length
 
 from marketplace.arrangements.services import (
     MAX_OUTCOMES,
@@ -22,8 +22,8 @@ from marketplace.arrangements.services import (
     Outcome,
     Terms,
 )
-from marketplace.carers.forms import parse_date
 from marketplace.choices import FundingRoute, LifeArea
+from marketplace.date_input import DateInputField
 from marketplace.money import format_pence, parse_pounds
 
 MAX_HOURLY_PENCE = 200_00
@@ -31,15 +31,13 @@ PRICE_KINDS = [("hourly", "An hourly price"), ("plan", "A monthly membership pla
 
 
 class TermsForm(FlaskForm):
-    starts_on = StringField(
-        "Start date",
-        description="For example 2026-05-04",
-        validators=[InputRequired("Enter the start date, like 2026-05-04")],
-    )
-    ends_on = StringField(
+    starts_on = DateInputField("Start date", what="The start date", example="4 5 2026")
+    ends_on = DateInputField(
         "End date (optional)",
-        description="Leave empty if there is no end date",
-        validators=[Optional()],
+        "Leave it empty if there is no end date.",
+        what="The end date",
+        example="30 4 2027",
+        optional=True,
     )
     carers = SelectMultipleField(
         "Carers",
@@ -66,18 +64,9 @@ class TermsForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:  # type: ignore[override]
         ok = super().validate(extra_validators)
-        self.starts: date | None = None
-        self.ends: date | None = None
+        self.starts: date | None = self.starts_on.data
+        self.ends: date | None = self.ends_on.data
         self.rate_pence: int | None = None
-        for field, attribute, what in (
-            (self.starts_on, "starts", "start date"),
-            (self.ends_on, "ends", "end date"),
-        ):
-            try:
-                setattr(self, attribute, parse_date(field.data))
-            except ValueError:
-                field.errors = [f"Enter the {what} as a real date, like 2026-05-04"]
-                ok = False
         if self.price_kind.data == "hourly":
             try:
                 self.rate_pence = parse_pounds(
@@ -165,8 +154,8 @@ for _n in range(1, MAX_OUTCOMES + 1):
 
 def terms_form_data(terms: Terms) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "starts_on": terms.starts_on.isoformat(),
-        "ends_on": terms.ends_on.isoformat() if terms.ends_on else "",
+        "starts_on": terms.starts_on,
+        "ends_on": terms.ends_on,
         "carers": list(terms.carer_ids),
         "funding_route": terms.funding_route,
         "price_kind": "plan" if terms.membership_plan_id else "hourly",

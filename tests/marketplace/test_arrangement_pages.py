@@ -17,6 +17,12 @@ from marketplace.extensions import db
 from marketplace.models import Arrangement, AuditLog, Review, ReviewReport
 
 
+def _start(on) -> dict[str, str]:
+    """The terms form's start date: Day, Month and Year boxes (marketplace.date_input)."""
+    return {"starts_on_day": str(on.day), "starts_on_month": str(on.month),
+            "starts_on_year": str(on.year)}  # fmt: skip
+
+
 def _csrf_off(app, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
 
@@ -52,7 +58,7 @@ def test_a_change_without_an_outcome_gets_an_error_summary_and_changes_nothing(
     arrangement = ah.agreed(s)
     client = login(s.admin)
     form = {
-        "starts_on": arrangement.starts_on.isoformat(),
+        **_start(arrangement.starts_on),
         "carers": [str(s.carers[0].id)],
         "funding_route": "direct_payment",
         "price_kind": "hourly",
@@ -263,7 +269,7 @@ def test_the_provider_proposes_from_an_introduction_at_the_meeting_stage(
     assert login(s.person_user).get(f"/provider/arrangements/new/{met.id}").status_code == 403
 
     form = {
-        "starts_on": (clock.today() + timedelta(days=3)).isoformat(),
+        **_start(clock.today() + timedelta(days=3)),
         "carers": [str(s.carers[0].id), str(s.carers[1].id)],
         "funding_route": "direct_payment",
         "price_kind": "hourly",
@@ -322,3 +328,35 @@ def test_the_data_export_holds_every_version_and_the_review(app, make, login):
     [row] = data["person"]["arrangements"]
     assert row["versions"][0]["outcomes"][0]["text"] == "I get to the allotment on Tuesdays"
     assert row["review"]["ratings"] == {"respect": 4}
+
+
+def test_the_terms_dates_are_day_month_and_year_boxes(app, make, login, monkeypatch):
+    _csrf_off(app, monkeypatch)
+    s = ah.setup(make)
+    arrangement = ah.agreed(s)
+    client = login(s.admin)
+    page = client.get(f"/arrangements/{arrangement.id}/change").get_data(as_text=True)
+    on = arrangement.starts_on
+    assert f'name="starts_on_day" type="text" inputmode="numeric" value="{on.day}"' in page
+    assert 'name="ends_on_year" type="text" inputmode="numeric" value=""' in page
+    assert "Leave it empty if there is no end date. For example, 30 4 2027" in page
+    form = {
+        **_start(on),
+        "ends_on_day": "31",
+        "ends_on_month": "2",
+        "ends_on_year": "2030",
+        "carers": [str(s.carers[0].id)],
+        "funding_route": "direct_payment",
+        "price_kind": "hourly",
+        "hourly_rate": "23.00",
+        "outcome_1": "Cooking together on Fridays",
+    }
+    bad = client.post(f"/arrangements/{arrangement.id}/change", data=form)
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert '<a href="#ends_on_day">The end date must be a real date, like 30 4 2027</a>' in text
+    assert len(arrangement.versions) == 1
+    form["ends_on_day"] = "28"
+    assert client.post(f"/arrangements/{arrangement.id}/change", data=form).status_code == 302
+    db.session.refresh(arrangement)
+    assert arrangement.versions[-1].ends_on.isoformat() == "2030-02-28"
