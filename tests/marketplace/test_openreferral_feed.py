@@ -434,7 +434,8 @@ def test_taxonomies_and_terms(client):
         ("postcode=ZZ9+9ZZ", 404, "postcode"),
         ("modified_after=yesterday", 422, "modified_after"),
         ("taxonomy_term_id=not-a-term", 422, "taxonomy_term_id"),
-        (f"taxonomy_term_id={uuid.uuid4()}", 422, "taxonomy_term_id"),
+        # Fixed, not uuid4(): every xdist worker must collect the same test ids.
+        ("taxonomy_term_id=0f5dcba9-5395-45bf-b25b-26e9bc596df0", 422, "taxonomy_term_id"),
         ("taxonomy_id=nope", 422, "taxonomy_id"),
         ("council=leeds", 422, "council"),
         ("search=" + "x" * 201, 422, "search"),
@@ -453,10 +454,11 @@ def test_bad_parameters_are_clear_errors(client, query, status, field):
     "path",
     [
         "/services/not-a-uuid",
-        f"/services/{uuid.uuid4()}",
+        # Unknown ids, fixed (not uuid4()) so every xdist worker collects the same tests.
+        "/services/5b0bcc5e-f9f0-4ed5-896e-f747fc13ca03",
         "/service_at_locations/x",
         "/taxonomies/x",
-        f"/taxonomy_terms/{uuid.uuid4()}",
+        "/taxonomy_terms/23950809-c763-43e4-acea-b67db0a30f0b",
         "/services/" + "9" * 5000,
     ],
 )
