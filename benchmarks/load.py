@@ -83,6 +83,9 @@ class Result:
     p99_ms: float
     errors: int
     requests: int
+    # The workers' CPU time per request served (ms): unlike requests/s, it hardly moves
+    # with what else the machine is running.
+    cpu_ms: float = 0.0
 
 
 def free_port() -> int:
@@ -233,6 +236,16 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.log.close()
+
+
+def cpu_seconds(server: Server) -> float:
+    """CPU time (user + system) used so far by the server's workers (``/proc/<pid>/stat``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in server.worker_pids():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def memory_kb(pid: int) -> dict[str, int]:
@@ -490,11 +503,13 @@ def main() -> int:
 
         header = (
             f"{'route':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-            f"{'hello req/s':>13}{'ratio':>8}  load avg"
+            f"{'hello req/s':>13}{'ratio':>8}{'CPU ms/req':>12}{'hello':>8}{'CPU ratio':>11}"
+            "  load avg"
         )
         print("\n" + header)
         for name, path, _method, data, headers in routes:
             script = scripts / (re.sub(r"\W+", "_", name) + ".lua")
+            started = cpu_seconds(hello)
             base = run_wrk(
                 "hello world",
                 hello.base + "/",
@@ -503,14 +518,19 @@ def main() -> int:
                 args.connections,
                 args.threads,
             )
+            base.cpu_ms = (cpu_seconds(hello) - started) * 1000 / max(base.requests, 1)
+            started = cpu_seconds(app)
             result = run_wrk(
                 name, app.base + path, script, args.duration, args.connections, args.threads
             )
+            result.cpu_ms = (cpu_seconds(app) - started) * 1000 / max(result.requests, 1)
             load = load_average()
             results.append((result, base, load))
             print(
                 f"{name:<28}{result.rps:9.0f}{result.p50_ms:9.1f}{result.p99_ms:9.1f}"
-                f"{result.errors:8d}{base.rps:13.0f}{result.rps / base.rps:8.1%}  {load}",
+                f"{result.errors:8d}{base.rps:13.0f}{result.rps / base.rps:8.1%}"
+                f"{result.cpu_ms:12.2f}{base.cpu_ms:8.2f}{base.cpu_ms / result.cpu_ms:11.1%}"
+                f"  {load}",
                 flush=True,
             )
             check_route(app.base, path, data, headers)
@@ -605,14 +625,16 @@ def memory_kb_list(server: Server) -> list[dict[str, int]]:
 def print_markdown(results: list[tuple[Result, Result, str]]) -> None:
     print(
         "\n| route | req/s | p50 ms | p99 ms | errors "
-        "| hello world req/s (adjacent run) | ratio | load average |"
+        "| hello world req/s (adjacent run) | ratio | worker CPU ms/request (hello) "
+        "| CPU ratio | load average |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for result, base, load in results:
         print(
             f"| `{result.name}` | {result.rps:.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} | "
             f"{result.errors} | {base.rps:.0f} (p99 {base.p99_ms:.1f} ms) | "
-            f"{result.rps / base.rps:.0%} | {load} |"
+            f"{result.rps / base.rps:.0%} | {result.cpu_ms:.2f} ({base.cpu_ms:.2f}) | "
+            f"{base.cpu_ms / result.cpu_ms:.0%} | {load} |"
         )
 
 
