@@ -24,6 +24,7 @@ from marketplace.introductions.forms import (
     ReportForm,
 )
 from marketplace.models import Introduction, IntroductionMessage
+from marketplace.web import choose_provider_page
 
 NO_STORE = {"Cache-Control": "private, no-store"}
 
@@ -135,11 +136,8 @@ def mine():
 def provider_inbox():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return render_template(
-            "carers/choose_provider.html",
-            providers=authz.managed_providers(current_user),
-            endpoint="introductions.provider_inbox",
-            heading="Choose whose introductions to see",
+        return choose_provider_page(
+            "introductions.provider_inbox", "Choose whose introductions to see"
         )
     authz.require(current_user, "provider.manage", provider)
     return (

@@ -12,6 +12,7 @@ from marketplace.extensions import db, limiter
 from marketplace.models import Arrangement, Review
 from marketplace.reviews import bp, services
 from marketplace.reviews.forms import ModerateForm, ReplyForm, ReportForm, ReviewForm
+from marketplace.web import choose_provider_page
 from marketplace.workflow import ReasonRequired
 
 PRIVATE = {"Cache-Control": "private, no-store"}
@@ -106,12 +107,7 @@ def report(review_id: int):
 def provider_reviews():
     provider = authz.current_provider(current_user)
     if provider is None:
-        return render_template(
-            "carers/choose_provider.html",
-            endpoint="reviews.provider_reviews",
-            heading="Choose whose reviews to see",
-            providers=authz.managed_providers(current_user),
-        )
+        return choose_provider_page("reviews.provider_reviews", "Choose whose reviews to see")
     return (
         render_template(
             "reviews/provider.html",
