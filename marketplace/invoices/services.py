@@ -715,9 +715,13 @@ def start_card_checkout(
             "A card payment of this invoice is still waiting for Stripe. "
             "Use “Check with Stripe again” to see where it is."
         )
+    request = _card_request(invoice, payment)
+    # End the read transaction before Stripe is asked: no transaction (nor SQLite's write
+    # lock, taken at BEGIN in a form's request) is held open across a network call.
+    db.session.commit()
     try:
         session_made = billing.create_payment_checkout_session(
-            _card_request(invoice, payment),
+            request,
             success_url=links.public_url("invoices.show", invoice_id=invoice.id, card="done"),
             cancel_url=links.public_url("invoices.show", invoice_id=invoice.id, card="left"),
             expires_at=_checkout_expires_at(payment),
