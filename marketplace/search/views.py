@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from marketplace import geo
 from marketplace.arrangements import services as arrangement_services
-from marketplace.catalog import catalog_fragment, reviews_fragment
+from marketplace.catalog import catalog_fragment, catalog_fragments, reviews_fragment
 from marketplace.people import services as people_services
 from marketplace.reviews import services as review_services
 from marketplace.search import bp, council_export, national_map, services
@@ -45,6 +46,32 @@ def _search_form() -> tuple[SearchForm, bool]:
     return SearchForm(formdata=args, budget_pence=budget), True
 
 
+def _card_parts(
+    results: list[services.CarerResult], details: dict[int, services.CardDetails]
+) -> dict[Hashable, dict[str, Markup]]:
+    """Each result card's parts that are the same for every search and visitor
+    (search/_card_public.html: its link, provider, area and checks), kept per catalog
+    version; the search's own parts (distance, reasons) and the visitor's (the shortlist
+    button) are written around them on every page."""
+    cards = {result.card.id: result.card for result in results}
+
+    def render(ids: list[Hashable]) -> dict[Hashable, dict[str, Markup]]:
+        return {
+            i: _public_blocks("search/_card_public.html", card=cards[i], detail=details.get(i))
+            for i in ids
+        }
+
+    return catalog_fragments("card_parts", list(cards), render)
+
+
+def _carer_query(link_args: dict[str, Any], page: int) -> str:
+    """The query string of every carer link on a results page ("?postcode=...&page=2",
+    the same search), written once for the page instead of once per card."""
+    url = url_for("search.carer", **dict(link_args, carer_id=0, page=page))
+    _, mark, query = url.partition("?")
+    return mark + query
+
+
 @bp.get("/search")
 def search():
     form, from_profile = _search_form()
@@ -64,6 +91,8 @@ def search():
     page = services.paginate(carers.results, form.page.data or 1)
     providers = services.providers_covering(place)
     link_args = form.link_args(with_postcode=not from_profile)
+    shown = page.items + carers.nearest
+    details = services.card_details(shown)
     page_html = render_template(
         "search/search.html",
         form=form.for_display(from_profile),
@@ -72,7 +101,9 @@ def search():
         filters=filters,
         carers=carers,
         page=page,
-        details=services.card_details(page.items + carers.nearest),
+        details=details,
+        card_parts=_card_parts(shown, details),
+        carer_query=_carer_query(link_args, page.page),
         link_args=link_args,
         active=form.active_filters(),
         suggestion_links=services.suggestion_links(carers.widen, link_args),
