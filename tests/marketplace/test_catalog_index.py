@@ -496,7 +496,7 @@ def _reviewed_carer(app) -> tuple[int, int, int, int]:
     with app.app_context():
         make = factories.Factories()
         s = ah.setup(make)
-        arrangement = ah.agreed(s)
+        arrangement = ah.started(s)
         review = review_services.write(
             arrangement, {"respect": 5, "listening": 4}, "Ana is lovely.", s.person_user
         )
@@ -583,7 +583,7 @@ def test_reviews_version_moves_with_every_review_change(app, make):
     from marketplace.reviews_version import current_reviews_version
 
     s = ah.setup(make)
-    arrangement = ah.agreed(s)
+    arrangement = ah.started(s)
     seen = [current_reviews_version()]
 
     def moved() -> bool:
