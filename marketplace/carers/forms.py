@@ -23,6 +23,7 @@ from marketplace import clock, geo, vocabulary
 from marketplace.auth.forms import PASSWORD_HINT, StrongPassword
 from marketplace.carers.checks import SCHEME_LABELS, normalise_certificate_number
 from marketplace.choices import SLOT_LABELS, SLOTS, DBSLevel, Gender, PersonGroup, Pet, SupportKind
+from marketplace.date_input import DateInputField
 from marketplace.money import parse_pounds
 
 # The form adds an explicit "prefer not to say" (stored as no gender) and "no check yet".
@@ -266,7 +267,9 @@ class ChecksForm(FlaskForm):
         description="A DBS certificate number is 12 digits, printed at the top right of the "
         "certificate.",
     )
-    dbs_issue_date = StringField("Certificate date of issue", description="For example, 27 3 2024.")
+    dbs_issue_date = DateInputField(
+        "Certificate date of issue", what="The date of issue", example="27 3 2024", optional=True
+    )
     dbs_update_service = RadioField(
         "Is the certificate on the update service?",
         description="The DBS Update Service (or PVG scheme membership in Scotland) lets "
@@ -282,10 +285,12 @@ class ChecksForm(FlaskForm):
         description="Tick it when you have seen their documents. It shows as verified only "
         "after you verify the checks.",
     )
-    insurance_expires_on = StringField(
+    insurance_expires_on = DateInputField(
         "Public liability insurance expiry date",
-        description="Self-employed personal assistants need their own insurance. "
-        "For example, 31 12 2026.",
+        "Self-employed personal assistants need their own insurance.",
+        what="The insurance expiry date",
+        example="31 12 2026",
+        optional=True,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -307,27 +312,20 @@ class ChecksForm(FlaskForm):
         except ValueError as error:
             raise ValidationError(str(error)) from error
 
-    def validate_dbs_issue_date(self, field: StringField) -> None:
-        try:
-            self.issue_date = parse_date(field.data)
-        except ValueError as error:
-            raise ValidationError(
-                "Enter the date of issue as a real date, like 27 3 2024"
-            ) from error
-        if self.issue_date is None:
-            if self.dbs_level.data not in (None, "", "none"):
-                raise ValidationError("Enter the certificate date of issue")
-            return
-        if self.issue_date > clock.today():
-            raise ValidationError("The date of issue must be today or in the past")
-
-    def validate_insurance_expires_on(self, field: StringField) -> None:
-        try:
-            self.insurance_date = parse_date(field.data)
-        except ValueError as error:
-            raise ValidationError(
-                "Enter the insurance expiry date as a real date, like 31 12 2026"
-            ) from error
+    def validate(self, extra_validators: Any = None) -> bool:  # type: ignore[override]
+        ok = super().validate(extra_validators)
+        self.issue_date = self.dbs_issue_date.data
+        insurance = self.insurance_expires_on
+        self.insurance_date = insurance.data if insurance is not None else None
+        if self.dbs_issue_date.errors:
+            return False
+        if self.issue_date is None and self.dbs_level.data not in (None, "", "none"):
+            self.dbs_issue_date.fail("Enter the certificate date of issue")
+            return False
+        if self.issue_date is not None and self.issue_date > clock.today():
+            self.dbs_issue_date.fail("The date of issue must be today or in the past")
+            return False
+        return ok
 
 
 class AddCarerForm(FlaskForm):

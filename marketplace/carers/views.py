@@ -329,11 +329,11 @@ def _initial_data(carer: Carer, section: str, owner: bool) -> dict[str, Any]:
         "dbs_scheme": record.scheme if record and record.scheme else _default_scheme(carer),
         "dbs_level": record.level if record and record.level else "none",
         "dbs_number": (record.certificate_number or "") if record else "",
-        "dbs_issue_date": _date_text(record.issued_on) if record else "",
+        "dbs_issue_date": record.issued_on if record else None,
         "dbs_update_service": "yes" if record and record.update_service else "no",
         "care_certificate": carer.care_certificate,
         "right_to_work_checked": carer.check("right_to_work") is not None,
-        "insurance_expires_on": _date_text(insurance.expires_on) if insurance else "",
+        "insurance_expires_on": insurance.expires_on if insurance else None,
     }
 
 
@@ -345,10 +345,6 @@ def _default_scheme(carer: Carer) -> str:
         return checks.scheme_for_country(geo.lookup(carer.district).country)
     except geo.GeoError:
         return "dbs"
-
-
-def _date_text(value) -> str:
-    return f"{value.day} {value.month} {value.year}" if value else ""
 
 
 def _changes(carer: Carer, section: str, form: Any, owner: bool) -> dict[str, Any]:

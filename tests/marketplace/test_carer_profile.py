@@ -29,10 +29,18 @@ ABOUT = {
     "travel_radius_km": "12",
     "hourly_rate": "£18.50",
 }
+
+
+def typed(text: str, field: str = "dbs_issue_date") -> dict[str, str]:
+    """A date typed as "27 3 2024" in the form's Day, Month and Year boxes."""
+    day, month, year = (text.split() + ["", "", ""])[:3]
+    return {f"{field}_day": day, f"{field}_month": month, f"{field}_year": year}
+
+
 CHECKS = {
     "dbs_level": "enhanced_barred",
     "dbs_number": "0012 3456 7890",
-    "dbs_issue_date": "27 3 2024",
+    **typed("27 3 2024"),
     "dbs_update_service": "yes",
     "care_certificate": "y",
 }
@@ -101,11 +109,11 @@ def test_prefer_not_to_say_stores_no_gender(make, login):
         ("availability", {"availability": ["mon-night"]}, "not a valid choice"),
         ("checks", {**CHECKS, "dbs_number": "12345"}, "must be 12 digits"),
         ("checks", {**CHECKS, "dbs_number": ""}, "Enter the DBS certificate number"),
-        ("checks", {**CHECKS, "dbs_issue_date": ""}, "Enter the certificate date of issue"),
-        ("checks", {**CHECKS, "dbs_issue_date": "31 2 2024"}, "as a real date"),
+        ("checks", {**CHECKS, **typed("")}, "Enter the certificate date of issue"),
+        ("checks", {**CHECKS, **typed("31 2 2024")}, "must be a real date"),
         (
             "checks",
-            {**CHECKS, "dbs_issue_date": (date.today() + timedelta(days=1)).isoformat()},
+            {**CHECKS, **typed((date.today() + timedelta(days=1)).strftime("%d %m %Y"))},
             "today or in the past",
         ),
         ("checks", {**CHECKS, "dbs_level": "platinum"}, "Not a valid choice"),
@@ -216,6 +224,11 @@ def test_save_checks(make, login):
     )
     assert record.issued_on == date(2024, 3, 27) and record.update_service
     assert carer.care_certificate
+    # The date comes back in its Day, Month and Year boxes (marketplace.date_input).
+    page = text(login(world.carer_user).get("/carer/profile/checks"))
+    for part, value in (("day", "27"), ("month", "3"), ("year", "2024")):
+        box = f'name="dbs_issue_date_{part}" type="text" inputmode="numeric" value="{value}"'
+        assert box in page
     # The carer changed a verified check: it is only declared again, and unlisted.
     assert record.status == "declared" and record.verified_at is None
     assert not carer.is_listed
@@ -260,13 +273,15 @@ def test_insurance_only_for_self_employed_pas(make, login):
     pa_client = login(pa_user)
     assert "Public liability insurance expiry date" in text(pa_client.get("/carer/profile/checks"))
     response = pa_client.post(
-        "/carer/profile/checks", data={**CHECKS, "insurance_expires_on": "31/12/2030"}
+        "/carer/profile/checks", data={**CHECKS, **typed("31 12 2030", "insurance_expires_on")}
     )
     assert response.status_code == 302
     db.session.refresh(pa)
     assert pa.check("insurance").expires_on == date(2030, 12, 31)
-    bad = pa_client.post("/carer/profile/checks", data={**CHECKS, "insurance_expires_on": "soon"})
-    assert bad.status_code == 400 and "insurance expiry date as a real date" in text(bad)
+    bad = pa_client.post(
+        "/carer/profile/checks", data={**CHECKS, **typed("soon", "insurance_expires_on")}
+    )
+    assert bad.status_code == 400 and "The insurance expiry date must include a month" in text(bad)
 
 
 def test_provider_admin_edits_with_the_same_forms_and_keeps_the_postcode(make, login):

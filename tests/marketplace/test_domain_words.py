@@ -109,6 +109,14 @@ def test_carer_dbs_date_in_the_future_uses_the_london_date(make, login):
 
     world = build_world(make)
     client = login(world.carer_user)
+
+    def _issued(day: str) -> dict[str, str]:  # July 2026, in Day, Month and Year boxes
+        return {
+            "dbs_issue_date_day": day,
+            "dbs_issue_date_month": "7",
+            "dbs_issue_date_year": "2026",
+        }
+
     checks = {
         "dbs_level": "enhanced_barred",
         "dbs_number": "0012 3456 7890",
@@ -117,7 +125,7 @@ def test_carer_dbs_date_in_the_future_uses_the_london_date(make, login):
     }
     with clock.frozen(datetime(2026, 6, 30, 23, 30, tzinfo=UTC)):
         # 1 July is today in London (though 30 June in UTC): allowed.
-        ok = client.post("/carer/profile/checks", data={**checks, "dbs_issue_date": "1 7 2026"})
+        ok = client.post("/carer/profile/checks", data={**checks, **_issued("1")})
         assert "today or in the past" not in ok.get_data(as_text=True)
-        late = client.post("/carer/profile/checks", data={**checks, "dbs_issue_date": "2 7 2026"})
+        late = client.post("/carer/profile/checks", data={**checks, **_issued("2")})
         assert "today or in the past" in late.get_data(as_text=True)
