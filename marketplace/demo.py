@@ -603,7 +603,7 @@ def seed_demo(
     seed_budgets(amira_budget, derek, headingley, users["provider@coopcare.example"])
     from marketplace.memberships.demo import seed_memberships
 
-    seed_memberships(headingley, amira, users["provider@coopcare.example"])
+    seed_memberships(headingley, amira, users["provider@coopcare.example"], amira_budget)
     from marketplace.providers.demo import seed_quality_assurance
 
     seed_quality_assurance([p for p, _, _ in providers], users, DEMO_EPOCH)

@@ -1,14 +1,20 @@
 """Demo memberships: Headingley Care Co-op's "Living well at home" plan, and Amira on an
-active membership with three paid months and October reviewed by both sides. The rows are
-marked demo: no Stripe subscription is behind them (the demo runs without a network), and
-the pages say so. Every date is fixed, so every seed is the same."""
+active membership paid from her personal budget (its prepaid card), with three paid months
+on the budget's ledger and October reviewed by both sides. The rows are marked demo: no
+Stripe subscription is behind them (the demo runs without a network), and the pages say
+so. The months go through the same code as Stripe's answers (`sync_invoices`). Every
+date is fixed, so every seed is the same."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+
+from marketplace.billing.repository import SqlBillingRepository
 from marketplace.extensions import db
 from marketplace.models import (
+    Budget,
     Membership,
     MembershipInvoice,
     MembershipPlan,
@@ -18,6 +24,7 @@ from marketplace.models import (
     Provider,
     User,
 )
+from payments.webhooks import sync_invoices
 
 OUTCOMES = [
     "Gets to the allotment every week",
@@ -34,7 +41,13 @@ MONTHS = [((2026, 10, 1), (2026, 11, 1)), ((2026, 11, 1), (2026, 12, 1)),
           ((2026, 12, 1), (2027, 1, 1))]  # fmt: skip
 
 
-def seed_memberships(provider: Provider, person: Person, team_admin: User) -> Membership:
+RECORDED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def seed_memberships(
+    provider: Provider, person: Person, team_admin: User, budget: Budget | None = None
+) -> Membership:
+    """The plan and the person's membership; with `budget`, paid from it."""
     plan = MembershipPlan(
         provider_id=provider.id,
         name="Living well at home",
@@ -62,27 +75,30 @@ def seed_memberships(provider: Provider, person: Person, team_admin: User) -> Me
         outcomes=list(OUTCOMES),
         demo=True,
         created_at=datetime(2026, 10, 1, 10, tzinfo=UTC),
+        budget_id=budget.id if budget is not None else None,
     )
     db.session.add(membership)
     db.session.flush()
-    invoices = []
+    # Stripe-shaped paid invoices, recorded as Stripe's answer would be: each month is a
+    # membership invoice and, paid from the budget, a ledger payment keyed by its id.
+    repo = SqlBillingRepository(db.session)
+    pure_membership = repo.membership(membership.id)
+    assert pure_membership is not None
     for n, (start, end) in enumerate(MONTHS, start=1):
-        invoice = MembershipInvoice(
-            stripe_invoice_id=f"in_demo_amira_{n}",
-            membership_id=membership.id,
-            status="paid",
-            amount_due_pence=48_000,
-            amount_paid_pence=48_000,
-            amount_refunded_pence=0,
-            payment_intent_id=None,
-            period_start=_ts(*start),
-            period_end=_ts(*end),
-            observed_at=_ts(*start),
-        )
-        db.session.add(invoice)
-        invoices.append(invoice)
-    db.session.flush()
-    october = invoices[0]
+        stripe_invoice = {
+            "id": f"in_demo_amira_{n}",
+            "object": "invoice",
+            "status": "paid",
+            "amount_due": 48_000,
+            "amount_paid": 48_000,
+            "status_transitions": {"paid_at": _ts(*start) + 10 * 3600},
+            "lines": {"data": [{"period": {"start": _ts(*start), "end": _ts(*end)}}]},
+        }
+        sync_invoices(pure_membership, [stripe_invoice], _ts(*start), repo, now=lambda: RECORDED_AT)
+    october = db.session.scalar(
+        sa.select(MembershipInvoice).where(MembershipInvoice.stripe_invoice_id == "in_demo_amira_1")
+    )
+    assert october is not None
     review = OutcomeReview(
         membership_id=membership.id,
         membership_invoice_id=october.id,

@@ -89,3 +89,41 @@ def _isf_statements_seen_and_reconciled(login):
         )
     ).all()
     assert {derek.id, admin.id} <= set(audited)
+
+
+def test_amiras_membership_is_paid_from_her_budget_and_its_months_are_on_the_ledger(app, login):
+    """make run: a family on an active membership with a past outcome review, paid from the
+    demo person's budget; October to December's statement reconciles."""
+    from marketplace.models import Membership, OutcomeReview
+
+    seed_demo(carers=40)
+    db.session.commit()
+    amira = db.session.scalar(sa.select(User).where(User.email == "person@coopcare.example"))
+    [budget] = amira.person.budgets
+    membership = db.session.scalar(
+        sa.select(Membership).where(Membership.stripe_subscription_id == "sub_demo_amira")
+    )
+    assert membership.status == "active" and membership.budget_id == budget.id
+    review = db.session.scalar(
+        sa.select(OutcomeReview).where(OutcomeReview.membership_id == membership.id)
+    )
+    assert review.status == "complete"
+    statement = services.statement(budget, date(2026, 10, 1), date(2026, 12, 31))
+    assert statement.reconciles()
+    assert [(line.description, line.amount_pence) for line in statement.money_out] == [
+        ("Membership: Living well at home, October 2026", -48_000),
+        ("Membership: Living well at home, November 2026", -48_000),
+        ("Membership: Living well at home, December 2026", -48_000),
+    ]
+    assert statement.money_out_by_category()["agency_care"] == (
+        144_000,
+        ("in_demo_amira_1", "in_demo_amira_2", "in_demo_amira_3"),
+    )
+    # The April to June statement is as it was.
+    assert services.statement(budget, date(2026, 4, 1), date(2026, 6, 30)).reconciles()
+    client = login(amira)
+    page = client.get(f"/memberships/{membership.id}").get_data(as_text=True)
+    assert "From the personal budget (prepaid card)" in page
+    budget_page = client.get(f"/budgets/{budget.id}").get_data(as_text=True)
+    assert "Memberships paid from this budget" in budget_page
+    assert "Membership: Living well at home, December 2026" in budget_page
