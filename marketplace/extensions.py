@@ -5,16 +5,37 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager as BaseLoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from marketplace.models.base import Base
+
+
+class LoginManager(BaseLoginManager):
+    """Flask-Login, finding a visitor at once when the session is empty and there is no
+    remember-me cookie (nothing else can name a user here: no request or header loader),
+    instead of first hashing the address and browser for session protection, on every
+    such request (an API call, say). The session is still read, so 'Vary: Cookie' stays."""
+
+    def _load_user(self) -> None:
+        if (
+            self._request_callback is None
+            and self._header_callback is None
+            and session.get("_user_id") is None
+            and not session
+            and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            not in request.cookies
+        ):
+            self._update_request_context_with_user()
+            return
+        super()._load_user()
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

@@ -12,11 +12,9 @@ from flask import (
     Flask,
     Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
@@ -177,21 +175,6 @@ def init_app(app: Flask) -> None:
         return {"service_name": "CoopCare", "nav_items": nav_items}
 
     app.jinja_env.globals["choice_inputs"] = choice_inputs
-
-    @app.before_request
-    def visitor_without_cookies() -> None:
-        # With an empty session and no remember-me cookie, Flask-Login can only find a
-        # visitor (no request or header loader is set): say so now, rather than when
-        # current_user is first asked for, which hashes the address and browser for
-        # session protection on every such request (an API call, say).
-        if (
-            login_manager._request_callback is None
-            and login_manager._header_callback is None
-            and not session.get("_user_id")  # reading it keeps 'Vary: Cookie' as before
-            and not session
-            and app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
-        ):
-            g._login_user = login_manager.anonymous_user()
 
     @app.before_request
     def refuse_control_characters() -> Any:
