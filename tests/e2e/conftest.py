@@ -43,15 +43,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(MISSING_BROWSER)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test in tests/e2e is an e2e test, even if its file forgets the marker."""
     for item in items:
         if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
-            if "stripe_server" in getattr(item, "fixturenames", ()):
-                # One xdist worker runs these, so only one starts localstripe and the
-                # second server (`make test` runs with --dist loadgroup).
-                item.add_marker(pytest.mark.xdist_group("e2e-stripe-server"))
+            # One xdist worker runs every browser test, in the order of a serial run
+            # (`make test` runs with --dist loadgroup): journeys carry on from what an
+            # earlier test did on the shared demo server (the team rates the month the
+            # family reviewed), and only one worker seeds and starts the servers. The
+            # other workers run the rest of the suite meanwhile.
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 @pytest.fixture(scope="session")
