@@ -227,7 +227,8 @@ def test_a_rolled_back_move_leaves_no_event_audit_or_notification(app, intro):
 
 
 @pytest.mark.own_database
-def test_two_sessions_racing_on_one_provider_cannot_both_win(database_url):
+def test_two_sessions_racing_on_one_provider_cannot_both_win(app, database_url):
+    # `app` migrates the database (this test builds a second app on the same one).
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
 
