@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -30,21 +30,7 @@ from marketplace.money import parse_pounds
 GENDER_CHOICES = [*Gender.choices(), ("prefer_not_to_say", "Prefer not to say")]
 DBS_CHOICES = [("none", "No DBS check yet"), *DBSLevel.choices()]
 YES_NO = [("yes", "Yes"), ("no", "No")]
-DATE_FORMATS = ("%d %m %Y", "%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
 MAX_HOURLY_RATE_PENCE = 200_00
-
-
-def parse_date(text: str | None) -> date | None:
-    """A date typed as 27 3 2024, 27/03/2024, 2024-03-27 or 27 March 2024; None if blank."""
-    text = " ".join((text or "").replace(",", " ").split())
-    if not text:
-        return None
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
 
 
 def _postcode_location(text: str) -> geo.PostcodeLocation:
