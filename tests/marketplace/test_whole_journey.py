@@ -254,7 +254,9 @@ def test_a_newcomer_goes_from_search_to_a_reviewed_arrangement(app, client, logi
         page = grace.post(
             f"/provider/arrangements/new/{introduction.id}",
             {
-                "starts_on_day": "15", "starts_on_month": "12", "starts_on_year": "2026",
+                "starts_on_day": "15",
+                "starts_on_month": "12",
+                "starts_on_year": "2026",
                 "carers": [str(ana.id)],
                 "funding_route": "direct_payment",
                 "price_kind": "hourly",
