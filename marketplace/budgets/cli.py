@@ -4,6 +4,7 @@ notices), safe to run again: each notice goes once per occasion."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import click
@@ -45,3 +46,41 @@ def run_command(today) -> None:
     overdue notices, monthly outcome reviews due, approve invoices automatically when
     configured, and settle or release card payments Stripe left waiting (idempotent)."""
     click.echo(run(today.date() if today else None, echo=click.echo))
+
+
+# Stripe's connected account ids: "acct_" and letters and digits.
+STRIPE_ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]{1,250}")
+
+
+@billing_cli.command("connect-account")
+@click.argument("provider_id", type=int)
+@click.argument("account_id", required=False)
+@click.option("--clear", is_flag=True, help="Stop paying this provider out through Connect.")
+def connect_account_command(provider_id: int, account_id: str | None, clear: bool) -> None:
+    """Set the Stripe Connect account (acct_…) that card payments of PROVIDER_ID's invoices
+    are paid out to (destination charges, with STRIPE_CONNECT_FEE_BASIS_POINTS set), or
+    --clear it. Audited."""
+    from marketplace import audit
+    from marketplace.models import Provider
+
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        raise click.ClickException(f"There is no provider with id {provider_id}.")
+    if clear == bool(account_id):
+        raise click.UsageError("Give an account id (acct_…) or --clear, not both or neither.")
+    if account_id is not None and not STRIPE_ACCOUNT_ID.fullmatch(account_id.strip()):
+        raise click.BadParameter(
+            "a Stripe account id starts acct_ followed by letters and digits",
+            param_hint="ACCOUNT_ID",
+        )
+    new = account_id.strip() if account_id else None
+    previous = provider.stripe_account_id
+    provider.stripe_account_id = new
+    audit.record(
+        "provider.stripe_account", actor_id=None, target=provider, account=new, previous=previous
+    )
+    db.session.commit()
+    if new:
+        click.echo(f"{provider.name}: card payments of its invoices are paid out to {new}.")
+    else:
+        click.echo(f"{provider.name}: card payments of its invoices stay with the platform.")
