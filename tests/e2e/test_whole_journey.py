@@ -164,7 +164,8 @@ def test_a_newcomer_goes_from_search_to_a_reviewed_arrangement(
     grace.goto(introduction)
     assert "LS6 1AA" not in _main(grace)
     grace_keys.activate(text="Yes, we would like to go ahead")
-    assert "You both agreed to go ahead" in _main(grace) and "LS6 1AA" in _main(grace)
+    # Her full postcode waits for an agreed arrangement (authz person.see_postcode).
+    assert "You both agreed to go ahead" in _main(grace) and "LS6 1AA" not in _main(grace)
 
     # 7. Grace proposes the arrangement from the introduction itself.
     grace_keys.activate(text="Propose an arrangement")
@@ -186,8 +187,16 @@ def test_a_newcomer_goes_from_search_to_a_reviewed_arrangement(
     keys.skip_to_main()
     keys.activate(text="See the arrangement")
     assert OUTCOME in _main(page)
+    arrangement = page.url
     keys.activate(text="Agree to version 1")
     assert "You agreed" in _main(page)
+    grace.goto(arrangement)
+    assert "LS6 1AA" in _main(grace)  # an agreed arrangement: now the provider sees it
+    # A review is of care received: it waits for the start date.
+    assert "Write a review of this arrangement" not in _main(page)
+    clock.move_clock((start - datetime.datetime.now(LONDON).date()).days + 0.5)
+    page.reload()
+    keys.skip_to_main()
     keys.activate(text="Write a review of this arrangement")
     for aspect in ("respect", "reliability", "listening", "outcomes"):
         keys.choose(f"stars_{aspect}", "5")
