@@ -56,6 +56,16 @@ def signed(
     return payload.encode(), header
 
 
+def post_webhook(client: Any, event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> Any:
+    """POST `event` to the app's Stripe webhook, signed as Stripe would sign it."""
+    body, header = signed(event, secret)
+    return client.post(
+        "/payments/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+
+
 @contextmanager
 def running_localstripe() -> Iterator[str]:
     """localstripe in its own process on a free loopback port; its base URL."""

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from stripe_helpers import WEBHOOK_SECRET, running_localstripe, signed
+from factories import Factories
+from stripe_helpers import post_webhook, running_localstripe
 
 from marketplace import authz, clock
 from marketplace.billing import services as billing_services
@@ -43,29 +44,12 @@ def stripe_event(kind: str, obj: dict, created: int) -> dict:
     }
 
 
-def post(client, event: dict):
-    body, header = signed(event, WEBHOOK_SECRET)
-    return client.post(
-        "/payments/stripe/webhook",
-        data=body,
-        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-    )
+post = post_webhook
 
 
 def make_budget(make) -> Budget:
-    budget = Budget(
-        person_id=make.person().id,
-        care_council_code="E08000035",
-        funding_route="direct_payment",
-        amount_pence=100_000,
-        period="monthly",
-        account_type="prepaid_card",
-        allowed_categories=["agency_care"],
-        starts_on=date(2026, 1, 5),
-    )
-    db.session.add(budget)
-    db.session.flush()
-    return budget
+    person = make.person()
+    return make.budget(person, allowed_categories=["agency_care"], starts_on=date(2026, 1, 5))
 
 
 @pytest.fixture
@@ -267,21 +251,8 @@ def stripe_on(app, localstripe_base, monkeypatch):
 
 
 def budget_for(person, **kw) -> Budget:
-    values = dict(
-        person_id=person.id,
-        care_council_code="E08000035",
-        funding_route="direct_payment",
-        amount_pence=100_000,
-        period="monthly",
-        account_type="prepaid_card",
-        allowed_categories=["agency_care", "activities"],
-        starts_on=date(2026, 1, 5),
-    )
-    values.update(kw)
-    budget = Budget(**values)
-    db.session.add(budget)
-    db.session.flush()
-    return budget
+    values = dict(allowed_categories=["agency_care", "activities"], starts_on=date(2026, 1, 5))
+    return Factories().budget(person, **{**values, **kw})
 
 
 @pytest.fixture

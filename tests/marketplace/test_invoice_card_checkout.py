@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from arrangements_helpers import agreed, setup
 from card_checkout_helpers import FakeCardGateway, checkout_event
-from stripe_helpers import WEBHOOK_SECRET, signed
+from stripe_helpers import post_webhook
 
 from marketplace import clock
 from marketplace.billing import services as billing_services
@@ -76,11 +76,7 @@ def world(make, login) -> World:
 
 
 def deliver(client, event: dict) -> int:
-    body, header = signed(event, WEBHOOK_SECRET)
-    return client.post(
-        "/payments/stripe/webhook", data=body,
-        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-    ).status_code  # fmt: skip
+    return post_webhook(client, event).status_code
 
 
 def test_the_invoice_page_offers_stripes_page_and_sends_the_payer_there(world, stripe) -> None:

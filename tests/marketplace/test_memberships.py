@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 import stripe
-from stripe_helpers import WEBHOOK_SECRET, running_localstripe, signed
+from stripe_helpers import post_webhook, running_localstripe
 
 from marketplace import clock
 from marketplace.extensions import db
@@ -458,13 +458,7 @@ class CheckoutGateway:
         )
 
 
-def post_event(client, event: dict):
-    body, header = signed(event, WEBHOOK_SECRET)
-    return client.post(
-        "/payments/stripe/webhook",
-        data=body,
-        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-    )
+post_event = post_webhook
 
 
 def test_checkout_starts_it_only_when_stripe_says_it_completed(
