@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, UOWTransaction
 
+from marketplace import version_counter
 from marketplace.choices import QAStatus
 from marketplace.extensions import db
 from marketplace.models import CatalogVersion, Provider
@@ -32,14 +33,7 @@ def bump_catalog_version(session: Session | None = None) -> None:
     Runs on the session's connection (no ORM events, no autoflush), in the same
     transaction as the change: both commit, or neither does.
     """
-    session = session if session is not None else db.session()
-    table = CatalogVersion.__table__
-    connection = session.connection()
-    updated = connection.execute(
-        sa.update(table).where(table.c.id == 1).values(version=table.c.version + 1)
-    )
-    if updated.rowcount == 0:
-        connection.execute(sa.insert(table).values(id=1, version=1))
+    version_counter.bump(session if session is not None else db.session(), CatalogVersion)
 
 
 def _affects_listing(obj: Any, deleted: bool = False) -> bool:
@@ -57,24 +51,13 @@ def _affects_listing(obj: Any, deleted: bool = False) -> bool:
 
 @sa.event.listens_for(Session, "before_flush")
 def _bump_on_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
-    changed = (
-        any(_affects_listing(obj) for obj in session.new)
-        or any(_affects_listing(obj, deleted=True) for obj in session.deleted)
-        or any(
-            session.is_modified(obj, include_collections=False) and _affects_listing(obj)
-            for obj in session.dirty
-        )
-    )
-    if changed:
+    if version_counter.flush_changes(session, _affects_listing):
         bump_catalog_version(session)
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _bump_on_bulk_write(state: sa.orm.ORMExecuteState) -> None:
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return
-    table = getattr(state.statement, "table", None)
-    name = getattr(table, "name", None)
+    name = version_counter.written_table(state)
     if name not in LISTING_TABLES:
         return
     if name == "providers" and state.is_update and not _touches_approved(state.statement):

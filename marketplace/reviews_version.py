@@ -22,6 +22,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, UOWTransaction
 
+from marketplace import version_counter
 from marketplace.extensions import db
 from marketplace.models import Arrangement, ReviewsVersion
 
@@ -39,13 +40,7 @@ def current_reviews_version(session: Session | None = None) -> int:
 def bump_reviews_version(session: Session | None = None) -> None:
     """Mark published reviews changed, in the same transaction as the change."""
     session = session if session is not None else db.session()
-    table = cast(sa.Table, ReviewsVersion.__table__)
-    connection = session.connection()
-    updated = connection.execute(
-        sa.update(table).where(table.c.id == 1).values(version=table.c.version + 1)
-    )
-    if updated.rowcount == 0:
-        connection.execute(sa.insert(table).values(id=1, version=1))
+    version_counter.bump(session, ReviewsVersion)
     session.info[BUMPED] = True
 
 
@@ -60,23 +55,16 @@ def _affects_reviews(obj: Any, deleted: bool = False) -> bool:
 
 @sa.event.listens_for(Session, "before_flush")
 def _bump_on_flush(session: Session, _context: UOWTransaction, _instances: Any) -> None:
-    changed = (
-        any(_affects_reviews(obj) for obj in session.new if not isinstance(obj, Arrangement))
-        or any(_affects_reviews(obj, deleted=True) for obj in session.deleted)
-        or any(
-            session.is_modified(obj, include_collections=False) and _affects_reviews(obj)
-            for obj in session.dirty
-        )
-    )
-    if changed:
+    # A new arrangement is pending, so _affects_reviews says no: it has no reviews yet.
+    if version_counter.flush_changes(session, _affects_reviews):
         bump_reviews_version(session)
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _bump_on_bulk_write(state: sa.orm.ORMExecuteState) -> None:
-    if not (state.is_insert or state.is_update or state.is_delete):
+    name = version_counter.written_table(state)
+    if name is None:
         return
-    name = getattr(getattr(state.statement, "table", None), "name", None)
     if name == "arrangements":
         params = cast(sa.ClauseElement, state.statement).compile().params
         if state.is_update and "agreed_version" not in params:
