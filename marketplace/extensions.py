@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager as BaseLoginManager
@@ -27,7 +27,6 @@ class LoginManager(BaseLoginManager):
         if (
             self._request_callback is None
             and self._header_callback is None
-            and session.get("_user_id") is None
             and not session
             and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
             not in request.cookies
@@ -95,8 +94,6 @@ def _sqlite_begin_statement() -> str:
     done for requests with a method that writes (forms, Stripe's webhooks); page views
     (GET, HEAD, OPTIONS) keep the deferred BEGIN so readers never queue, and so does work
     outside a request (the CLI, the tests' own sessions), which runs one at a time."""
-    from flask import has_request_context, request
-
     if has_request_context() and request.method not in _READ_ONLY_METHODS:
         return "BEGIN IMMEDIATE"
     return "BEGIN"
