@@ -98,6 +98,10 @@ def _serve(
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "API_RATE_LIMIT": "1000 per minute",
         "SUPPORTER_INVITE_RATE_LIMIT": "1000 per minute",
+        # The journeys ask for introductions and write messages as the same demo people,
+        # faster than anyone would: the limits themselves are tested in tests/marketplace.
+        "INTRODUCTION_RATE_LIMIT": "1000 per minute",
+        "MESSAGE_RATE_LIMIT": "1000 per minute",
         "MAIL_BACKEND": "file",
         "MAIL_FILE_PATH": str(mail_dir),
         "UPLOAD_FOLDER": str(work / "uploads"),
