@@ -107,3 +107,26 @@ class ResetPasswordForm(FlaskForm):
             EqualTo("password", message="The passwords do not match"),
         ],
     )
+
+
+class InvitationRegisterForm(FlaskForm):
+    """Creating the account an invitation (a supporter's or a carer's) was sent to: the
+    invited email address is the account's, so only a name and a password are asked."""
+
+    display_name = StringField(
+        "Your name",
+        validators=[DataRequired("Enter your name"), Length(max=120, message="Name is too long")],
+    )
+    # The invited email address is added by the view as form.personal_details.
+    password = PasswordField(
+        "Create a password",
+        description=PASSWORD_HINT,
+        validators=[DataRequired("Create a password"), StrongPassword("display_name")],
+    )
+    confirm = PasswordField(
+        "Type the password again",
+        validators=[
+            DataRequired("Type the password again"),
+            EqualTo("password", message="The passwords do not match"),
+        ],
+    )

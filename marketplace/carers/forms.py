@@ -10,17 +10,15 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from marketplace import clock, geo, vocabulary
-from marketplace.auth.forms import PASSWORD_HINT, StrongPassword
 from marketplace.carers.checks import SCHEME_LABELS, normalise_certificate_number
 from marketplace.choices import SLOT_LABELS, SLOTS, DBSLevel, Gender, PersonGroup, Pet, SupportKind
 from marketplace.date_input import DateInputField
@@ -365,26 +363,6 @@ class InviteForm(FlaskForm):
     def validate_display_name(self, field: StringField) -> None:
         if self.carer.data == "new" and not (field.data or "").strip():
             raise ValidationError("Enter the new carer's name")
-
-
-class InvitationRegisterForm(FlaskForm):
-    display_name = StringField(
-        "Your name",
-        validators=[DataRequired("Enter your name"), Length(max=120, message="Name is too long")],
-    )
-    # The invited email address is added by the view as form.personal_details.
-    password = PasswordField(
-        "Create a password",
-        description=PASSWORD_HINT,
-        validators=[DataRequired("Create a password"), StrongPassword("display_name")],
-    )
-    confirm = PasswordField(
-        "Type the password again",
-        validators=[
-            DataRequired("Type the password again"),
-            EqualTo("password", message="The passwords do not match"),
-        ],
-    )
 
 
 class VerifyChecksForm(FlaskForm):

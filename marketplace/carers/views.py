@@ -18,6 +18,7 @@ from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
 from marketplace import authz, geo, vocabulary
+from marketplace.auth.forms import InvitationRegisterForm
 from marketplace.auth.services import find_user_by_email
 from marketplace.carers import bp, checks, services
 from marketplace.carers.forms import (
@@ -25,7 +26,6 @@ from marketplace.carers.forms import (
     AddCarerForm,
     AvailabilityForm,
     ChecksForm,
-    InvitationRegisterForm,
     InviteForm,
     PreferencesForm,
     SkillsForm,

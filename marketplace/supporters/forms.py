@@ -8,14 +8,12 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     HiddenField,
-    PasswordField,
     RadioField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, Length
 
-from marketplace.auth.forms import PASSWORD_HINT, StrongPassword
 from marketplace.choices import ConsentScope, SupporterRelationship
 from marketplace.date_input import DateInputField
 
@@ -76,23 +74,3 @@ class ChangeGrantForm(_ScopesForm):
 
 class ChooseForm(FlaskForm):
     person_id = HiddenField(validators=[DataRequired()])
-
-
-class InvitationRegisterForm(FlaskForm):
-    display_name = StringField(
-        "Your name",
-        validators=[DataRequired("Enter your name"), Length(max=120, message="Name is too long")],
-    )
-    # The invited email address is added by the view as form.personal_details.
-    password = PasswordField(
-        "Create a password",
-        description=PASSWORD_HINT,
-        validators=[DataRequired("Create a password"), StrongPassword("display_name")],
-    )
-    confirm = PasswordField(
-        "Type the password again",
-        validators=[
-            DataRequired("Type the password again"),
-            EqualTo("password", message="The passwords do not match"),
-        ],
-    )

@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user
 
 from marketplace import authz
+from marketplace.auth.forms import InvitationRegisterForm
 from marketplace.choices import FundingRoute
 from marketplace.extensions import db, limiter
 from marketplace.links import safe_redirect_target
@@ -16,7 +17,6 @@ from marketplace.supporters import bp, services
 from marketplace.supporters.forms import (
     ChangeGrantForm,
     ChooseForm,
-    InvitationRegisterForm,
     InviteForm,
 )
 
