@@ -9,6 +9,7 @@ from matching import (
     Candidate,
     CandidateIndex,
     Seeker,
+    Signal,
     Weights,
     build_index,
     rank,
@@ -240,6 +241,26 @@ def test_explain_writes_texts_only_for_that_slice() -> None:
             expected = signal.explanation if n in (2, 3) else ""
             assert part.signals[name].explanation == expected
     assert all(s.explanation for s in page.matches[2].signals.values())
+
+
+def test_unexplained_signals_keep_order_and_compare_as_dicts() -> None:
+    # Matches outside ``explain`` make their signals only when read: the same names in
+    # the same order (the emphasised one first), equal to the dict they stand for.
+    index = build_index([carer(f"c{i}", km_north=1 + i, interests=["music"]) for i in range(4)])
+    wish = seeker(interests=("music",))
+    weights = Weights.for_priority("interests")
+    page = rank(wish, index, weights, limit=4, explain=slice(0, 1))
+    full = rank(wish, index, weights, limit=4)
+    told, untold = page.matches[0].signals, page.matches[3].signals
+    assert list(untold) == list(told) == list(full.matches[3].signals)
+    assert list(untold)[0] == "interests"
+    assert untold["interests"].explanation == " (you said this matters most)"
+    said = " (you said this matters most)"
+    assert untold == {
+        name: Signal(s.score, s.weight, said if name == "interests" else "")
+        for name, s in full.matches[3].signals.items()
+    }
+    assert len(untold) == len(told) and dict(untold.items()) == dict(untold)
 
 
 def test_all_counted_weights_zero_gives_neutral_score() -> None:
