@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,38 @@ def _carer_query(link_args: dict[str, Any], page: int) -> str:
     url = url_for("search.carer", **dict(link_args, carer_id=0, page=page))
     _, mark, query = url.partition("?")
     return mark + query
+
+
+def _untouched(field: Any) -> bool:
+    """Nothing chosen or typed in ``field``, and no error: it shows as on an empty form."""
+    return not field.errors and not field.data and not any(field.raw_data or ())
+
+
+@bp.app_template_global("search_form_section")
+def search_form_section(
+    name: str, fields: list[Any], caller: Any, shared: bool = True, lists: Sequence[Any] = ()
+) -> Markup:
+    """One section of the search form (search/_form.html), kept per catalog version and
+    vocabulary while it shows only what every visitor sees on an empty form: each of
+    ``fields`` untouched and ``shared`` (no saved budget of the person's). The sections
+    are the vocabulary's long lists of choices, so most of the form is written once; a
+    section with a choice, a typed value or an error is written for this request.
+    ``lists``: fields whose choices (not their state) the section shows too. Refused if
+    it holds a CSRF token, which is one visitor's."""
+    if not shared or not all(_untouched(field) for field in fields):
+        return Markup(caller())
+
+    def render() -> Markup:
+        html = Markup(caller())
+        if "csrf_token" in html:
+            raise RuntimeError(f"search form section {name!r} holds a CSRF token")
+        return html
+
+    # The choices themselves are in the key: a vocabulary read anew (it is kept at most
+    # a minute) is never shown with the labels of the one before.
+    key = (name, *(tuple(getattr(f, "choices", None) or ()) for f in (*fields, *lists)))
+    found: Markup = catalog_fragment("search_form_section", key, render)
+    return found
 
 
 @bp.get("/search")

@@ -13,6 +13,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from marketplace import authz, database_id
@@ -101,6 +102,22 @@ def shortlist_state(kind: str, target_id: int) -> bool | None:
     return None if keys is None else f"{kind}-{target_id}" in keys
 
 
+def shortlist_form_parts() -> dict[str, str]:
+    """What every shortlist button on this page shares (shortlist/_button.html): the two
+    actions, this request's CSRF token and the way back here. Worked out once per
+    request, not once per button (a results page has ten), and kept on the request."""
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    parts = getattr(current, "coopcare_shortlist_form", None)
+    if parts is None:
+        parts = current.coopcare_shortlist_form = {
+            "add": url_for("shortlist.add"),
+            "remove": url_for("shortlist.remove"),
+            "csrf_token": generate_csrf(),
+            "next": request.full_path.rstrip("?"),
+        }
+    return parts
+
+
 def visitor_shortlist_count() -> int:
     return 0 if current_user.is_authenticated else len(services.VisitorShortlist(session).keys())
 
@@ -109,6 +126,7 @@ def visitor_shortlist_count() -> int:
 def _template_helpers() -> dict[str, Any]:
     return {
         "shortlist_state": shortlist_state,
+        "shortlist_form_parts": shortlist_form_parts,
         "visitor_shortlist_count": visitor_shortlist_count,
         "saved_search_action": saved_search_action,
         "saved_search_fields": saved_search_fields,

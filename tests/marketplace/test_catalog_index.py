@@ -614,3 +614,41 @@ def test_reviews_version_moves_with_every_review_change(app, make):
     db.session.flush()
     seen.append(current_reviews_version())
     assert seen[-1] == seen[-2]
+
+
+def test_search_form_sections_are_shared_only_as_on_an_empty_form(shared_database):
+    # The form's long lists are kept per catalog version while nothing in them is chosen
+    # (search_form_section); a chosen, wrong or changed choice is never served from there.
+    from marketplace.models import VocabularyTerm
+
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    client = first.test_client()
+
+    def page(query: str = "") -> str:
+        return client.get("/search?postcode=LS6+1AA" + query).get_data(as_text=True)
+
+    def care_box(html: str) -> str:
+        return re.search(r'<input [^>]*name="skill"[^>]*value="personal_care"[^>]*>', html)[0]
+
+    plain = page()
+    assert "checked" not in care_box(plain) and "Help you must have (1 chosen)" not in plain
+    with first.test_request_context("/"):
+        kept = get_catalog().fragments["search_form_section"]
+        assert any(key[0] == "skill" for key in kept)
+    chosen = page("&skill=personal_care")
+    assert "checked" in care_box(chosen) and "Help you must have (1 chosen)" in chosen
+    wrong = page("&skill=nonsense")
+    assert "Choose help from the list" in wrong
+    assert '<details class="filter-group" open>\n    <summary>Help you must have' in wrong
+    again = page()
+    assert "checked" not in care_box(again) and "Choose help from the list" not in again
+    # A label changed in the vocabulary shows with the next catalog version.
+    with second.app_context():
+        db.session.add(
+            VocabularyTerm(kind="skill", slug="personal_care", label="Washing and dressing")
+        )
+        db.session.commit()
+        db.session.remove()
+    _add_carer(second, "Ben")
+    assert _eventually(lambda: 'for="skill">Washing and dressing</label>' in page())
