@@ -705,6 +705,7 @@ def rank(
     diversity_top_n: int | None = None,
     explain: slice | None = None,
     widest_km: float | None = None,
+    suggest_below: int | None = None,
 ) -> RankResult:
     """The best ``limit`` carers for ``seeker``, explained, with exclusions and suggestions.
 
@@ -713,7 +714,8 @@ def rank(
     ``matches[explain]`` get their explanations written (a page of a longer list); the
     others carry the same scores and weights with empty explanation texts.
     ``widest_km`` is the largest distance the caller lets a person ask for: no
-    suggestion goes beyond it.
+    suggestion goes beyond it. Ways to widen the search are worked out when fewer than
+    ``suggest_below`` carers match (default ``limit``: the list is not cut short).
     """
     weights = _check(seeker, index, weights, limit, max_per_provider, diversity_top_n)
     query = _Query.build(seeker, index)
@@ -790,7 +792,8 @@ def rank(
                 team_id=candidate.team_id,
             )
         )
-    widen = _suggest(index, query, seeker, window, widest_km) if len(matches) < limit else []
+    fewer_than = limit if suggest_below is None else suggest_below
+    widen = _suggest(index, query, seeker, window, widest_km) if len(matches) < fewer_than else []
     return RankResult(
         matches=matches,
         excluded=excluded,

@@ -53,6 +53,9 @@ from matching.vocabulary import DEFAULT_VOCABULARY, suggest
 from matching.wording import join_and, radius, rounded_km
 
 PER_PAGE = 10
+# Fewer carers than this on a search: the page says why there are not more, and how to
+# widen the search (search/search.html).
+FEW_RESULTS = PER_PAGE
 MAX_RESULTS = 200
 DEFAULT_RADIUS_KM = 10
 MIN_RADIUS_KM, MAX_RADIUS_KM = 1, 50
@@ -458,7 +461,10 @@ def _result(
 
 
 def search_carers(
-    place: geo.PostcodeLocation, filters: SearchFilters, page: int | None = None
+    place: geo.PostcodeLocation,
+    filters: SearchFilters,
+    page: int | None = None,
+    suggest_below: int | None = None,
 ) -> CarerSearch:
     """Listed carers for ``place`` ranked by matching, with exclusions and suggestions.
 
@@ -467,7 +473,8 @@ def search_carers(
     pass every filter but distance come too. Explanations are written only for the
     results shown: the first ``filters.limit``, or with ``page`` only that page of
     ``PER_PAGE`` (the others keep their scores, with no reasons). Writing them is most
-    of a search's cost.
+    of a search's cost. Ways to widen the search (``widen``) only when fewer than
+    ``suggest_below`` carers match, if given.
     """
     catalog = get_catalog()
     seeker = seeker_for(place, filters)
@@ -479,7 +486,13 @@ def search_carers(
     weights = Weights.for_priority(filters.priority)
     widest = float(MAX_RADIUS_KM)
     result = rank(
-        seeker, catalog.index, weights, filters.limit + 1, explain=explain, widest_km=widest
+        seeker,
+        catalog.index,
+        weights,
+        filters.limit + 1,
+        explain=explain,
+        widest_km=widest,
+        suggest_below=suggest_below,
     )
     shown = min(len(result.matches), filters.limit)
     if page is not None and shown and explain.start >= shown:
@@ -487,7 +500,13 @@ def search_carers(
         start = (shown - 1) // PER_PAGE * PER_PAGE
         explain = slice(start, start + PER_PAGE)
         result = rank(
-            seeker, catalog.index, weights, filters.limit + 1, explain=explain, widest_km=widest
+            seeker,
+            catalog.index,
+            weights,
+            filters.limit + 1,
+            explain=explain,
+            widest_km=widest,
+            suggest_below=suggest_below,
         )
     matches = list(result.matches)
     limited = len(matches) > filters.limit

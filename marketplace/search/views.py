@@ -119,8 +119,12 @@ def search():
             people_services.person_of(current_user)
         ),
     )
-    carers = services.search_carers(place, filters, page=form.page.data or 1)
+    carers = services.search_carers(
+        place, filters, page=form.page.data or 1, suggest_below=services.FEW_RESULTS
+    )
     page = services.paginate(carers.results, form.page.data or 1)
+    # Why there are not more, and how to find more: only shown for a few results.
+    few = page.total < services.FEW_RESULTS
     providers = services.providers_covering(place)
     link_args = form.link_args(with_postcode=not from_profile)
     shown = page.items + carers.nearest
@@ -138,12 +142,13 @@ def search():
         carer_query=_carer_query(link_args, page.page),
         link_args=link_args,
         active=form.active_filters(),
-        suggestion_links=services.suggestion_links(carers.widen, link_args),
+        few=few,
+        suggestion_links=services.suggestion_links(carers.widen, link_args) if few else [],
         providers=providers,
         # Shown only when no carer is found.
         council_links=None if page.total else services.council_links(place),
         map_points=services.map_points(place, page.items, providers),
-        excluded=services.excluded_sentences(carers.excluded, filters),
+        excluded=services.excluded_sentences(carers.excluded, filters) if few else [],
     )
     if from_profile or form.saved_budget_pence is not None:
         return page_html, 200, {"Cache-Control": "private, no-store"}

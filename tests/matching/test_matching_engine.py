@@ -398,6 +398,21 @@ def test_suggestions_are_computed() -> None:
     ]
 
 
+def test_suggestions_only_below_suggest_below() -> None:
+    # A search page says how to find more only for a few results: it asks for none
+    # when at least that many match, though the list is not cut short.
+    index = build_index(
+        [carer(f"c{i}", km_north=i) for i in range(3)]
+        + [carer("far", km_north=20, travel_radius_km=50)]
+    )
+    wish = seeker(max_distance_km=10)
+    assert len(rank(wish, index, limit=20).matches) == 3
+    assert rank(wish, index, limit=20).widen
+    assert rank(wish, index, limit=20, suggest_below=4).widen
+    assert rank(wish, index, limit=20, suggest_below=3).widen == []
+    assert rank(wish, index, limit=20, suggest_below=3).suggestions == []
+
+
 def test_suggestion_for_unheard_of_must_have() -> None:
     index = build_index([carer("a", skills={"peg_feeding"})])
     result = rank(seeker(must_have={"peggy"}), index)
