@@ -928,7 +928,10 @@ def issue_refund(refund: GuaranteeRefund) -> str:
     invoice = db.session.get(MembershipInvoice, refund.membership_invoice_id)
     membership = db.session.get(Membership, invoice.membership_id) if invoice else None
     if membership is not None and membership.demo:
-        return "This is demo data, so no refund is made at Stripe and no money moves."
+        return (
+            "This is demo data, so no refund is made at Stripe and none goes on the "
+            "budget's ledger."
+        )
     if refund.payment_intent_id is None:
         return "Stripe has not told us which payment to refund yet; it will be tried again."
     billing = gateway()
@@ -1070,7 +1073,10 @@ def refund_sentence(refund: GuaranteeRefund) -> str:
     invoice = db.session.get(MembershipInvoice, refund.membership_invoice_id)
     membership = db.session.get(Membership, invoice.membership_id) if invoice else None
     if membership is not None and membership.demo and refund.stripe_refund_id is None:
-        return "owed, but not made: this is demo data, so no money moves."
+        return (
+            "owed, but not made: this is demo data, so no refund is made and none goes "
+            "on the budget's ledger."
+        )
     if refund.stripe_refund_id is not None:
         when = long_date(refund.issued_at)
         if refund.stripe_status == "succeeded":

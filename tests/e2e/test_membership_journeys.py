@@ -75,7 +75,7 @@ def test_family_reviews_a_month_and_the_guarantee_is_decided(
 ) -> None:
     """Without JavaScript: the family opens November's review from the status page, sends
     it half-filled (the error summary), then rates an outcome not met. The plan's guarantee
-    owes a refund; the demo membership says no money moves (there is no Stripe here)."""
+    owes a refund; the demo membership says no refund is made (there is no Stripe here)."""
     page = open_page(js=False)
     keyboard = Keyboard(page)
     keyboard_login(keyboard, DEMO_EMAILS["person"], DEMO_PASSWORD)
@@ -93,7 +93,7 @@ def test_family_reviews_a_month_and_the_guarantee_is_decided(
     keyboard.activate(text="Save the ratings")
     main = page.locator("main").inner_text()
     assert "Thank you: the ratings are saved." in main
-    assert "Refund of £120.00" in main and "this is demo data, so no money moves" in main
+    assert "Refund of £120.00" in main and "this is demo data, so no refund is made" in main
     assert "Rated by the family, waiting for the team" in main
     keyboard.assert_no_problems()
 

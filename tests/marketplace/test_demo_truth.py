@@ -140,3 +140,26 @@ def test_live_postcodes_are_the_tables_own():
         where = geo.lookup(postcode)
         assert where.live and (where.lat, where.lon) == (lat, lon)
     assert [p for p, _, _ in found[:3]] == sorted(p for p, _, _ in found[:3])
+
+
+def test_the_demo_membership_says_its_ledger_payments_are_demo_entries(demo):
+    """Its months are payments on Amira's budget ledger, so the pages must not say that no
+    money moves: they say the ledger's payments are demo entries and no card was charged."""
+    client = demo.test_client()
+    signed_in = client.post(
+        "/login", data={"email": "person@coopcare.example", "password": "coopcare-demo-1"}
+    )
+    assert signed_in.status_code == 302
+    memberships = client.get("/memberships").get_data(as_text=True)
+    link = re.search(r'href="(/memberships/\d+)"', memberships).group(1)
+    page = re.sub(r"\s+", " ", client.get(link).get_data(as_text=True))
+    assert "Demo data." in page and "no money moves" not in page
+    assert "Its monthly payments on the budget's ledger are demo entries" in page
+    budget_link = re.search(r'href="(/budgets/\d+)"', page).group(1)
+    budget_page = re.sub(r"\s+", " ", client.get(budget_link).get_data(as_text=True))
+    assert "in_demo_amira_1" in budget_page  # the months are on the ledger...
+    assert "its months on the ledger are demo entries; no card was charged" in budget_page
+    review_link = re.search(r'href="(/memberships/\d+/reviews/\d+)"', page).group(1)
+    review = re.sub(r"\s+", " ", client.get(review_link).get_data(as_text=True))
+    assert "no money moves" not in review and "are demo entries" in review
+    db.session.remove()
