@@ -27,3 +27,22 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_staff_reading(user: Any, target: Any) -> bool:
+    """Audit platform staff opening a person's budget (its ledger), arrangement or
+    membership when they are none of its parties (``authz.staff_reading``), as staff
+    readings of an introduction's thread are. True when a row was added (the caller
+    commits)."""
+    from marketplace import authz
+
+    reader = authz._user(user)
+    if reader is None or not authz.staff_reading(reader, target):
+        return False
+    record(
+        f"{type(target).__name__.lower()}.staff_read",
+        actor_id=reader.id,
+        target=target,
+        person_id=getattr(target, "person_id", None),
+    )
+    return True

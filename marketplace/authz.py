@@ -433,20 +433,25 @@ def _holds_fund(user: User, budget: Budget) -> bool:
     return budget.holder_provider_id is not None and runs_provider(user, budget.holder_provider_id)
 
 
-@rule("budget.view")
-def _view_budget(user: User | None, budget: Budget) -> str | None:
+def _budget_party(user: User, budget: Budget) -> bool:
     """The person; a supporter with the view or pay scope (who pays sees what is left);
-    the admins of the provider holding an individual service fund; platform admins."""
-    if user is None:
-        return SIGN_IN
-    if has_role(user, "admin") or _holds_fund(user, budget):
-        return None
+    the admins of the provider holding an individual service fund."""
+    if _holds_fund(user, budget):
+        return True
     person = budget.person
-    if person is not None and (
+    return person is not None and (
         person.user_id == user.id
         or consent_grant(user, person, ConsentScope.VIEW) is not None
         or consent_grant(user, person, ConsentScope.PAY) is not None
-    ):
+    )
+
+
+@rule("budget.view")
+def _view_budget(user: User | None, budget: Budget) -> str | None:
+    """The budget's parties (:func:`_budget_party`), and platform admins."""
+    if user is None:
+        return SIGN_IN
+    if has_role(user, "admin") or _budget_party(user, budget):
         return None
     return "Only the person, their supporters and the fund's provider can see this budget."
 
@@ -776,15 +781,20 @@ def _membership_person(user: User, membership: Membership, *scopes: ConsentScope
     return any(consent_grant(user, person, scope) is not None for scope in scopes)
 
 
+def _membership_party(user: User, membership: Membership) -> bool:
+    """The person; a supporter with the view or pay scope; the plan's provider's admins
+    (the team side of the monthly review)."""
+    return runs_provider(user, membership.plan.provider_id) or _membership_person(
+        user, membership, ConsentScope.VIEW, ConsentScope.PAY
+    )
+
+
 @rule("membership.view")
 def _view_membership(user: User | None, membership: Membership) -> str | None:
-    """The person; a supporter with the view or pay scope; the plan's provider's admins
-    (the team side of the monthly review); platform admins."""
+    """The membership's parties (:func:`_membership_party`), and platform admins."""
     if user is None:
         return SIGN_IN
-    if has_role(user, "admin") or runs_provider(user, membership.plan.provider_id):
-        return None
-    if _membership_person(user, membership, ConsentScope.VIEW, ConsentScope.PAY):
+    if has_role(user, "admin") or _membership_party(user, membership):
         return None
     return "Only the person, their supporters and the provider can see this membership."
 
@@ -927,19 +937,44 @@ def _carer_in(user: User, arrangement: Any) -> bool:
     return carer is not None and carer in arrangement_carer_ids(arrangement)
 
 
+def _arrangement_party(user: User, arrangement: Any) -> bool:
+    """The person and their supporters (view or manage-introductions scope), the
+    provider's admins, and the carers in it while it is agreed and running."""
+    return (
+        runs_provider(user, arrangement.provider_id)
+        or _person_side(user, arrangement.person, ConsentScope.VIEW, ARRANGEMENT_SCOPE)
+        or _carer_in(user, arrangement)
+    )
+
+
 @rule("arrangement.view")
 def _view_arrangement(user: User | None, arrangement: Any) -> str | None:
-    """The person and their supporters (view or message scope), the provider's admins,
-    platform admins, and the carers in it while it is agreed and running."""
+    """The arrangement's parties (:func:`_arrangement_party`), and platform admins."""
     if user is None:
         return SIGN_IN
-    if has_role(user, "admin") or runs_provider(user, arrangement.provider_id):
-        return None
-    if _person_side(user, arrangement.person, ConsentScope.VIEW, ARRANGEMENT_SCOPE):
-        return None
-    if _carer_in(user, arrangement):
+    if has_role(user, "admin") or _arrangement_party(user, arrangement):
         return None
     return "Only the person, their supporters, the provider and its carers can see this."
+
+
+# A person's budget (its ledger), arrangement or membership read by platform staff who
+# are none of its parties (an administrator): every such reading goes in the audit log,
+# as staff readings of an introduction's thread do (see staff_reading).
+STAFF_READ_PARTIES: dict[type, Callable[[User, Any], bool]] = {
+    Budget: _budget_party,
+    Arrangement: _arrangement_party,
+    Membership: _membership_party,
+}
+
+
+def staff_reading(user: Any, obj: Any) -> bool:
+    """True when ``user`` may see ``obj`` (a budget, arrangement or membership) only as
+    platform staff, not as one of its parties: such readings are audited."""
+    user = _user(user)
+    party = STAFF_READ_PARTIES.get(type(obj))
+    if user is None or party is None:
+        return False
+    return can(user, SEE_ACTIONS[type(obj)], obj) and not party(user, obj)
 
 
 @rule("arrangement.act_for_person")

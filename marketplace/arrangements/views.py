@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marketplace import authz
+from marketplace import audit, authz
 from marketplace.arrangements import bp, easy_read, services
 from marketplace.arrangements.forms import ChooseTeamForm, ReasonForm, TermsForm, terms_form_data
 from marketplace.arrangements.lifecycle import ARRANGEMENT_WORKFLOW, CHANGE_WORKFLOW, side_of
@@ -31,6 +31,13 @@ PRIVATE = {"Cache-Control": "private, no-store"}
 def _arrangement_or_404(arrangement_id: int, action: str = "arrangement.view"):
     # Someone else's arrangement is not found, not forbidden: we do not say it exists.
     return authz.get_or_abort(current_user, Arrangement, arrangement_id, action)
+
+
+def _read(arrangement):
+    """Platform staff reading a person's arrangement (none of its parties): on record."""
+    if audit.record_staff_reading(current_user, arrangement):
+        db.session.commit()
+    return arrangement
 
 
 _TOO_LONG = "Keep the reason to 1000 characters or fewer"
@@ -117,13 +124,13 @@ def _show(arrangement, reason_form: ReasonForm | None = None, error: tuple[str, 
 @bp.get("/arrangements/<int:arrangement_id>")
 @authz.requires("account.use")
 def show(arrangement_id: int):
-    return _show(_arrangement_or_404(arrangement_id))
+    return _show(_read(_arrangement_or_404(arrangement_id)))
 
 
 @bp.get("/arrangements/<int:arrangement_id>/easy-read")
 @authz.requires("account.use")
 def easy_read_view(arrangement_id: int):
-    arrangement = _arrangement_or_404(arrangement_id)
+    arrangement = _read(_arrangement_or_404(arrangement_id))
     return (
         render_template(
             "arrangements/easy_read.html",

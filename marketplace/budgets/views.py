@@ -8,7 +8,7 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from marketplace import authz, clock, geo
+from marketplace import audit, authz, clock, geo
 from marketplace.budgets import bp, services
 from marketplace.budgets.forms import BudgetForm, EntryForm
 from marketplace.extensions import db
@@ -174,6 +174,8 @@ def show(budget_id: int):
         from marketplace.supporters.services import record_for
 
         record_for(current_user, budget.person, "budget.viewed", target=budget)
+        db.session.commit()
+    if audit.record_staff_reading(current_user, budget):  # staff read the ledger: on record
         db.session.commit()
     return render_template(
         "budgets/show.html",

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import inspect as sa_inspect
 
-from marketplace import authz
+from marketplace import audit, authz
 from marketplace.extensions import db
 from marketplace.memberships import bp, provider_bp, services
 from marketplace.memberships.forms import (
@@ -281,6 +281,8 @@ def index():
 @login_required
 def show(membership_id: int):
     membership = _membership(membership_id)
+    if audit.record_staff_reading(current_user, membership):  # staff read it: on record
+        db.session.commit()
     reviews = services.reviews_of(membership)
     return render_template(
         "memberships/show.html",
