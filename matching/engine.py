@@ -917,12 +917,14 @@ def nearest(seeker: Seeker, index: CandidateIndex, limit: int = 3) -> list[Match
         position = int(positions[i])
         candidate = index.candidates[position]
         text = explain_locality(float(distance[i]), candidate.travel_radius_km, candidate.name)
+        score = float(locality_score(distance[i : i + 1], Weights().locality_half_km)[0])
         found.append(
             Match(
                 candidate_id=candidate.id,
-                score=float(locality_score(distance[i : i + 1], Weights().locality_half_km)[0]),
+                score=score,
                 distance_km=float(distance[i]),
-                signals={"locality": Signal(1.0, 1.0, text)},
+                # The one signal, carrying all the weight: its score is the match's.
+                signals={"locality": Signal(score, 1.0, text)},
                 name=candidate.name,
                 provider_id=candidate.provider_id,
                 team_id=candidate.team_id,

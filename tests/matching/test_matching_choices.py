@@ -206,6 +206,10 @@ def test_nearest_whatever_the_distance() -> None:
     assert [m.candidate_id for m in found] == ["far", "farther"]
     assert found[0].signals["locality"].explanation == "80 km away, beyond Far's 10 km travel area"
     assert round(found[0].distance_km) == 80
+    # Locality is scored as in rank(), not as a perfect 1: far away scores low, farther
+    # lower, and the one signal's score is the match's.
+    assert [m.signals["locality"].score for m in found] == [m.score for m in found]
+    assert 0 <= found[1].score < found[0].score < 0.5
     with pytest.raises(ValueError, match="limit"):
         nearest(wishes, index, limit=0)
 
