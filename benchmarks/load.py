@@ -17,7 +17,9 @@ What it does, in one run:
 3. drives each route with wrk on loopback (bounded duration, ``--connections``),
    alternating hello world and the route, so each ratio is against the hello-world run
    next to it in time (the machine may be busy with other work: the load average is
-   printed with every pair);
+   printed with every pair); ``GET /search`` runs twice, with the one search repeated
+   and with a different search on every request (``VARIED_SEARCH``), since a visitor's
+   search page is kept per address: the varied run is what a search costs uncached;
 4. prints requests/s, p50, p99, errors (socket errors + non-2xx/3xx answers; every route
    is first checked to answer 200) and the ratio to hello world;
 5. prints each worker's memory (RSS, PSS and private/USS from ``/proc/<pid>/smaps_rollup``);
@@ -59,6 +61,38 @@ MATCH_BODY = {
     "interests": ["gardening", "music"],
     "limit": 20,
 }
+# Varied searches (the route "GET /search (varied)"): each request draws its own search
+# from about 1.4 million (30 districts the demo data covers x 28 distances x a must-have
+# or none x up to two interests), so a page kept for visitors is hardly ever asked for
+# again: what a search costs when no kept page helps.
+VARIED_SEARCH = """
+local postcodes = {"G12", "BS5", "N16", "LS12", "DN4", "NW5", "LS6", "SW9", "BS16", "LS17",
+  "BS7", "M14", "CF24", "SW3", "DN5", "CF10", "LS9", "SE5", "DN1", "BS3", "M4", "TS21",
+  "SE15", "SS14", "G42", "PL25", "W5", "G20", "PH2", "CT10"}
+local skills = {"personal_care", "companionship", "cooking", "dementia_care", "driving",
+  "household_tasks", "medication_support", "shopping", "moving_and_handling", "night_care"}
+local interests = {"gardening", "music", "football", "reading", "art", "walking", "history",
+  "photography", "cooking_baking", "knitting_crafts", "cinema", "puzzles"}
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+init = function(args)
+  math.randomseed(os.time() * 1000 + (thread_number or 0))
+end
+request = function()
+  local q = "postcode=" .. postcodes[math.random(#postcodes)]
+    .. "&radius_km=" .. math.random(3, 30)
+  if math.random() < 0.6 then
+    q = q .. "&skill=" .. skills[math.random(#skills)]
+  end
+  for i = 1, math.random(0, 2) do
+    q = q .. "&interest=" .. interests[math.random(#interests)]
+  end
+  return wrk.format("GET", "/search?" .. q)
+end
+"""
 PROVIDER_EMAIL = "provider@coopcare.example"
 DEMO_PASSWORD = "coopcare-demo-1"  # noqa: S105 - the demo data's published password
 
@@ -478,12 +512,16 @@ def main() -> int:
         routes = [
             ("GET /", "/", "GET", None, {}),
             ("GET /search", "/search?" + SEARCH_QUERY, "GET", None, {}),
+            # A different search on every request (VARIED_SEARCH); checked with the one above.
+            ("GET /search (varied)", "/search?" + SEARCH_QUERY, "GET", None, {}),
             ("GET /carers/<id>", f"/carers/{carer_id}", "GET", None, {}),
             ("POST /api/v1/match", "/api/v1/match", "POST", body, json_headers),
             ("GET /provider (logged in)", "/provider", "GET", None, {"Cookie": cookie}),
         ]
         if args.routes:
             wanted = {name.strip() for name in args.routes.split(",")}
+            # "GET /search" brings its varied twin: a kept page must not be all it shows.
+            wanted |= {f"{name} (varied)" for name in wanted}
             routes = [r for r in routes if r[0] in wanted or r[1].split("?")[0] in wanted]
         scripts = Path(tempfile.mkdtemp(prefix="bench-wrk-"))
         hello_script = wrk_script(scripts, "hello", "GET", None, {})
@@ -498,6 +536,8 @@ def main() -> int:
         for name, path, method, data, headers in routes:
             check_route(app.base, path, data, headers)
             script = wrk_script(scripts, re.sub(r"\W+", "_", name), method, data, headers)
+            if name.endswith("(varied)"):
+                script.write_text(VARIED_SEARCH + WRK_REPORT)
             run_wrk(name, app.base + path, script, 2, args.connections, args.threads)
         run_wrk("hello", hello.base + "/", hello_script, 2, args.connections, args.threads)
 

@@ -621,7 +621,11 @@ FRAGMENTS_PER_KIND = 2048  # per worker and catalog version, most recently used 
 
 
 def catalog_fragment(
-    kind: str, key: Hashable, compute: Callable[[], Any], max_age: float = 60.0
+    kind: str,
+    key: Hashable,
+    compute: Callable[[], Any],
+    max_age: float = 60.0,
+    most: int = FRAGMENTS_PER_KIND,
 ) -> Any:
     """``compute()`` kept with the current catalog under ``(kind, key)`` (so until the
     catalog changes), for at most ``max_age`` seconds, for the ``FRAGMENTS_PER_KIND``
@@ -631,7 +635,7 @@ def catalog_fragment(
     Only for what is the same for every visitor and changes only with the catalog (a
     carer's public profile): never anything of one visitor, session or account.
     """
-    return catalog_fragments(kind, [key], lambda keys: {key: compute()}, max_age).get(key)
+    return catalog_fragments(kind, [key], lambda keys: {key: compute()}, max_age, most).get(key)
 
 
 def catalog_fragments(
@@ -639,10 +643,12 @@ def catalog_fragments(
     keys: list[Hashable],
     compute: Callable[[list[Hashable]], Mapping[Hashable, Any]],
     max_age: float = 60.0,
+    most: int = FRAGMENTS_PER_KIND,
 ) -> dict[Hashable, Any]:
     """Like ``catalog_fragment`` for several keys at once: ``compute(missing)`` is asked
     once, for the keys not kept, and answers key -> value (a key it leaves out, or
-    maps to None, is not kept)."""
+    maps to None, is not kept). ``most``: how many of ``kind`` are kept (fewer for
+    large values, such as whole pages)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not _caching(app):
         return {k: v for k, v in compute(list(keys)).items() if v is not None}
@@ -668,7 +674,7 @@ def catalog_fragments(
                 found[key] = value
                 kept[key] = (now, value)
                 kept.move_to_end(key)
-            while len(kept) > FRAGMENTS_PER_KIND:
+            while len(kept) > most:
                 kept.popitem(last=False)
     return found
 

@@ -7,8 +7,19 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
@@ -104,8 +115,62 @@ def search_form_section(
     return found
 
 
+# Where a visitor's own CSRF token goes in a search page kept for every visitor: a
+# "<" typed into the search is always written as "&lt;", so no input can make it.
+_TOKEN_MARK = "<coopcare-csrf-token>"
+# (Flask-Login notes "_fresh" in every session, a visitor's too.)
+_SHARED_SESSION_KEYS = frozenset({"csrf_token", "_fresh"})
+# Pages kept per worker and catalog version (about 50 kB each: at most about 6.5 MB).
+SHARED_SEARCH_PAGES = 128
+
+
+def _shared_page_key() -> str | None:
+    """The search page's key among pages kept for every visitor (the whole address, which
+    the page echoes), or None when this request's page may be its own: someone logged
+    in, or a visitor whose session holds more than a CSRF token (a shortlist, a message
+    waiting)."""
+    if current_user.is_authenticated or not _SHARED_SESSION_KEYS.issuperset(session.keys()):
+        return None
+    return request.url
+
+
+def _shareable(page: Any) -> str | None:
+    """``page`` as kept for every visitor (this request's CSRF token, if it holds one,
+    replaced by ``_TOKEN_MARK``), or None if it cannot be shared: a response with its own
+    headers, or a CSRF token that is not this request's."""
+    if not isinstance(page, str) or _TOKEN_MARK in page:
+        return None
+    token = g.get("csrf_token")
+    if token:
+        page = page.replace(token, _TOKEN_MARK)
+    if page.count('name="csrf_token" value="') != page.count(
+        f'name="csrf_token" value="{_TOKEN_MARK}"'
+    ):
+        return None
+    return page
+
+
 @bp.get("/search")
 def search():
+    # A visitor's search page is the same for every visitor asking the same address, but
+    # for the CSRF token of their own session: kept per catalog version (and minute), the
+    # token written in for each request. Everything else is rendered as below.
+    key = _shared_page_key()
+    if key is None:
+        return _search_page()
+    rendered: list[Any] = []
+
+    def render() -> str | None:
+        rendered.append(_search_page())
+        return _shareable(rendered[0])
+
+    kept = catalog_fragment("search_page", key, render, most=SHARED_SEARCH_PAGES)
+    if rendered:
+        return rendered[0]
+    return kept.replace(_TOKEN_MARK, generate_csrf()) if _TOKEN_MARK in kept else kept
+
+
+def _search_page() -> Any:
     form, from_profile = _search_form()
     if "postcode" not in request.args and not from_profile:
         return render_template("search/search.html", form=form, place=None)

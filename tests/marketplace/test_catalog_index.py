@@ -652,3 +652,83 @@ def test_search_form_sections_are_shared_only_as_on_an_empty_form(shared_databas
         db.session.remove()
     _add_carer(second, "Ben")
     assert _eventually(lambda: 'for="skill">Washing and dressing</label>' in page())
+
+
+def _csrf_tokens(html: str) -> set[str]:
+    return set(re.findall(r'name="csrf_token" value="([^"]*)"', html))
+
+
+def test_a_visitors_search_page_is_shared_but_the_csrf_token_is_their_own(shared_database):
+    # Visitors asking the same address share one rendered page per catalog version;
+    # each gets the CSRF token of their own session, which their shortlist button posts.
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    first.config["WTF_CSRF_ENABLED"] = True
+    path = "/search?postcode=LS6+1AA&interest=music"
+    one, two = first.test_client(), first.test_client()
+    page_one = one.get(path).get_data(as_text=True)
+    page_two = two.get(path).get_data(as_text=True)
+    with first.test_request_context("/"):
+        kept = get_catalog().fragments["search_page"]
+        assert [key for key in kept if key.endswith(path)]
+        assert all("<coopcare-csrf-token>" in entry[1] for entry in kept.values())
+    (token_one,), (token_two,) = _csrf_tokens(page_one), _csrf_tokens(page_two)
+    assert token_one != token_two and "<coopcare-csrf-token>" not in page_two
+    assert page_two.replace(token_two, token_one) == page_one
+    ana = _carer_id(first, "Ana")
+    add = {"item": f"carer-{ana}", "next": path}
+    assert two.post("/shortlist/add", data={**add, "csrf_token": token_one}).status_code == 400
+    assert two.post("/shortlist/add", data={**add, "csrf_token": token_two}).status_code == 302
+    # Now the visitor has a shortlist: their page is their own ("Remove", the count).
+    own = two.get(path).get_data(as_text=True)
+    assert "Remove<span" in own and 'Your shortlist <span class="tag tag-blue">1' in own
+    assert "Remove<span" not in one.get(path).get_data(as_text=True)
+    # A message waiting is shown, not a kept page without it.
+    with two.session_transaction() as session:
+        session["_flashes"] = [("success", "A message for you")]
+    assert "A message for you" in two.get(path).get_data(as_text=True)
+
+
+def test_a_shared_search_page_follows_the_catalog_and_not_other_addresses(shared_database):
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    client = first.test_client()
+    music = client.get("/search?postcode=LS6+1AA&interest=music").get_data(as_text=True)
+    assert "Ana" in music and "Enjoys: music" in music.replace("Music", "music")
+    other = client.get("/search?postcode=LS6+1AA&interest=gardening").get_data(as_text=True)
+    assert "Enjoys: gardening" in other.replace("Gardening", "gardening")
+    assert "Enjoys: music" not in other.replace("Music", "music")
+    _add_carer(second, "Dev")
+    assert _eventually(
+        lambda: "Dev" in client.get("/search?postcode=LS6+1AA&interest=music").get_data(True)
+    )
+
+
+def test_only_a_visitor_with_nothing_of_their_own_shares_search_pages(shared_database):
+    from marketplace.search import views
+
+    first, _ = shared_database
+    with first.test_request_context("/search?postcode=LS6+1AA"):
+        assert views._shared_page_key() is not None
+    with first.test_request_context("/search?postcode=LS6+1AA"):
+        views.session["shortlist"] = ["carer-1"]
+        assert views._shared_page_key() is None
+    # A page with a CSRF token not this request's, or its own headers, is not kept.
+    with first.test_request_context("/search"):
+        assert views._shareable(("page", 200, {})) is None
+        assert views._shareable('<input name="csrf_token" value="someone-elses">') is None
+        assert views._shareable("<p>&lt;coopcare-csrf-token&gt;</p>") is not None
+
+
+def test_shared_search_pages_kept_are_bounded(shared_database, monkeypatch):
+    from marketplace.search import views
+
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    monkeypatch.setattr(views, "SHARED_SEARCH_PAGES", 2)
+    client = first.test_client()
+    for radius in (5, 6, 7):
+        assert client.get(f"/search?postcode=LS6+1AA&radius_km={radius}").status_code == 200
+    with first.test_request_context("/"):
+        kept = get_catalog().fragments["search_page"]
+        assert [key.rsplit("=", 1)[1] for key in kept] == ["6", "7"]
