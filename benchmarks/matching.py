@@ -29,6 +29,7 @@ import gc
 import math
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -372,48 +373,103 @@ def numpy_scan(seeker: Seeker, index, limit: int = 20) -> np.ndarray:
 
 NAIVE_POOL = 10_000
 PG_TABLE = "matching_bench_carers"
-PG_QUERY = f"""
-WITH near AS (
-  SELECT id, travel_radius_km, skills, interests, languages,
-         earth_distance(ll_to_earth(%(lat)s, %(lon)s), ll_to_earth(lat, lon)) / 1000.0 AS km
-  FROM {PG_TABLE}
-  WHERE earth_box(ll_to_earth(%(lat)s, %(lon)s), %(max_m)s) @> ll_to_earth(lat, lon)
-    AND active AND quality_assured
-    AND skills @> %(must)s::text[]
-    AND (%(gender)s::text IS NULL OR gender = %(gender)s::text)
-    AND (%(rate)s::int IS NULL OR hourly_rate_pence IS NULL OR hourly_rate_pence <= %(rate)s::int)
-)
-SELECT id, km,
-  (power(2, -km / 5.0)
-   + %(w_nice)s * cardinality(ARRAY(SELECT unnest(skills)
-       INTERSECT SELECT unnest(%(nice)s::text[])))
-       / greatest(cardinality(%(nice)s::text[]), 1)
-   + %(w_int)s * cardinality(ARRAY(SELECT lower(i) FROM unnest(interests) i
-       INTERSECT SELECT unnest(%(interests)s::text[])))
-       / greatest(cardinality(%(interests)s::text[]), 1)
-   + %(w_lang)s * cardinality(ARRAY(SELECT unnest(languages)
-       INTERSECT SELECT unnest(%(langs)s::text[])))
-       / greatest(cardinality(%(langs)s::text[]), 1)
-  ) / (1 + %(w_nice)s + %(w_int)s + %(w_lang)s) AS score
-FROM near
-WHERE km <= %(max_km)s AND km <= travel_radius_km
-ORDER BY score DESC, km, id
-LIMIT 20
-"""
+# Earth radius earthdistance works with (``earth()``), for the boundary tolerance.
+PG_EARTH_KM = 6378.168
+
+
+def pg_query(seeker: Seeker, limit: int | None = 20) -> tuple[str, dict[str, object]]:
+    """The statement a team would write for ``seeker``, as an ORM would build it: only
+    the filters and score terms the person asked for (no ``%s IS NULL OR`` clauses,
+    which keep a generic plan from using an index). The same hard filters as rank():
+    radius by earthdistance ``earth_box`` (GiST) then ``earth_distance``, the carer's
+    own travel radius, must-haves by GIN ``@>``, gender, rate, and the four preference
+    filters (a carer who has not said passes); a score from distance, nice-to-have
+    skills, interests, languages and availability; ``ORDER BY score`` with ``LIMIT``.
+    With ``limit`` None: every eligible carer and their distance (the agreement check)."""
+    where = [
+        "earth_box(ll_to_earth(%(lat)s, %(lon)s), %(max_m)s) @> ll_to_earth(lat, lon)",
+        "active",
+        "quality_assured",
+    ]
+    params: dict[str, object] = {
+        "lat": seeker.lat,
+        "lon": seeker.lon,
+        "max_km": seeker.max_distance_km,
+        "max_m": seeker.max_distance_km * 1000.0,
+    }
+    if seeker.must_have:
+        where.append("skills @> %(must)s::text[]")
+        params["must"] = sorted(seeker.must_have)
+    if seeker.carer_gender is not None:
+        where.append("gender = %(gender)s")
+        params["gender"] = seeker.carer_gender
+    if seeker.max_hourly_rate_pence is not None:
+        where.append("(hourly_rate_pence IS NULL OR hourly_rate_pence <= %(rate)s)")
+        params["rate"] = seeker.max_hourly_rate_pence
+    if seeker.pets:
+        where.append("(pets_ok IS NULL OR pets_ok @> %(pets)s::text[])")
+        params["pets"] = sorted(seeker.pets)
+    if seeker.smoking_home:
+        where.append("smoking_ok IS DISTINCT FROM false")
+    if seeker.support_wanted:
+        where.append("(enjoys_support = '{}' OR enjoys_support && %(support)s::text[])")
+        params["support"] = sorted(seeker.support_wanted)
+    if seeker.groups:
+        where.append("(would_support = '{}' OR would_support && %(groups)s::text[])")
+        params["groups"] = sorted(seeker.groups)
+    near = (
+        "SELECT id, travel_radius_km, skills, interests, languages, availability,\n"
+        "       earth_distance(ll_to_earth(%(lat)s, %(lon)s), ll_to_earth(lat, lon))"
+        " / 1000.0 AS km\n"
+        f"  FROM {PG_TABLE}\n WHERE " + "\n   AND ".join(where)
+    )
+    keep = "km <= %(max_km)s AND km <= travel_radius_km"
+    if limit is None:
+        return f"WITH near AS ({near})\nSELECT id, km FROM near WHERE {keep}", params
+
+    def share(elements: str, name: str, values: list[str]) -> str:
+        params[name] = values
+        return (
+            f"cardinality(ARRAY(SELECT {elements} INTERSECT "
+            f"SELECT unnest(%({name})s::text[])))::float8 / {len(values)}"
+        )
+
+    terms = ["power(2, -km / 5.0)"]
+    if seeker.nice_to_have:
+        terms.append(share("unnest(skills)", "nice", sorted(seeker.nice_to_have)))
+    wanted = sorted({t.lower() for t in seeker.interests})
+    if wanted:
+        terms.append(share("lower(unnest(interests))", "interests", wanted))
+    if seeker.languages:
+        terms.append(share("unnest(languages)", "langs", sorted(seeker.languages)))
+    if seeker.availability:
+        terms.append(share("unnest(availability)", "slots", sorted(seeker.availability)))
+    score = "(" + "\n   + ".join(terms) + f") / {len(terms)}"
+    sql = (
+        f"WITH near AS ({near})\nSELECT id, km,\n  {score} AS score\nFROM near\n"
+        f"WHERE {keep}\nORDER BY score DESC, km, id\nLIMIT {int(limit)}"
+    )
+    return sql, params
+
+
+def _pg_connect(url: str):
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
 
 
 def pg_load(url: str, candidates: list[Candidate]) -> None:
     """The same carers in one table, with the indexes the query needs."""
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    with _pg_connect(url) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS cube")
         conn.execute("CREATE EXTENSION IF NOT EXISTS earthdistance")
         conn.execute(f"DROP TABLE IF EXISTS {PG_TABLE}")
         conn.execute(
             f"CREATE TABLE {PG_TABLE} (id int PRIMARY KEY, lat float8, lon float8, "
             "travel_radius_km float8, skills text[], interests text[], languages text[], "
-            "gender text, hourly_rate_pence int, active bool, quality_assured bool)"
+            "gender text, hourly_rate_pence int, active bool, quality_assured bool, "
+            "availability text[] NOT NULL, pets_ok text[], smoking_ok bool, "
+            "enjoys_support text[] NOT NULL, would_support text[] NOT NULL)"
         )
         with conn.cursor().copy(f"COPY {PG_TABLE} FROM STDIN") as copy:
             for c in candidates:
@@ -430,39 +486,55 @@ def pg_load(url: str, candidates: list[Candidate]) -> None:
                         c.hourly_rate_pence,
                         c.active,
                         c.quality_assured,
+                        sorted(c.availability or ()),
+                        None if c.pets_ok is None else sorted(c.pets_ok),
+                        c.smoking_ok,
+                        sorted(c.enjoys_support),
+                        sorted(c.would_support),
                     )
                 )
         conn.execute(f"CREATE INDEX ON {PG_TABLE} USING gist (ll_to_earth(lat, lon))")
         conn.execute(f"CREATE INDEX ON {PG_TABLE} USING gin (skills)")
-        conn.execute(f"ANALYZE {PG_TABLE}")
+        # Vacuumed and analysed, as a live table would be: visibility map, hint bits, stats.
+        conn.execute(f"VACUUM ANALYZE {PG_TABLE}")
 
 
-def pg_times(url: str, seekers: list[Seeker]) -> list[float]:
-    import psycopg
+def pg_explain(url: str, seekers: list[Seeker]) -> list[str]:
+    """EXPLAIN ANALYZE of the peer for a few seekers: which indexes the planner used."""
+    out = []
+    with _pg_connect(url) as conn:
+        for seeker in seekers:
+            sql, params = pg_query(seeker)
+            plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()
+            out.append("\n".join(row[0] for row in plan))
+    return out
 
-    times = []
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        for n, seeker in enumerate([seekers[0], *seekers]):
-            params = {
-                "lat": seeker.lat,
-                "lon": seeker.lon,
-                "max_km": seeker.max_distance_km,
-                "max_m": seeker.max_distance_km * 1000.0,
-                "must": sorted(seeker.must_have),
-                "gender": seeker.carer_gender,
-                "rate": seeker.max_hourly_rate_pence,
-                "nice": sorted(seeker.nice_to_have),
-                "w_nice": 1.0 if seeker.nice_to_have else 0.0,
-                "interests": [t.lower() for t in seeker.interests],
-                "w_int": 1.0 if seeker.interests else 0.0,
-                "langs": sorted(seeker.languages),
-                "w_lang": 1.0 if seeker.languages else 0.0,
-            }
-            started = time.perf_counter()
-            conn.execute(PG_QUERY, params).fetchall()
-            if n:  # the first is a warm-up (plan cache, pages)
-                times.append((time.perf_counter() - started) * 1000)
-    return times
+
+def pg_eligible(conn, seeker: Seeker) -> dict[int, float]:
+    sql, params = pg_query(seeker, limit=None)
+    return {int(i): float(km) for i, km in conn.execute(sql, params).fetchall()}
+
+
+def pg_agreement(url: str, seekers: list[Seeker], index, candidates) -> tuple[int, int, int]:
+    """(eligible by the SQL peer, ids on one side only, of which not at a distance limit)
+    against rank() on the same, full set of carers: the two apply the same hard filters,
+    so they may differ only where the sphere and rank()'s distance disagree."""
+    by_id = {int(c.id): c for c in candidates}
+    eligible = differ = unexplained = 0
+    with _pg_connect(url) as conn:
+        for seeker in seekers:
+            sql_side = pg_eligible(conn, seeker)
+            result = rank(seeker, index, limit=max(1, index.size), explain=slice(0, 0))
+            ranked = {int(m.candidate_id) for m in result.matches}
+            eligible += len(sql_side)
+            for cid in ranked ^ set(sql_side):
+                differ += 1
+                c = by_id[cid]
+                d = geodesic((seeker.lat, seeker.lon), (c.lat, c.lon)).km
+                edge = min(abs(d - seeker.max_distance_km), abs(d - c.travel_radius_km))
+                if edge > 0.006 * max(seeker.max_distance_km, c.travel_radius_km):
+                    unexplained += 1
+    return eligible, differ, unexplained
 
 
 def stats(times: list[float]) -> tuple[float, float]:
@@ -481,7 +553,8 @@ def bench(
     naive_seekers: int,
     database_url: str | None,
     preferences: bool = True,
-) -> dict[str, float]:
+    explain: int = 0,
+) -> dict[str, object]:
     candidates = make_candidates(n, districts, seed=n, preferences=preferences)
     gc.collect()
     started = time.perf_counter()
@@ -496,18 +569,33 @@ def bench(
     after, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    rank(seekers[0], index)  # warm caches (vocabulary normalisation of seeker terms)
-    times, returned = [], []
+    # rank(), the numpy scan and the SQL peer take turns on each seeker, so the
+    # shared machine's load falls on all three alike. Each is warmed on the first
+    # seeker (vocabulary normalisation; the SQL peer's plan cache and pages).
+    conn = None
+    if database_url:
+        pg_load(database_url, candidates)
+        conn = _pg_connect(database_url)
+    rank(seekers[0], index)
+    numpy_scan(seekers[0], index)
+    if conn is not None:
+        conn.execute(*pg_query(seekers[0])).fetchall()
+    times, returned, scan_times, pg = [], [], [], []
     for seeker in seekers:
         started = time.perf_counter()
         result = rank(seeker, index, limit=20)
         times.append((time.perf_counter() - started) * 1000)
         returned.append(len(result.matches))
-    scan_times = []
-    for seeker in seekers:
         started = time.perf_counter()
         numpy_scan(seeker, index)
         scan_times.append((time.perf_counter() - started) * 1000)
+        if conn is not None:
+            # What the app would pay: build the statement, send it, read the 20 rows.
+            started = time.perf_counter()
+            conn.execute(*pg_query(seeker)).fetchall()
+            pg.append((time.perf_counter() - started) * 1000)
+    if conn is not None:
+        conn.close()
 
     # The naive loop is slow: it runs on the first seekers only, and rank() is reported
     # over those same seekers next to it. Above NAIVE_POOL candidates it loops over a
@@ -524,11 +612,8 @@ def bench(
         naive_rank(seeker, pool)
         naive_times.append((time.perf_counter() - started) * 1000 * n / len(pool))
     checked = [agreement(seeker, pool_index, pool) for seeker in few]
-
-    pg = []
-    if database_url:
-        pg_load(database_url, candidates)
-        pg = pg_times(database_url, seekers)
+    pg_checked = pg_agreement(database_url, seekers, index, candidates) if database_url else None
+    plans = pg_explain(database_url, seekers[:explain]) if database_url and explain else []
     row = {
         "n": n,
         "build_s": build_s,
@@ -545,6 +630,8 @@ def bench(
         "differ": sum(c[1] for c in checked),
         "unexplained": sum(c[2] for c in checked),
         "checked": len(checked),
+        "pg_checked": pg_checked,
+        "plans": plans,
     }
     return row
 
@@ -567,6 +654,12 @@ def main() -> None:
         help="carers and seekers without pets, smoking, kinds of support or groups "
         "(the workload before both sides' preferences)",
     )
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=3,
+        help="print EXPLAIN (ANALYZE, BUFFERS) of the SQL peer for this many seekers",
+    )
     args = parser.parse_args()
     sizes = [10_000] if args.quick else [10_000, 100_000, 1_000_000]
     if args.sizes:
@@ -578,7 +671,8 @@ def main() -> None:
     seekers = make_seekers(count, districts, seed=42, preferences=preferences)
     print(f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     rows = [
-        bench(n, seekers, districts, naive_seekers, args.database_url, preferences) for n in sizes
+        bench(n, seekers, districts, naive_seekers, args.database_url, preferences, args.explain)
+        for n in sizes
     ]
 
     print(
@@ -597,26 +691,34 @@ def main() -> None:
             f"{r['n']:>10,} {r['build_s']:>8.2f} {r['index_mb']:>9.1f} {r['peak_mb']:>13.1f} "
             f"{r['median_ms']:>10.2f} {r['p95_ms']:>8.2f} {r['mean_matches']:>8.1f}"
         )
-    print("\nside by side, median / p95 ms over the same seekers (ratio: peer median / rank)")
+    print(
+        "\nside by side, median / p95 ms over the same seekers"
+        " (ratios: the peer's median / rank()'s median, the peer's p95 / rank()'s p95)"
+    )
     for r in rows:
         print(f"{r['n']:,} candidates:")
+        everyone = (r["median_ms"], r["p95_ms"])
         lines = [
-            (f"rank() over all {count} seekers", (r["median_ms"], r["p95_ms"]), r["median_ms"]),
-            (f"numpy full scan, same {count}", r["scan"], r["median_ms"]),
+            (f"rank() over all {count} seekers", (r["median_ms"], r["p95_ms"]), everyone),
+            (f"numpy full scan, same {count}", r["scan"], everyone),
         ]
         if r["pg"]:
-            lines.append((f"PostgreSQL query, same {count}", r["pg"], r["median_ms"]))
+            lines.append((f"PostgreSQL query, same {count}", r["pg"], everyone))
         lines += [
-            (f"rank() over the first {r['checked']}", r["few_rank"], r["few_rank"][0]),
+            (f"rank() over the first {r['checked']}", r["few_rank"], r["few_rank"]),
             (
                 f"naive loop, same {r['checked']}"
                 + (f" (on {NAIVE_POOL:,}, scaled)" if r["n"] > NAIVE_POOL else ""),
                 r["naive"],
-                r["few_rank"][0],
+                r["few_rank"],
             ),
         ]
-        for label, (median, p95), base in lines:
-            print(f"  {label:<44}{median:>10.2f}{p95:>10.2f}{median / base:>9.1f}x")
+        print(f"  {'':<44}{'median':>10}{'p95':>10}{'x median':>10}{'x p95':>8}")
+        for label, (median, p95), (base_median, base_p95) in lines:
+            print(
+                f"  {label:<44}{median:>10.2f}{p95:>10.2f}"
+                f"{median / base_median:>9.1f}x{p95 / base_p95:>7.1f}x"
+            )
         print(
             f"  eligibility, naive vs rank() on {r['checked']} seekers"
             + (f" ({NAIVE_POOL:,} of the candidates)" if r["n"] > NAIVE_POOL else "")
@@ -624,6 +726,21 @@ def main() -> None:
             f"eligible, {r['differ']} on one side only ({r['unexplained']} not at a "
             "distance limit)"
         )
+        if r["pg_checked"]:
+            eligible, differ, unexplained = r["pg_checked"]
+            print(
+                f"  eligibility, SQL peer vs rank() on all {count} seekers and all "
+                f"{r['n']:,} candidates: {eligible:,} eligible, {differ} on one side only "
+                f"({unexplained} not at a distance limit)"
+            )
+        for seeker_no, plan in enumerate(r["plans"]):
+            used = sorted(set(re.findall(r"Index Scan on (\S+)", plan)))
+            names = ", ".join(used) or "none"
+            print(f"  SQL peer plan, seeker {seeker_no} (indexes used: {names}):")
+            print("    " + plan.replace("\n", "\n    "))
+    disagree = sum(r["unexplained"] + (r["pg_checked"] or (0, 0, 0))[2] for r in rows)
+    if disagree:
+        sys.exit(f"eligibility disagrees beyond the distance limits for {disagree} carers")
 
 
 if __name__ == "__main__":
