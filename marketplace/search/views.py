@@ -230,10 +230,20 @@ def provider(provider_id: int):
         provider=found,
         facts=services.provider_facts(found),
         carers=services.listed_carers(found.id),
-        json_ld=seo_services.provider_json_ld(
-            found, review_services.all_ratings("provider", found.id)
-        ),
+        json_ld=seo_services.provider_json_ld(found, _provider_ratings(found.id)),
+        reviews_html=_shared_reviews("provider", found.id),
     )
+
+
+def _provider_ratings(provider_id: int) -> list[int]:
+    """Each published review's average (the page's schema.org aggregateRating): the same
+    for everyone, logged in or not, so kept until the reviews version moves."""
+    found: tuple[int, ...] = reviews_fragment(
+        "provider-ratings",
+        provider_id,
+        lambda: tuple(review_services.all_ratings("provider", provider_id)),
+    )
+    return list(found)
 
 
 @dataclass(frozen=True)
@@ -348,6 +358,7 @@ def team(team_id: int):
         team=found,
         members=services.listed_members(found),
         role_labels=services.TEAM_ROLE_LABELS,
+        reviews_html=_shared_reviews("team", found.id),
     )
 
 

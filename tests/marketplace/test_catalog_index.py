@@ -485,9 +485,10 @@ def test_a_version_published_by_another_builder_is_kept(tmp_path, app, make):
     assert [p.name for p in tmp_path.iterdir()] == ["v1"]  # no .writing- folder left
 
 
-def _reviewed_carer(app) -> tuple[int, int, int, int]:
-    """A listed carer with one published review: (carer id, review id, moderator id,
-    reviewer's user id)."""
+def _reviewed(app) -> dict[str, int]:
+    """A listed carer, their team and provider with one published review: the ids of
+    each ("carer", "team", "provider"), of the review, a moderator, the reviewer's user
+    and the provider's admin."""
     import arrangements_helpers as ah
     import factories
 
@@ -502,9 +503,50 @@ def _reviewed_carer(app) -> tuple[int, int, int, int]:
         )
         moderator = make.user(roles=["reviewer"])
         db.session.commit()
-        found = (s.carers[0].id, review.id, moderator.id, s.person_user.id)
+        found = {
+            "carer": s.carers[0].id,
+            "team": s.team.id,
+            "provider": s.provider.id,
+            "review": review.id,
+            "moderator": moderator.id,
+            "author": s.person_user.id,
+            "admin": s.admin.id,
+        }
         db.session.remove()
     return found
+
+
+def _reviewed_carer(app) -> tuple[int, int, int, int]:
+    """A listed carer with one published review: (carer id, review id, moderator id,
+    reviewer's user id)."""
+    found = _reviewed(app)
+    return found["carer"], found["review"], found["moderator"], found["author"]
+
+
+def _another_review(app, ids: dict[str, int], text: str) -> None:
+    """Another person's arrangement with the same team (and carer) started and reviewed."""
+    import arrangements_helpers as ah
+    import factories
+
+    from marketplace.models import Carer, Provider, Team, User
+    from marketplace.reviews import services as review_services
+
+    with app.app_context():
+        make = factories.Factories()
+        carer = db.session.get(Carer, ids["carer"])
+        person_user = make.user(roles=["person"], display_name="Bo Lee")
+        s = ah.Setup(
+            db.session.get(Provider, ids["provider"]),
+            db.session.get(User, ids["admin"]),
+            db.session.get(Team, ids["team"]),
+            [carer],
+            [],
+            person_user.person,
+            person_user,
+        )
+        review_services.write(ah.started(s), {"respect": 3}, text, person_user)
+        db.session.commit()
+        db.session.remove()
 
 
 def _moderate(app, review_id: int, moderator_id: int, move: str) -> None:
@@ -571,6 +613,61 @@ def test_carer_page_reviews_are_kept_until_a_review_changes(shared_database):
         session["_fresh"] = True
     mine = author.get(url).get_data(as_text=True)
     assert "Ana is lovely." in mine and "Report this review" not in mine
+
+
+@pytest.mark.parametrize("kind", ["team", "provider"])
+def test_team_and_provider_page_reviews_are_kept_until_a_review_changes(shared_database, kind):
+    """As on a carer's page: a warm visitor's team or provider page asks no query of
+    reviews; a hidden review is gone and a new one there at once on the worker that
+    wrote it and within moments on the others; someone logged in gets their own."""
+    first, second = shared_database
+    ids = _reviewed(first)
+    url = f"/{kind}s/{ids[kind]}"
+    visitor, other = first.test_client(), second.test_client()
+    page = visitor.get(url).get_data(as_text=True)
+    assert "Ana is lovely." in page and "4.5 out of 5, from 1 review." in page
+    assert "Ana is lovely." in other.get(url).get_data(as_text=True)
+
+    statements: list[str] = []
+    with first.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert "Ana is lovely." in visitor.get(url).get_data(as_text=True)
+        # (The refresher thread may read the reviews version meanwhile.)
+        asked = [s for s in statements if re.search(r"\b(FROM|JOIN) review", s)]
+        assert not asked, asked
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    _moderate(first, ids["review"], ids["moderator"], "hide")
+    page = visitor.get(url).get_data(as_text=True)
+    assert "Ana is lovely." not in page and "No reviews yet." in page
+    assert "aggregateRating" not in page
+    assert _eventually(lambda: "Ana is lovely." not in other.get(url).get_data(as_text=True))
+
+    _another_review(second, ids, "Bo says the team is kind.")
+    assert "Bo says the team is kind." in other.get(url).get_data(as_text=True)
+    assert _eventually(
+        lambda: "Bo says the team is kind." in visitor.get(url).get_data(as_text=True)
+    )
+    assert "3.0 out of 5, from 1 review." in visitor.get(url).get_data(as_text=True)
+    if kind == "provider":  # schema.org's rating moves with the reviews too
+        rating = re.search(
+            r'"aggregateRating":\s*(\{[^}]*\})', visitor.get(url).get_data(as_text=True)
+        )
+        assert rating is not None and re.search(r'"ratingValue":\s*3(\.0)?\b', rating.group(1))
+
+    someone = first.test_client()
+    with someone.session_transaction() as session:
+        session["_user_id"] = str(ids["moderator"])
+        session["_fresh"] = True
+    assert "Report this review" in someone.get(url).get_data(as_text=True)
+    assert "Report this review" not in first.test_client().get(url).get_data(as_text=True)
 
 
 def test_reviews_version_moves_with_every_review_change(app, make):
