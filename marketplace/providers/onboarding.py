@@ -441,9 +441,11 @@ def saved_answer(provider: Provider, step: str) -> dict[str, Any]:
     return question.load(provider)
 
 
-def answer_rows(provider: Provider) -> list[dict[str, Any]]:
-    """Each question and its answer, for "Check your answers" and the reviewer's page."""
-    unanswered = unanswered_steps(provider)
+def answer_rows(provider: Provider, unanswered: set[str] | None = None) -> list[dict[str, Any]]:
+    """Each question and its answer, for "Check your answers" and the reviewer's page
+    (``unanswered``: ``unanswered_steps`` when the caller has read it already)."""
+    if unanswered is None:
+        unanswered = unanswered_steps(provider)
     rows = []
     for question in applicable(provider, unanswered):
         answered = question.slug not in unanswered

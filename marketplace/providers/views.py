@@ -63,10 +63,16 @@ def dashboard():
 
 
 def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
+    # Each read once for the page: the onboarding progress and current documents feed
+    # the checklist, the answers and the expiry warning; the history gives the latest
+    # "changes requested" and "suspended" events.
     today = clock.today()
-    items = qa.checklist(provider, today)
-    changes = qa.latest_event(provider, QAStatus.CHANGES_REQUESTED)
-    suspended = qa.latest_event(provider, QAStatus.SUSPENDED)
+    unanswered = onboarding.unanswered_steps(provider)
+    documents = qa.current_evidence(provider.id)
+    items = qa.checklist(provider, today, unanswered=unanswered, documents=documents)
+    history = qa.history(provider)
+    changes = qa.latest_in(history, QAStatus.CHANGES_REQUESTED)
+    suspended = qa.latest_in(history, QAStatus.SUSPENDED)
     return {
         "provider": provider,
         "providers": authz.managed_providers(current_user),
@@ -75,13 +81,13 @@ def _dashboard_context(provider: Provider, **extra: Any) -> dict[str, Any]:
         "ready": all(item.ok for item in items),
         "can_submit": "submit" in qa.allowed_actions(provider.qa_status),
         "can_change": services.can_change_answers(provider),
-        "expiring": qa.expiring_evidence(provider, today),
+        "expiring": qa.expiring_evidence(provider, today, documents),
         "today": today,
         "notifications": notifications.for_user(_user()),
         "changes_comment": changes if provider.qa_status == QAStatus.CHANGES_REQUESTED else None,
         "suspension": suspended if provider.qa_status == QAStatus.SUSPENDED else None,
-        "answers": onboarding.answer_rows(provider),
-        "history": qa.history(provider),
+        "answers": onboarding.answer_rows(provider, unanswered),
+        "history": history,
         **extra,
     }
 

@@ -46,16 +46,20 @@ def current_evidence(provider_id: int) -> dict[str, Evidence]:
     return {row.kind: row for row in rows}  # the newest wins if there were ever two
 
 
-def _answer_checks(provider: Provider) -> list[CheckItem]:
-    unanswered = onboarding.unanswered_steps(provider)
+def _answer_checks(provider: Provider, unanswered: set[str] | None = None) -> list[CheckItem]:
+    if unanswered is None:
+        unanswered = onboarding.unanswered_steps(provider)
     return [
         CheckItem(question.slug, question.title, ok, detail, step=question.slug)
         for question, ok, detail in onboarding.answer_checks(provider, unanswered)
     ]
 
 
-def _evidence_checks(provider: Provider, today: date) -> list[CheckItem]:
-    documents = current_evidence(provider.id) if provider.id is not None else {}
+def _evidence_checks(
+    provider: Provider, today: date, documents: dict[str, Evidence] | None = None
+) -> list[CheckItem]:
+    if documents is None:
+        documents = current_evidence(provider.id) if provider.id is not None else {}
     items = []
     for kind in required_evidence_kinds(provider):
         document = documents.get(kind)
@@ -75,9 +79,19 @@ def _evidence_checks(provider: Provider, today: date) -> list[CheckItem]:
     return items
 
 
-def checklist(provider: Provider, today: date | None = None) -> list[CheckItem]:
-    """Every answer and document QA needs, each derived from the data."""
-    return _answer_checks(provider) + _evidence_checks(provider, today or clock.today())
+def checklist(
+    provider: Provider,
+    today: date | None = None,
+    *,
+    unanswered: set[str] | None = None,
+    documents: dict[str, Evidence] | None = None,
+) -> list[CheckItem]:
+    """Every answer and document QA needs, each derived from the data (``unanswered``
+    and ``documents``: ``onboarding.unanswered_steps`` and ``current_evidence`` when
+    the caller has read them already)."""
+    return _answer_checks(provider, unanswered) + _evidence_checks(
+        provider, today or clock.today(), documents
+    )
 
 
 def missing_items(provider: Provider, today: date | None = None) -> list[str]:
@@ -85,11 +99,18 @@ def missing_items(provider: Provider, today: date | None = None) -> list[str]:
     return [f"{item.label}: {item.detail}" for item in checklist(provider, today) if not item.ok]
 
 
-def expiring_evidence(provider: Provider, today: date | None = None) -> list[Evidence]:
-    """Current documents that have expired or expire within the warning window."""
+def expiring_evidence(
+    provider: Provider,
+    today: date | None = None,
+    documents: dict[str, Evidence] | None = None,
+) -> list[Evidence]:
+    """Current documents that have expired or expire within the warning window
+    (``documents``: ``current_evidence`` when the caller has read it already)."""
     today = today or clock.today()
     limit = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    if documents is None:
+        documents = current_evidence(provider.id)
     return sorted(
-        (e for e in current_evidence(provider.id).values() if e.expires_on <= limit),
+        (e for e in documents.values() if e.expires_on <= limit),
         key=lambda e: e.expires_on,
     )

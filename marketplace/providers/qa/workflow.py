@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from marketplace import audit, authz, notifications, workflow
 from marketplace.choices import QAStatus
@@ -276,13 +277,21 @@ def latest_event(provider: Provider, to_status: str | None = None) -> QAEvent | 
 
 
 def history(provider: Provider) -> list[QAEvent]:
+    """Every QA event, newest first, with who made it (in the same query: the history
+    table names each one's actor; their roles are not needed)."""
     return list(
         db.session.scalars(
             sa.select(QAEvent)
             .where(QAEvent.provider_id == provider.id)
+            .options(joinedload(QAEvent.actor).lazyload(User.role_rows))
             .order_by(QAEvent.at.desc(), QAEvent.id.desc())
         )
     )
+
+
+def latest_in(history: list[QAEvent], to_status: str) -> QAEvent | None:
+    """``latest_event(provider, to_status)`` from the provider's ``history()``."""
+    return next((event for event in history if event.to_status == to_status), None)
 
 
 # ---------------------------------------------------------------------------
