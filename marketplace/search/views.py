@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import (
     Response,
@@ -26,6 +26,7 @@ from werkzeug.datastructures import MultiDict
 from marketplace import geo
 from marketplace.arrangements import services as arrangement_services
 from marketplace.catalog import catalog_fragment, catalog_fragments, reviews_fragment
+from marketplace.models import Team
 from marketplace.people import services as people_services
 from marketplace.reviews import services as review_services
 from marketplace.search import bp, council_export, national_map, services
@@ -229,10 +230,27 @@ def provider(provider_id: int):
         "search/provider.html",
         provider=found,
         facts=services.provider_facts(found),
-        carers=services.listed_carers(found.id),
+        carers_html=_provider_carers_html(found.id),
         json_ld=seo_services.provider_json_ld(found, _provider_ratings(found.id)),
         reviews_html=_shared_reviews("provider", found.id),
     )
+
+
+def _provider_carers_html(provider_id: int) -> Markup:
+    """The provider page's list of listed carers (search/_provider_carers.html), the same
+    for every visitor and changed only with the catalog: rendered once per catalog
+    version, without loading every carer's whole row on every request."""
+
+    def render() -> Markup:
+        html = render_template(
+            "search/_provider_carers.html", carers=services.listed_carers(provider_id)
+        )
+        if "csrf_token" in html:
+            raise RuntimeError("the provider's carer list holds a CSRF token: it cannot be shared")
+        return Markup(html)
+
+    found: Markup = catalog_fragment("provider_carers", provider_id, render)
+    return found
 
 
 def _provider_ratings(provider_id: int) -> list[int]:
@@ -348,6 +366,30 @@ def carer(carer_id: int):
     return page_html
 
 
+class TeamMemberLink(NamedTuple):
+    """One listed member on a team's public page."""
+
+    carer_id: int
+    display_name: str
+    district: str | None
+    role: str
+
+
+def _team_members(team: Team) -> tuple[TeamMemberLink, ...]:
+    """The team's listed members, the same for every visitor and changed only with the
+    catalog: read once per catalog version (a carer and a checks query per member
+    otherwise, on every request)."""
+
+    def read() -> tuple[TeamMemberLink, ...]:
+        return tuple(
+            TeamMemberLink(m.carer.id, m.carer.display_name, m.carer.district, m.role)
+            for m in services.listed_members(team)
+        )
+
+    found: tuple[TeamMemberLink, ...] = catalog_fragment("team_members", team.id, read)
+    return found
+
+
 @bp.get("/teams/<int:team_id>")
 def team(team_id: int):
     found = services.public_team(team_id)
@@ -356,7 +398,7 @@ def team(team_id: int):
     return render_template(
         "search/team.html",
         team=found,
-        members=services.listed_members(found),
+        members=_team_members(found),
         role_labels=services.TEAM_ROLE_LABELS,
         reviews_html=_shared_reviews("team", found.id),
     )

@@ -639,7 +639,7 @@ def test_team_and_provider_page_reviews_are_kept_until_a_review_changes(shared_d
     try:
         assert "Ana is lovely." in visitor.get(url).get_data(as_text=True)
         # (The refresher thread may read the reviews version meanwhile.)
-        asked = [s for s in statements if re.search(r"\b(FROM|JOIN) review", s)]
+        asked = [s for s in statements if re.search(r"\b(FROM|JOIN) review(s|_ratings)\b", s)]
         assert not asked, asked
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
@@ -668,6 +668,53 @@ def test_team_and_provider_page_reviews_are_kept_until_a_review_changes(shared_d
         session["_fresh"] = True
     assert "Report this review" in someone.get(url).get_data(as_text=True)
     assert "Report this review" not in first.test_client().get(url).get_data(as_text=True)
+
+
+def test_team_and_provider_pages_keep_their_carers_per_catalog_version(shared_database):
+    """The team's members and the provider's carers are read once per catalog version (no
+    carer, member or check query on a warm page), and a carer who stops being listed
+    is gone from both pages within moments on every worker."""
+    from marketplace.models import Carer
+
+    first, second = shared_database
+    ids = _reviewed(first)
+    team_url, provider_url = f"/teams/{ids['team']}", f"/providers/{ids['provider']}"
+    visitor, other = first.test_client(), second.test_client()
+    for client in (visitor, other):
+        team_page = client.get(team_url).get_data(as_text=True)
+        assert "Bea T.</a>" in team_page and "3 of at most 12 people" in team_page
+        assert "Bea T.</a>" in client.get(provider_url).get_data(as_text=True)
+
+    statements: list[str] = []
+    with first.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert "Bea T.</a>" in visitor.get(team_url).get_data(as_text=True)
+        assert "Bea T.</a>" in visitor.get(provider_url).get_data(as_text=True)
+        asked = [
+            s for s in statements if re.search(r"\bFROM (carers|team_members|carer_checks)\b", s)
+        ]
+        assert not asked, asked
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    with second.app_context():
+        bea = db.session.scalar(sa.select(Carer).where(Carer.display_name == "Bea T."))
+        bea.active = False
+        db.session.commit()
+        db.session.remove()
+    for client in (other, visitor):
+        assert _eventually(lambda c=client: "Bea T." not in c.get(team_url).get_data(as_text=True))
+        assert "2 of at most 12 people" in client.get(team_url).get_data(as_text=True)
+        assert _eventually(
+            lambda c=client: "Bea T." not in c.get(provider_url).get_data(as_text=True)
+        )
+        assert "Ana S.</a>" in client.get(provider_url).get_data(as_text=True)
 
 
 def test_reviews_version_moves_with_every_review_change(app, make):
