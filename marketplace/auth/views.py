@@ -132,7 +132,12 @@ def account_export():
     return Response(
         json.dumps(data, indent=2),
         mimetype="application/json",
-        headers={"Content-Disposition": "attachment; filename=coopcare-my-data.json"},
+        # Everything we hold about the person (postcode included): kept by no cache, as
+        # the budget statement downloads are.
+        headers={
+            "Content-Disposition": "attachment; filename=coopcare-my-data.json",
+            "Cache-Control": "no-store",
+        },
     )
 
 

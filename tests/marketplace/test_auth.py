@@ -214,6 +214,7 @@ def test_account_export_and_delete(login, make):
     export = client.get("/account/export")
     assert export.json["account"]["email"] == "me@example.org"
     assert export.json["person"]["postcode"] == "LS6 1AA"
+    assert export.headers["Cache-Control"] == "no-store"  # their data: no cache keeps it
     refused = client.post("/account/delete", data={})
     assert refused.status_code == 400
     assert "Enter your password to delete your account" in refused.get_data(as_text=True)
