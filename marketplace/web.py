@@ -132,6 +132,17 @@ def _content_security_policy(tile_origin: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _security_headers(tile_origin: str) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries (unless its view set its own)."""
+    return (
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Content-Security-Policy", _content_security_policy(tile_origin)),
+    )
+
+
 # Bodies whose fields Flask reads into request.form (any other body leaves it empty).
 _FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
@@ -149,6 +160,23 @@ class SessionInterface(SecureCookieSessionInterface):
             kept = (keys, super().get_signing_serializer(app))
             self._signer = kept
         return kept[1]
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        # No Cookie header at all (an API call, a first visit): an empty session, as
+        # Flask's own would be, without parsing cookies that are not there.
+        if "HTTP_COOKIE" not in request.environ and self.get_signing_serializer(app):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        # An empty session nobody emptied sets and deletes no cookie (Flask returns at
+        # the same point): only 'Vary: Cookie' when it was read, without first reading
+        # seven cookie settings for a cookie that is not written.
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:
@@ -182,7 +210,8 @@ def init_app(app: Flask) -> None:
         # to store NUL: say so plainly instead of failing later.
         # Every value of a repeated field (?skill=a&skill=b), not only the first.
         # A JSON body leaves request.form empty: not parsed for it.
-        sources = [request.args]
+        # No query string: no arguments to parse.
+        sources = [request.args] if request.query_string else []
         if request.mimetype in _FORM_MIMETYPES:
             sources.append(request.form)
         for values in sources:
@@ -199,12 +228,13 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy", _content_security_policy(_tile_origin())
-        )
+        # Each header unless the view set its own (as setdefault would), in one pass
+        # over the response's headers instead of one per header.
+        present = {key.lower() for key, _ in response.headers.items()}
+        wanted = _security_headers(_tile_origin())
+        missing = [(k, v) for k, v in wanted if k.lower() not in present]
+        if missing:
+            response.headers.extend(missing)
         return response
 
     @app.errorhandler(CSRFError)

@@ -66,3 +66,56 @@ def test_the_content_security_policy_follows_the_tiles_address(app, client):
     assert (
         "tiles.example.org" not in client.get("/api/v1/health").headers["Content-Security-Policy"]
     )
+
+
+SECURITY_HEADERS = (
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "X-Frame-Options",
+    "Content-Security-Policy",
+)
+
+
+def test_an_api_answer_without_cookies_sets_none_and_keeps_every_security_header(client):
+    response = client.post("/api/v1/match", json={"postcode": "LS6 1AA"})
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    for name in SECURITY_HEADERS:
+        assert len(response.headers.getlist(name)) == 1, name
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_views_own_security_header_is_kept_and_not_doubled(app):
+    from flask import Response
+
+    own = Response(
+        "ok",
+        headers={"content-security-policy": "default-src 'none'", "X-Frame-Options": "SAMEORIGIN"},
+    )
+    with app.test_request_context("/"):
+        response = app.process_response(own)
+    assert response.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("Referrer-Policy") == ["strict-origin-when-cross-origin"]
+
+
+def test_a_session_emptied_by_the_request_still_deletes_its_cookie(app):
+    from flask import Response, session
+
+    with app.test_request_context("/"):
+        session["shortlist"] = ["carer-1"]
+        session.clear()
+        response = app.process_response(Response("ok"))
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith(app.config["SESSION_COOKIE_NAME"] + "=;") for c in cookies), cookies
+    assert "Cookie" in response.headers["Vary"]
+
+
+def test_a_session_left_alone_sets_no_cookie(app):
+    from flask import Response, session
+
+    with app.test_request_context("/"):
+        assert "_user_id" not in session  # read, not changed
+        response = app.process_response(Response("ok"))
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" in response.headers["Vary"]
