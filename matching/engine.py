@@ -38,6 +38,7 @@ from matching.types import (
     TeamMatch,
     TeamRankResult,
     Weights,
+    signal_of,
 )
 from matching.vocabulary import Kind
 from matching.wording import carers, join_and, km, pounds, radius, slot
@@ -556,6 +557,7 @@ def _explain_many(
     known_positions = set(query.known.tolist())
     wanted_languages = [(k, index.language_space.mask([k])) for k in query.language_keys]
     label = index.label
+    labelled = index.labelled
     rate_range = scores.rate_range
     # The price sentence depends only on the rate here (the range is this ranking's).
     price_texts: dict[int | None, str] = {}
@@ -568,10 +570,10 @@ def _explain_many(
     for n, position in enumerate(positions):
         candidate = index.candidates[position]
         name = candidate.name
-        skills = index.skill_space.decode(skill_bits[n] & query.nice_int)
+        skills = labelled("skills", skill_bits[n] & query.nice_int)
         their_interests = interest_bits[n]
-        shared = index.interest_space.decode(their_interests & query.interest_int)
-        others = index.interest_space.decode(their_interests & ~query.interest_int)
+        shared = labelled("interests", their_interests & query.interest_int)
+        others = labelled("interests", their_interests & ~query.interest_int)
         languages = language_bits[n]
         spoken = [k for k, bit in wanted_languages if bit & languages]
         missing = [k for k in query.language_keys if k not in spoken]
@@ -582,12 +584,9 @@ def _explain_many(
             price_text = price_texts[rate] = explain_price(rate, *rate_range)
         texts = {
             "locality": explain_locality(distances[n], candidate.travel_radius_km, name),
-            "skills": explain_skills([label("skills", k) for k in skills], len(query.nice_keys)),
+            "skills": explain_skills(list(skills), len(query.nice_keys)),
             "interests": explain_interests(
-                [label("interests", k) for k in shared],
-                [label("interests", k) for k in shared + others],
-                len(query.interest_keys),
-                name,
+                list(shared), [*shared, *others], len(query.interest_keys), name
             ),
             "languages": explain_languages(
                 [label("languages", k) for k in spoken],
@@ -649,12 +648,14 @@ def _signals_of(
 ) -> dict[str, Signal]:
     """``_signals`` from scores already gathered (``_parts_at``), for their ``n``-th row."""
     if emphasis is None:
-        return {name: Signal(parts[name][n], weights[name], texts[name]) for name in SIGNAL_NAMES}
+        return {
+            name: signal_of(parts[name][n], weights[name], texts[name]) for name in SIGNAL_NAMES
+        }
     order = list(SIGNAL_NAMES)
     order.remove(emphasis)
     order.insert(0, emphasis)
     texts = {**texts, emphasis: f"{texts[emphasis]} (you said this matters most)"}
-    return {name: Signal(parts[name][n], weights[name], texts[name]) for name in order}
+    return {name: signal_of(parts[name][n], weights[name], texts[name]) for name in order}
 
 
 _NO_TEXTS = dict.fromkeys(SIGNAL_NAMES, "")

@@ -23,6 +23,9 @@ from matching.signals import BoolArray, FloatArray, IntArray
 from matching.types import Candidate, CandidateId, GroupId
 from matching.vocabulary import DEFAULT_VOCABULARY, Kind, Vocabulary, clean, stem_phrase
 
+# Label tuples kept per index by CandidateIndex.labelled (all kinds together).
+LABELLED_KEPT = 8192
+
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180.0
 ROW_DEG = 0.1
@@ -281,6 +284,25 @@ class CandidateIndex:
             else:
                 found = self.custom_labels.get(key, key)
             cache[(kind, key)] = found
+        return found
+
+    def labelled(self, kind: Kind, value: int) -> tuple[str, ...]:
+        """The labels (``label``) of the ``kind`` keys set in the bitset ``value``, in bit
+        order. Kept per index, so per catalog version (carers' sets of skills and
+        interests repeat, and so do the parts a search picks of them), for at most
+        ``LABELLED_KEPT`` values of each kind."""
+        kept = self.__dict__.setdefault("_labelled_cache", {})
+        found: tuple[str, ...] | None = kept.get((kind, value))
+        if found is None:
+            space = {
+                "skills": self.skill_space,
+                "interests": self.interest_space,
+                "languages": self.language_space,
+            }[kind]
+            found = tuple(self.label(kind, key) for key in space.decode(value))
+            if len(kept) >= LABELLED_KEPT:
+                kept.clear()
+            kept[(kind, value)] = found
         return found
 
     def gender_code(self, gender: str) -> int:

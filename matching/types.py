@@ -274,6 +274,23 @@ class Signal:
     explanation: str
 
 
+_new_object = object.__new__
+_set_score = Signal.score.__set__  # type: ignore[attr-defined]
+_set_weight = Signal.weight.__set__  # type: ignore[attr-defined]
+_set_explanation = Signal.explanation.__set__  # type: ignore[attr-defined]
+
+
+def signal_of(score: float, weight: float, explanation: str) -> Signal:
+    """``Signal(score, weight, explanation)``, the same frozen object, made in half the
+    time: through its slots instead of the frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` per field). A ranking makes eight per match."""
+    made = _new_object(Signal)
+    _set_score(made, score)
+    _set_weight(made, weight)
+    _set_explanation(made, explanation)
+    return made
+
+
 @dataclass(frozen=True)
 class Match:
     """A ranked carer with its overall score and per-signal explanations."""

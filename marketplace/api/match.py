@@ -121,10 +121,8 @@ def match_result_json(r: services.CarerResult) -> dict[str, Any]:
         "district": card.district,
         "distance_km": float(r.distance_km),  # public point, nearest 0.5 km
         "score": float(round(r.score, 4)),
-        "signals": {
-            name: {"score": float(signal["score"]), "explanation": str(signal["explanation"])}
-            for name, signal in r.signals.items()
-        },
+        # Already {"score": float, "explanation": str} for each weighed signal (_result).
+        "signals": r.signals,
         "hourly_rate_pence": r.hourly_rate_pence,
         "hours_per_week": _float_or_none(r.hours_per_week),
     }

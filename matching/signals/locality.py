@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from matching.signals import FloatArray
@@ -15,11 +17,13 @@ def locality_score(distance_km: FloatArray, half_km: float) -> FloatArray:
 
 def explain_locality(distance_km: float, travel_radius_km: float, name: str | None) -> str:
     """Say "3.2 km away, inside Ana's 8 km travel area" (or beyond it)."""
-    if distance_km > travel_radius_km:
-        return (
-            f"{km(distance_km)} away, beyond {possessive(name)} "
-            f"{radius(travel_radius_km)} travel area"
-        )
-    return (
-        f"{km(distance_km)} away, inside {possessive(name)} {radius(travel_radius_km)} travel area"
-    )
+    inside, beyond = _travel_area(name, travel_radius_km)
+    return km(distance_km) + (beyond if distance_km > travel_radius_km else inside)
+
+
+@functools.lru_cache(maxsize=4096)
+def _travel_area(name: str | None, travel_radius_km: float) -> tuple[str, str]:
+    """The carer's part of the sentence, inside and beyond their travel area: the same
+    for every search (kept for the most recently explained carers)."""
+    area = f"{possessive(name)} {radius(travel_radius_km)} travel area"
+    return f" away, inside {area}", f" away, beyond {area}"
