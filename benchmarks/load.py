@@ -93,6 +93,10 @@ request = function()
   return wrk.format("GET", "/search?" .. q)
 end
 """
+# Varied match bodies (--match-bodies N): options drawn around MATCH_BODY's.
+MATCH_DISTANCES_KM = (5, 10, 10, 15, 25)
+MATCH_SLOTS = ("mon-am", "tue-pm", "wed-eve", "thu-am", "fri-pm", "sat-am", "sun-pm")
+MATCH_PRIORITIES = (None, None, "nearby", "interests", "price")
 PROVIDER_EMAIL = "provider@coopcare.example"
 DEMO_PASSWORD = "coopcare-demo-1"  # noqa: S105 - the demo data's published password
 
@@ -389,6 +393,106 @@ def check_route(base: str, path: str, body: bytes | None, headers: dict[str, str
     return text
 
 
+def match_postcodes(url: str, count: int = 400, districts: int = 60) -> list[str]:
+    """Up to ``count`` distinct postcodes where carers live in the ``districts`` postcode
+    districts with the most carers (sorted, so every run draws the same ones): places a
+    person could search from and find several carers, as at ``MATCH_BODY``'s LS6 1AA."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT DISTINCT postcode FROM carers WHERE active AND postcode IS NOT NULL "
+                    "AND district IN (SELECT district FROM carers WHERE active "
+                    "GROUP BY district ORDER BY count(*) DESC, district LIMIT :districts) "
+                    "ORDER BY postcode"
+                ),
+                {"districts": districts},
+            ).scalars()
+            found = list(rows)
+    finally:
+        engine.dispose()
+    step = max(1, len(found) // count)
+    return found[::step][:count]
+
+
+def match_bodies(
+    count: int, postcodes: list[str], vocabulary: dict[str, list[str]], seed: int = 14
+) -> list[bytes]:
+    """``count`` distinct match bodies over ``postcodes`` and the vocabulary's slugs
+    (a fixed seed: the same bodies every run), with distances, must-haves, interests,
+    languages, times, priorities and limits varied around ``MATCH_BODY``."""
+    import random
+
+    rng = random.Random(seed)
+    skills, interests, languages = (
+        sorted(vocabulary[k]) for k in ("skills", "interests", "languages")
+    )
+    bodies: dict[bytes, None] = {}
+    attempts = 0
+    while len(bodies) < count and attempts < count * 20:
+        attempts += 1
+        body: dict[str, object] = {
+            "postcode": rng.choice(postcodes),
+            "max_distance_km": rng.choice(MATCH_DISTANCES_KM),
+            "must_have": rng.sample(skills, rng.choice((0, 1, 1, 2))),
+            "interests": rng.sample(interests, rng.choice((0, 1, 2, 3))),
+            "limit": rng.choice((10, 20, 20)),
+        }
+        if rng.random() < 0.3:
+            body["languages"] = rng.sample(languages, 1)
+        if rng.random() < 0.3:
+            body["availability"] = rng.sample(MATCH_SLOTS, rng.choice((1, 2, 3)))
+            body["only_available"] = rng.random() < 0.5
+        priority = rng.choice(MATCH_PRIORITIES)
+        if priority is not None:
+            body["priority"] = priority
+        if rng.random() < 0.2:
+            body["max_hourly_rate_pence"] = rng.choice((1800, 2200, 2600))
+        bodies[json.dumps(body, sort_keys=True).encode()] = None
+    return list(bodies)
+
+
+def match_vocabulary(base: str) -> dict[str, list[str]]:
+    """The slugs of each vocabulary, from the app's own ``GET /api/v1/vocabulary``."""
+    with urllib.request.urlopen(base + "/api/v1/vocabulary", timeout=30) as response:
+        listing = json.loads(response.read())
+    return {
+        kind: [term["slug"] for term in listing[kind]]
+        for kind in ("skills", "interests", "languages")
+    }
+
+
+def wrk_bodies_script(directory: Path, name: str, bodies: list[bytes]) -> Path:
+    """A wrk script POSTing ``bodies`` in turn (each thread from its own offset)."""
+    listed = ",\n".join(json.dumps(b.decode()) for b in bodies)
+    lua = f"""
+local bodies = {{
+{listed}
+}}
+local counter = 0
+local offset = 0
+local threads = 0
+setup = function(thread)
+  thread:set("offset", threads * 7919)
+  threads = threads + 1
+end
+init = function(args)
+  counter = offset
+end
+request = function()
+  counter = counter + 1
+  local body = bodies[(counter % #bodies) + 1]
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/json"}}, body)
+end
+"""
+    path = directory / f"{name}.lua"
+    path.write_text(lua + WRK_REPORT)
+    return path
+
+
 def wrk_script(
     directory: Path, name: str, method: str, body: bytes | None, headers: dict[str, str]
 ) -> Path:
@@ -492,6 +596,13 @@ def main() -> int:
         action="store_true",
         help="also measure the match API while the catalog changes every second",
     )
+    parser.add_argument(
+        "--match-bodies",
+        type=int,
+        default=20_000,
+        help="distinct bodies the varied match run cycles through (0: no varied run); "
+        "more than a run asks for, so a kept answer is (almost) never asked for again",
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown too")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -516,8 +627,14 @@ def main() -> int:
             ("GET /search (varied)", "/search?" + SEARCH_QUERY, "GET", None, {}),
             ("GET /carers/<id>", f"/carers/{carer_id}", "GET", None, {}),
             ("POST /api/v1/match", "/api/v1/match", "POST", body, json_headers),
+            # --match-bodies different bodies in turn (match_bodies): a visitor's answer
+            # is kept per worker and request, so the one repeated body is what a kept
+            # answer costs, this what an answer costs when asked for the first time.
+            ("POST /api/v1/match (varied)", "/api/v1/match", "POST", body, json_headers),
             ("GET /provider (logged in)", "/provider", "GET", None, {"Cookie": cookie}),
         ]
+        if not args.match_bodies:
+            routes = [r for r in routes if r[0] != "POST /api/v1/match (varied)"]
         if args.routes:
             wanted = {name.strip() for name in args.routes.split(",")}
             # "GET /search" brings its varied twin: a kept page must not be all it shows.
@@ -536,7 +653,15 @@ def main() -> int:
         for name, path, method, data, headers in routes:
             check_route(app.base, path, data, headers)
             script = wrk_script(scripts, re.sub(r"\W+", "_", name), method, data, headers)
-            if name.endswith("(varied)"):
+            if name == "POST /api/v1/match (varied)":
+                bodies = match_bodies(
+                    args.match_bodies,
+                    match_postcodes(args.database_url),
+                    match_vocabulary(app.base),
+                )
+                script = wrk_bodies_script(scripts, re.sub(r"\W+", "_", name), bodies)
+                print(f"Varied match bodies: {len(bodies)} distinct, in turn")
+            elif name.endswith("(varied)"):
                 script.write_text(VARIED_SEARCH + WRK_REPORT)
             run_wrk(name, app.base + path, script, 2, args.connections, args.threads)
         run_wrk("hello", hello.base + "/", hello_script, 2, args.connections, args.threads)

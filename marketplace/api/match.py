@@ -9,7 +9,7 @@ import orjson
 from flask import current_app
 from flask_login import current_user
 
-from marketplace.api import bp
+from marketplace.api import answers, bp
 from marketplace.api import schemas as s
 from marketplace.api.errors import APIError
 from marketplace.api.openapi import documented
@@ -170,6 +170,18 @@ def match():
     body = normalise_terms(body)
     place = place_from(body.postcode)
     assert place is not None  # a postcode was given or came from the profile
+    kept = answers.visitor_cache() if person is None else None
+    if kept is not None:
+        # A visitor's answer depends on the catalog and the request only: the same
+        # question (its terms as slugs, the postcode as looked up) asked again while the
+        # catalog has not changed is answered as it was, without ranking.
+        version = services.get_catalog().key
+        key = (place.postcode, body.model_dump_json(exclude={"postcode"}))
+        answer = kept.get(version, key)
+        if answer is None:
+            answer = match_response_json(services.search_carers(place, search_filters(body)))
+            kept.put(version, key, answer)
+        return current_app.response_class(answer, mimetype="application/json")
     filters = dataclasses.replace(
         search_filters(body),
         # Carers in the person's agreed arrangements: "someone you already know".
