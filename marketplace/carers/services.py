@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_mailman import EmailMessage
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marketplace import audit, geo
+from marketplace import audit, geo, link_tokens
 from marketplace.carers import checks
 from marketplace.choices import Day, DayPart, PersonGroup, Pet, SupportKind
 from marketplace.extensions import db
 from marketplace.links import public_url
-from marketplace.models import Carer, Provider, User, utcnow
+from marketplace.models import Carer, CarerInvitation, Provider, User, utcnow
 from marketplace.security import hash_password
 from matching.vocabulary import DEFAULT_VOCABULARY, normalise_interest
 
@@ -51,7 +50,6 @@ SECTION_FIELDS = {
 }
 CHECK_KINDS_IN_SECTION = ("criminal_record", "right_to_work", "insurance")
 
-INVITE_SALT = "carer-invite"
 INVITE_MAX_AGE_DEFAULT = 7 * 24 * 3600
 
 
@@ -60,19 +58,13 @@ class CarerNeedsLocation(ValueError):
 
 
 class InvitationProblem(Exception):
-    """The invitation link cannot be used. ``reason`` is invalid, expired, used or taken."""
+    """The invitation link cannot be used. ``reason`` is invalid, expired, used,
+    superseded (the carer was invited again since), taken or wrong_email."""
 
     def __init__(self, reason: str, carer: Carer | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.carer = carer
-
-
-@dataclass(frozen=True)
-class Invitation:
-    provider: Provider
-    carer: Carer
-    email: str
 
 
 # --- profile ------------------------------------------------------------------
@@ -217,22 +209,18 @@ def pa_carers_waiting_for_checks(reviewer: User) -> list[Carer]:
 # --- invitations --------------------------------------------------------------
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITE_SALT)
-
-
 def invite_max_age() -> int:
     return int(current_app.config.get("CARER_INVITE_MAX_AGE", INVITE_MAX_AGE_DEFAULT))
-
-
-def make_invitation_token(provider_id: int, carer_id: int, email: str) -> str:
-    return _serializer().dumps({"p": provider_id, "c": carer_id, "e": email.strip().lower()})
 
 
 def invite_carer(
     provider: Provider, carer: Carer | None, display_name: str | None, email: str, actor_id: int
 ) -> Carer:
-    """Email an invitation link; create a paused profile first for a new carer."""
+    """Email an invitation link; create a paused profile first for a new carer.
+
+    The link carries only a random secret (its hash is stored with the address); an
+    earlier invitation to the same carer that is still open stops working.
+    """
     if carer is None:
         # Paused until the carer adds a postcode: an unplaced carer cannot be matched.
         carer = Carer(
@@ -245,42 +233,107 @@ def invite_carer(
         )
         db.session.add(carer)
         db.session.flush()
-    token = make_invitation_token(provider.id, carer.id, email)
+    now = utcnow()
+    superseded = db.session.execute(
+        sa.update(CarerInvitation)
+        .where(
+            CarerInvitation.carer_id == carer.id,
+            CarerInvitation.used_at.is_(None),
+            CarerInvitation.superseded_at.is_(None),
+        )
+        .values(superseded_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    token = link_tokens.new_secret()
+    invitation = CarerInvitation(
+        provider_id=provider.id,
+        carer_id=carer.id,
+        email=email.strip().lower(),
+        token_hash=link_tokens.secret_hash(token),
+        expires_at=now + timedelta(seconds=invite_max_age()),
+    )
+    db.session.add(invitation)
+    db.session.flush()
     link = public_url("carers.invitation", token=token)
     days = max(1, invite_max_age() // 86400)
     body = render_template(
         "carers/email/invitation.txt", provider=provider, carer=carer, link=link, days=days
     )
     EmailMessage(f"{provider.name} invites you to CoopCare", body, to=[email]).send()
-    audit.record("carer.invited", actor_id=actor_id, target=carer, provider_id=provider.id)
+    audit.record(
+        "carer.invited",
+        actor_id=actor_id,
+        target=carer,
+        provider_id=provider.id,
+        superseded=superseded or 0,
+    )
     return carer
 
 
-def read_invitation(token: str) -> Invitation:
-    """The invitation a token stands for. Raises InvitationProblem."""
-    try:
-        data = _serializer().loads(token, max_age=invite_max_age())
-    except SignatureExpired as error:
-        raise InvitationProblem("expired") from error
-    except BadSignature as error:
-        raise InvitationProblem("invalid") from error
-    if not isinstance(data, dict) or not {"p", "c", "e"} <= set(data):
+def read_invitation(token: str) -> CarerInvitation:
+    """The invitation a link stands for, while it can still be used. Raises
+    InvitationProblem: invalid (unknown, forged or old-style), used, superseded,
+    expired."""
+    if not isinstance(token, str) or not link_tokens.looks_like_secret(token):
         raise InvitationProblem("invalid")
-    carer = db.session.get(Carer, data["c"]) if isinstance(data["c"], int) else None
-    if carer is None or carer.provider_id != data["p"] or carer.provider is None:
+    invitation = db.session.scalar(
+        sa.select(CarerInvitation).where(
+            CarerInvitation.token_hash == link_tokens.secret_hash(token)
+        )
+    )
+    if invitation is None:
         raise InvitationProblem("invalid")
+    carer = invitation.carer
+    if carer.provider_id != invitation.provider_id or carer.provider is None:
+        raise InvitationProblem("invalid")
+    if invitation.used_at is not None:
+        raise InvitationProblem("used", carer)
+    if invitation.superseded_at is not None:
+        raise InvitationProblem("superseded", carer)
     if carer.user_id is not None:
         raise InvitationProblem("used", carer)
-    return Invitation(provider=carer.provider, carer=carer, email=str(data["e"]))
+    if utcnow() >= _aware(invitation.expires_at):
+        raise InvitationProblem("expired", carer)
+    return invitation
 
 
-def accept_invitation(invitation: Invitation, user: User) -> Carer:
-    """Link the account to the carer profile and give it the carer role."""
+def _use(invitation: CarerInvitation) -> None:
+    """Mark the link used, once: a compare-and-set, so two tabs cannot both use it."""
+    now = utcnow()
+    done = db.session.execute(
+        sa.update(CarerInvitation)
+        .where(
+            CarerInvitation.id == invitation.id,
+            CarerInvitation.used_at.is_(None),
+            CarerInvitation.superseded_at.is_(None),
+            CarerInvitation.expires_at > now,
+        )
+        .values(used_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        db.session.refresh(invitation)
+        if invitation.superseded_at is not None and invitation.used_at is None:
+            raise InvitationProblem("superseded", invitation.carer)
+        if invitation.used_at is None:
+            raise InvitationProblem("expired", invitation.carer)
+        raise InvitationProblem("used", invitation.carer)
+    db.session.refresh(invitation)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite drops tzinfo; everything stored is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def accept_invitation(invitation: CarerInvitation, user: User) -> Carer:
+    """Use the link: link the account to the carer profile and give it the carer role."""
     if user.email != invitation.email:
         raise InvitationProblem("wrong_email")
     taken = db.session.scalar(sa.select(Carer).where(Carer.user_id == user.id))
     if taken is not None:
         raise InvitationProblem("taken", taken)
+    _use(invitation)
     carer = invitation.carer
     carer.user_id = user.id
     user.add_role("carer")
@@ -293,7 +346,7 @@ def accept_invitation(invitation: Invitation, user: User) -> Carer:
     return carer
 
 
-def register_from_invitation(invitation: Invitation, display_name: str, password: str) -> User:
+def register_from_invitation(invitation: CarerInvitation, display_name: str, password: str) -> User:
     """Create the invited carer's account (role carer) and link it."""
     # The invitation reached this address, so it is confirmed.
     user = User(

@@ -441,6 +441,7 @@ def invitation(token: str):
             try:
                 services.accept_invitation(invite, current_user._get_current_object())
             except services.InvitationProblem as problem:
+                db.session.rollback()
                 return _invitation_problem(problem)
             db.session.commit()
             flash(
@@ -457,9 +458,13 @@ def invitation(token: str):
     form = InvitationRegisterForm()
     form.personal_details = [invite.email]
     if form.validate_on_submit():
-        user = services.register_from_invitation(
-            invite, form.display_name.data.strip(), form.password.data
-        )
+        try:
+            user = services.register_from_invitation(
+                invite, form.display_name.data.strip(), form.password.data
+            )
+        except services.InvitationProblem as problem:  # used a moment ago in another tab
+            db.session.rollback()
+            return _invitation_problem(problem)
         db.session.commit()
         login_user(user)
         flash(

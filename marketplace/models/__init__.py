@@ -38,6 +38,7 @@ from marketplace.models.people import ConsentGrant, Person, SupporterInvitation
 from marketplace.models.providers import (
     Carer,
     CarerCheck,
+    CarerInvitation,
     Provider,
     ProviderAdmin,
     Team,
@@ -68,6 +69,7 @@ __all__ = [
     "CardPayment",
     "Carer",
     "CarerCheck",
+    "CarerInvitation",
     "CatalogVersion",
     "ConsentGrant",
     "CouncilLinks",

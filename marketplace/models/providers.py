@@ -491,6 +491,34 @@ class CarerCheck(TimestampMixin, Base):
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_user_id])
 
 
+class CarerInvitation(TimestampMixin, Base):
+    """A provider's e-mailed invitation to a carer to link their own account.
+
+    The link carries a random secret; only its SHA-256 is stored (``token_hash``), so
+    neither the link nor a copy of the table holds the address or a working link. The
+    link works once (``used_at``), until ``expires_at``, and stops working when the
+    carer is invited again (``superseded_at``: only the newest link works).
+    """
+
+    __tablename__ = "carer_invitations"
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+        sa.Index("ix_carer_invitations_carer_id_created_at", "carer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(sa.ForeignKey("providers.id", ondelete="CASCADE"))
+    carer_id: Mapped[int] = mapped_column(sa.ForeignKey("carers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    superseded_at: Mapped[datetime | None]
+
+    provider: Mapped[Provider] = relationship()
+    carer: Mapped[Carer] = relationship()
+
+
 @sa.event.listens_for(Provider, "before_insert")
 @sa.event.listens_for(Provider, "before_update")
 @sa.event.listens_for(Carer, "before_insert")

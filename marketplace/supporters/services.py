@@ -9,8 +9,6 @@ is decided in ``marketplace.authz`` (supporters.manage, consent_grant.change, pe
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from marketplace import audit, authz, clock, notifications, workflow
+from marketplace import audit, authz, clock, link_tokens, notifications, workflow
 from marketplace.auth.services import create_user, find_user_by_email
 from marketplace.choices import (
     ConsentScope,
@@ -147,10 +145,6 @@ GRANT_WORKFLOW = workflow.Workflow(
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def _one_line(text: str) -> str:
     """Names go into e-mail subjects: no line breaks, no runs of spaces."""
     return " ".join(text.split())
@@ -245,7 +239,7 @@ def invite(person: Person, actor: User, request: InvitationRequest) -> Supporter
         raise InvitationRefused(
             "email", "You have many invitations waiting. Withdraw some before sending more"
         )
-    token = secrets.token_urlsafe(32)
+    token = link_tokens.new_secret()
     max_age = int(current_app.config["SUPPORTER_INVITE_MAX_AGE"])
     invitation = SupporterInvitation(
         person_id=person.id,
@@ -255,7 +249,7 @@ def invite(person: Person, actor: User, request: InvitationRequest) -> Supporter
         relationship_to_person=request.relationship,
         scopes=scopes,
         grant_ends_at=end_of_day(request.ends_on) if request.ends_on else None,
-        token_hash=_token_hash(token),
+        token_hash=link_tokens.secret_hash(token),
         status=InvitationStatus.PENDING,
         expires_at=utcnow() + timedelta(seconds=max_age),
     )
@@ -369,10 +363,12 @@ def waiting_invitations(person: Person) -> list[SupporterInvitation]:
 def find_invitation(token: str) -> SupporterInvitation:
     """The invitation a link stands for, while it can still be used. Raises
     InvitationProblem."""
-    if not token or len(token) > 100:
+    if not link_tokens.looks_like_secret(token):
         raise InvitationProblem("invalid")
     invitation = db.session.scalar(
-        sa.select(SupporterInvitation).where(SupporterInvitation.token_hash == _token_hash(token))
+        sa.select(SupporterInvitation).where(
+            SupporterInvitation.token_hash == link_tokens.secret_hash(token)
+        )
     )
     if invitation is None:
         raise InvitationProblem("invalid")

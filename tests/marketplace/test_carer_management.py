@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import time
+import base64
+import binascii
+import hashlib
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -16,11 +19,13 @@ from carers_teams_helpers import (
     text,
     version,
 )
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from factories import PASSWORD
+from itsdangerous import URLSafeTimedSerializer
 
+from marketplace import clock
 from marketplace.carers import services
 from marketplace.extensions import db
-from marketplace.models import AuditLog, Carer, User
+from marketplace.models import AuditLog, Carer, CarerInvitation, User, utcnow
 
 OK_ADMIN = {
     "anonymous": 302,
@@ -195,6 +200,21 @@ def test_add_carer_errors_change_nothing(make, login, postcode, message):
 # --- invitations ------------------------------------------------------------------------
 
 
+def decodes_to_text_with(token: str, needle: str) -> bool:
+    """True when some piece of the token, read as base64 (as itsdangerous payloads are),
+    holds ``needle``."""
+    for piece in token.split("."):
+        for start in range(4):
+            chunk = piece[start:]
+            try:
+                raw = base64.urlsafe_b64decode(chunk + "=" * (-len(chunk) % 4))
+            except (binascii.Error, ValueError):
+                continue
+            if needle.encode() in raw:
+                return True
+    return False
+
+
 def invite(app, login, world, email="newcarer@example.org", carer="new", name="Dee E."):
     outbox(app).clear()
     response = login(world.admin).post(
@@ -307,40 +327,129 @@ def test_invitation_cannot_be_reused(app, make, login, client):
 
 def test_expired_invitation(app, make, login, client):
     world = build_world(make)
-
-    class EightDaysAgo(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - 8 * 24 * 3600
-
-    serializer = URLSafeTimedSerializer(
-        app.config["SECRET_KEY"], salt="carer-invite", signer=EightDaysAgo
-    )
-    token = serializer.dumps({"p": world.provider.id, "c": world.spare.id, "e": "late@example.org"})
-    page = client.get(f"/carer/invitation/{token}")
-    assert page.status_code == 400 and "expired" in text(page)
+    link = invite(app, login, world, email="late@example.org", carer=str(world.spare.id))
+    with clock.frozen(utcnow() + timedelta(days=7, seconds=1)):
+        page = client.get(link)
+        assert page.status_code == 400 and "The link has expired" in text(page)
+        form = {"display_name": "Late", "password": PASSWORD, "confirm": PASSWORD}
+        assert client.post(link, data=form).status_code == 400
+    assert db.session.scalar(sa.select(User).where(User.email == "late@example.org")) is None
+    db.session.refresh(world.spare)
+    assert world.spare.user_id is None
 
 
-@pytest.mark.parametrize("token", ["nonsense", "a.b.c"])
+@pytest.mark.parametrize(
+    "token", ["nonsense", "a.b.c", "x" * 101, "%00", "%ff%fe", "..", "é" * 40, "%2F"]
+)
 def test_tampered_invitation(client, token):
+    for page in (
+        client.get(f"/carer/invitation/{token}"),
+        client.post(f"/carer/invitation/{token}"),
+    ):
+        assert page.status_code in (400, 404) and "Internal" not in text(page)
     page = client.get(f"/carer/invitation/{token}")
-    assert page.status_code == 400 and "does not work" in text(page)
+    if page.status_code == 400:
+        assert "The link is not complete or not right" in text(page)
 
 
-def test_invitation_signed_for_another_purpose_is_refused(app, make, client):
+def test_a_forged_token_is_refused(app, make, login, client):
     world = build_world(make)
-    token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="password-reset").dumps(
+    link = invite(app, login, world)
+    real = link.rsplit("/", 1)[1]
+    forged = real[:-1] + ("A" if real[-1] != "A" else "B")
+    page = client.get(f"/carer/invitation/{forged}")
+    assert page.status_code == 400 and "The link is not complete or not right" in text(page)
+
+
+def test_an_old_style_signed_invitation_no_longer_works(app, make, client):
+    # Links sent before carer invitations were stored carried the address, signed.
+    world = build_world(make)
+    token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="carer-invite").dumps(
         {"p": world.provider.id, "c": world.spare.id, "e": "x@example.org"}
     )
-    assert client.get(f"/carer/invitation/{token}").status_code == 400
+    assert decodes_to_text_with(token, "x@example.org")  # what the old links gave away
+    page = client.get(f"/carer/invitation/{token}")
+    assert page.status_code == 400 and "The link is not complete or not right" in text(page)
 
 
-def test_invitation_with_mismatched_provider_is_refused(app, make, client):
+def test_invitation_for_a_carer_now_at_another_provider_is_refused(app, make, login, client):
     world = build_world(make)
-    with app.test_request_context():
-        token = services.make_invitation_token(
-            world.other_provider.id, world.spare.id, "x@example.org"
-        )
-    assert client.get(f"/carer/invitation/{token}").status_code == 400
+    link = invite(app, login, world, carer=str(world.spare.id))
+    world.spare.provider_id = world.other_provider.id
+    db.session.commit()
+    assert client.get(link).status_code == 400
+
+
+def test_the_link_carries_only_a_random_secret_and_only_its_hash_is_stored(app, make, login):
+    world = build_world(make)
+    link = invite(app, login, world, email="dee.private@example.org")
+    token = link.rsplit("/", 1)[1]
+    assert "@" not in link and "dee" not in link.lower()
+    assert not decodes_to_text_with(token, "example.org")
+    (stored,) = db.session.scalars(sa.select(CarerInvitation)).all()
+    assert stored.email == "dee.private@example.org"
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    row = db.session.execute(sa.select(CarerInvitation.__table__)).one()
+    assert token not in [str(value) for value in row]
+    assert stored.used_at is None and stored.superseded_at is None
+
+
+def test_inviting_again_supersedes_the_older_link(app, make, login, client):
+    world = build_world(make)
+    first = invite(app, login, world, email="sam@example.org", carer=str(world.spare.id))
+    second = invite(app, login, world, email="sam@example.org", carer=str(world.spare.id))
+    assert first != second
+    page = client.get(first)
+    assert page.status_code == 400 and "A newer invitation has been sent" in text(page)
+    form = {"display_name": "Sam", "password": PASSWORD, "confirm": PASSWORD}
+    assert client.post(first, data=form).status_code == 400
+    assert db.session.scalar(sa.select(User).where(User.email == "sam@example.org")) is None
+    assert client.post(second, data=form).status_code == 302
+    db.session.refresh(world.spare)
+    assert world.spare.user_id is not None
+    entries = db.session.scalars(
+        sa.select(AuditLog).where(AuditLog.action == "carer.invited").order_by(AuditLog.id)
+    ).all()
+    assert [e.detail.get("superseded") for e in entries][-2:] == [0, 1]
+
+
+def test_a_used_link_is_marked_used_and_refused_even_if_the_account_goes(app, make, login, client):
+    world = build_world(make)
+    link = invite(app, login, world)
+    form = {"display_name": "Dee", "password": PASSWORD, "confirm": PASSWORD}
+    assert client.post(link, data=form).status_code == 302
+    stored = db.session.scalar(sa.select(CarerInvitation))
+    assert stored.used_at is not None
+    carer = stored.carer
+    carer.user_id = None  # e.g. the account was deleted
+    db.session.commit()
+    page = app.test_client().get(link)
+    assert page.status_code == 400 and "already been used" in text(page)
+
+
+def test_an_existing_account_accepting_uses_the_link(app, make, login):
+    world = build_world(make)
+    existing = make.user(roles=["person"], email="sam@example.org")
+    link = invite(app, login, world, email="sam@example.org", carer=str(world.spare.id))
+    sam = login(existing)
+    assert sam.post(link).status_code == 302
+    assert db.session.scalar(sa.select(CarerInvitation)).used_at is not None
+    again = sam.post(link)
+    assert again.status_code == 400 and "already been used" in text(again)
+
+
+def test_a_link_used_meanwhile_in_another_tab_is_refused_without_a_second_account(
+    app, make, login, client
+):
+    world = build_world(make)
+    link = invite(app, login, world, carer=str(world.spare.id))
+    invitation = services.read_invitation(link.rsplit("/", 1)[1])
+    # Another tab uses the link between this one reading it and registering.
+    db.session.execute(sa.update(CarerInvitation).values(used_at=utcnow()))
+    with pytest.raises(services.InvitationProblem) as problem:
+        services.register_from_invitation(invitation, "Dee", PASSWORD)
+    assert problem.value.reason == "used"
+    db.session.rollback()
 
 
 def test_account_with_a_carer_profile_cannot_take_another(app, make, login):
