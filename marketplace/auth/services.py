@@ -10,7 +10,7 @@ from flask import current_app, render_template
 from flask_mailman import EmailMessage
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from marketplace import audit
+from marketplace import DATABASE_ID_MAX, audit, link_tokens
 from marketplace.extensions import db
 from marketplace.links import public_url
 from marketplace.models import AuditLog, User, utcnow
@@ -121,9 +121,32 @@ def _confirmation_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="confirm-email")
 
 
+def _user_named_in(data: Any) -> User | None:
+    """The account whose id a signed link's payload holds, or None."""
+    if not isinstance(data, dict):
+        return None
+    user_id = data.get("id")
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    if not 0 < user_id <= DATABASE_ID_MAX:
+        return None
+    return db.session.get(User, user_id)
+
+
+def _email_digest(email: str) -> str:
+    # The link is signed, not encrypted: it carries a keyed digest, never the address.
+    return link_tokens.digest("confirm-email", email.strip().lower())
+
+
+def make_confirmation_token(user: User) -> str:
+    """The confirmation link's token: the account id and a digest of its address (so a
+    link for an old address stops working when the address changes)."""
+    return _confirmation_serializer().dumps({"id": user.id, "d": _email_digest(user.email)})
+
+
 def send_email_confirmation(user: User) -> None:
     """Email the link that confirms the address and logs the new account in."""
-    token = _confirmation_serializer().dumps({"id": user.id, "e": user.email})
+    token = make_confirmation_token(user)
     days = current_app.config["EMAIL_CONFIRMATION_MAX_AGE"] // 86400
     body = render_template(
         "email/confirm_email.txt",
@@ -142,10 +165,8 @@ def user_for_confirmation_token(token: str) -> User | None:
         )
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
-        return None
-    user = db.session.get(User, data["id"])
-    if user is None or user.email != data.get("e"):
+    user = _user_named_in(data)
+    if user is None or not link_tokens.same_digest(_email_digest(user.email), data.get("d")):
         return None
     return user
 
@@ -189,9 +210,14 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 
 
+def _password_digest(user: User) -> str:
+    # A keyed digest of the password hash, not a piece of it: the link is readable.
+    return link_tokens.digest("password-reset", user.password_hash)
+
+
 def make_reset_token(user: User) -> str:
-    # The hash fragment makes a token single-use: it stops working once the password changes.
-    return _serializer().dumps({"id": user.id, "h": user.password_hash[-16:]})
+    # The digest makes a token single-use: it stops working once the password changes.
+    return _serializer().dumps({"id": user.id, "h": _password_digest(user)})
 
 
 def user_for_reset_token(token: str) -> User | None:
@@ -199,10 +225,8 @@ def user_for_reset_token(token: str) -> User | None:
         data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(data, dict):
-        return None
-    user = db.session.get(User, data.get("id"))
-    if user is None or user.password_hash[-16:] != data.get("h"):
+    user = _user_named_in(data)
+    if user is None or not link_tokens.same_digest(_password_digest(user), data.get("h")):
         return None
     return user
 

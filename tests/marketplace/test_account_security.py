@@ -287,12 +287,12 @@ def test_someone_squatting_an_address_loses_it_to_the_owner_resetting(app, clien
 
 
 def test_a_bad_or_old_confirmation_link_is_a_clear_400(app, client, make):
-    from itsdangerous import URLSafeTimedSerializer
-
     assert client.get("/register/confirm/not-a-token").status_code == 400
     user = make.user(email="late@example.org", email_confirmed_at=None)
-    old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="confirm-email")
-    token = old.dumps({"id": user.id, "e": user.email})
+    from marketplace.auth import services
+
+    with app.test_request_context():
+        token = services.make_confirmation_token(user)
     app.config["EMAIL_CONFIRMATION_MAX_AGE"] = -1
     try:
         response = client.get(f"/register/confirm/{token}")
@@ -459,3 +459,95 @@ def test_with_memory_storage_each_worker_counts_alone(database_url):
 def test_production_refuses_rate_limits_in_worker_memory(tmp_path):
     with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
         _production(tmp_path, RATELIMIT_STORAGE_URI="memory://", RATELIMIT_ENABLED=True)
+
+
+# --- emailed links carry no personal data ------------------------------------------------
+
+
+def _readable(token: str) -> bytes:
+    """Every piece of the token read as base64, as anyone reading a log could."""
+    import base64
+    import binascii
+
+    out = b""
+    for piece in token.split("."):
+        for start in range(4):
+            chunk = piece[start:]
+            try:
+                out += base64.urlsafe_b64decode(chunk + "=" * (-len(chunk) % 4)) + b"|"
+            except (binascii.Error, ValueError):
+                continue
+    return out
+
+
+def test_the_confirmation_link_carries_no_address(app, client):
+    outbox(app).clear()
+    _register(client, "sam.private@example.org", password="a long enough password")
+    (message,) = outbox(app)
+    link = re.search(r"https?://\S+/register/confirm/(\S+)", message.body)
+    assert link, message.body
+    token = link.group(1)
+    assert "@" not in token
+    readable = _readable(token)
+    assert b"example.org" not in readable and b"sam.private" not in readable
+    assert b'"id"' in readable  # the helper does read the payload
+    assert client.get(f"/register/confirm/{token}").status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.email == "sam.private@example.org"))
+    assert user.email_confirmed_at is not None
+
+
+def test_a_confirmation_link_for_an_old_address_stops_working(app, client, make):
+    from marketplace.auth import services
+
+    user = make.user(email="old@example.org", email_confirmed_at=None)
+    with app.test_request_context():
+        token = services.make_confirmation_token(user)
+    user.email = "new@example.org"
+    db.session.commit()
+    assert client.get(f"/register/confirm/{token}").status_code == 400
+    assert user.email_confirmed_at is None
+
+
+def test_a_confirmation_link_made_before_digests_no_longer_works(app, client, make):
+    # Links sent before this change carried the address itself; they expire in days.
+    from itsdangerous import URLSafeTimedSerializer
+
+    user = make.user(email="late@example.org", email_confirmed_at=None)
+    old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="confirm-email")
+    token = old.dumps({"id": user.id, "e": user.email})
+    assert b"late@example.org" in _readable(token)
+    assert client.get(f"/register/confirm/{token}").status_code == 400
+    assert user.email_confirmed_at is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"id": 1}, {"id": "1", "d": "x"}, {"id": 1, "d": 5}, [1, 2], "x", {"id": 2**70, "d": "x"}],
+)
+def test_odd_confirmation_and_reset_payloads_are_refused_not_500(app, client, make, payload):
+    from itsdangerous import URLSafeTimedSerializer
+
+    make.user(email="someone@example.org", email_confirmed_at=None)
+    for salt, path in (
+        ("confirm-email", "/register/confirm/"),
+        ("password-reset", "/reset-password/"),
+    ):
+        token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=salt).dumps(payload)
+        response = client.get(path + token)
+        assert response.status_code in (200, 400) and "Internal" not in response.text
+
+
+def test_the_password_reset_link_carries_no_address_nor_piece_of_the_password_hash(
+    app, client, make
+):
+    user = make.user(email="reset.private@example.org")
+    outbox(app).clear()
+    client.post("/reset-password", data={"email": "reset.private@example.org"})
+    (message,) = outbox(app)
+    token = re.search(r"https?://\S+/reset-password/(\S+)", message.body).group(1)
+    readable = _readable(token)
+    assert "@" not in token and b"example.org" not in readable
+    assert user.password_hash[-16:].encode() not in readable
+    assert user.password_hash[-8:].encode() not in readable
+    page = client.get(f"/reset-password/{token}")
+    assert page.status_code == 200
