@@ -15,9 +15,11 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
@@ -88,6 +90,20 @@ def choice_inputs(field: Any, kind: str) -> Markup:
             out.append(" checked")
         out.append(tail)
     return Markup("".join(out))  # every piece escaped in _choice_parts
+
+
+# What a visitor's session may hold while their page is still everyone's page: the CSRF
+# token (written in per request where a page has one) and Flask-Login's "_fresh" note,
+# which every session gets. Anything else (a shortlist, a message waiting, a saved search)
+# shows on the page, in the header at least, and makes it the visitor's own.
+_SHARED_SESSION_KEYS = frozenset({"csrf_token", "_fresh"})
+
+
+def sees_shared_page() -> bool:
+    """Whether this request's page is the same as every visitor's: nobody logged in and
+    nothing of their own in the session. The one rule for pages kept for every visitor
+    (the home page, the search page)."""
+    return not current_user.is_authenticated and _SHARED_SESSION_KEYS.issuperset(session.keys())
 
 
 def wants_json() -> bool:

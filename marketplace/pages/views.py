@@ -1,16 +1,17 @@
-from flask import render_template, session
-from flask_login import current_user
+from flask import render_template
 
 from marketplace.catalog import catalog_memo
 from marketplace.pages import bp, services
+from marketplace.web import sees_shared_page
 
 
 @bp.route("/")
 def home():
-    if current_user.is_authenticated or session.get("_flashes"):
+    if not sees_shared_page():
         return _render_home()
-    # Everyone not logged in, with no message waiting, sees the same page, which changes
-    # only with the catalog: rendered once per catalog version (and minute) per worker.
+    # Everyone not logged in, with nothing of their own in the session (no shortlist, no
+    # message waiting), sees the same page, which changes only with the catalog: rendered
+    # once per catalog version (and minute) per worker.
     page = catalog_memo("home_page_html", _shared_home)
     return page if page is not None else _render_home()
 

@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -32,6 +31,7 @@ from marketplace.reviews import services as review_services
 from marketplace.search import bp, council_export, national_map, services
 from marketplace.search.forms import MapFilterForm, SearchForm
 from marketplace.seo import services as seo_services
+from marketplace.web import sees_shared_page
 
 
 def _search_form() -> tuple[SearchForm, bool]:
@@ -119,8 +119,6 @@ def search_form_section(
 # Where a visitor's own CSRF token goes in a search page kept for every visitor: a
 # "<" typed into the search is always written as "&lt;", so no input can make it.
 _TOKEN_MARK = "<coopcare-csrf-token>"
-# (Flask-Login notes "_fresh" in every session, a visitor's too.)
-_SHARED_SESSION_KEYS = frozenset({"csrf_token", "_fresh"})
 # Pages kept per worker and catalog version (about 50 kB each: at most about 6.5 MB).
 SHARED_SEARCH_PAGES = 128
 
@@ -130,7 +128,7 @@ def _shared_page_key() -> str | None:
     the page echoes), or None when this request's page may be its own: someone logged
     in, or a visitor whose session holds more than a CSRF token (a shortlist, a message
     waiting)."""
-    if current_user.is_authenticated or not _SHARED_SESSION_KEYS.issuperset(session.keys()):
+    if not sees_shared_page():
         return None
     return request.url
 

@@ -23,6 +23,7 @@ from marketplace.catalog import (
 from marketplace.config import TestConfig
 from marketplace.extensions import db
 from marketplace.models import Carer, CarerCheck, Provider, TeamMember, utcnow
+from marketplace.shortlist import services as shortlist_services
 
 
 def test_index_holds_only_listed_located_carers(make):
@@ -849,13 +850,15 @@ def test_a_shared_search_page_follows_the_catalog_and_not_other_addresses(shared
 
 
 def test_only_a_visitor_with_nothing_of_their_own_shares_search_pages(shared_database):
+    from flask import session
+
     from marketplace.search import views
 
     first, _ = shared_database
     with first.test_request_context("/search?postcode=LS6+1AA"):
         assert views._shared_page_key() is not None
     with first.test_request_context("/search?postcode=LS6+1AA"):
-        views.session["shortlist"] = ["carer-1"]
+        session["shortlist"] = ["carer-1"]
         assert views._shared_page_key() is None
     # A page with a CSRF token not this request's, or its own headers, is not kept.
     with first.test_request_context("/search"):
@@ -876,3 +879,18 @@ def test_shared_search_pages_kept_are_bounded(shared_database, monkeypatch):
     with first.test_request_context("/"):
         kept = get_catalog().fragments["search_page"]
         assert [key.rsplit("=", 1)[1] for key in kept] == ["6", "7"]
+
+
+def test_home_page_for_everyone_never_shows_one_visitors_shortlist(shared_database):
+    """The header's "Your shortlist (n)" belongs to one visitor: a visitor with a
+    shortlist gets their own page, and the page kept for everyone never carries it (it
+    did: the first visitor's count was shown to the next)."""
+    first, second = shared_database
+    _add_carer(second, "Ana")
+    keeper = first.test_client()
+    with keeper.session_transaction() as session:
+        session[shortlist_services.SESSION_KEY] = [f"carer-{_carer_id(first, 'Ana')}"]
+    assert "Your shortlist" in keeper.get("/").get_data(as_text=True)
+    other = first.test_client()
+    assert "Your shortlist" not in other.get("/").get_data(as_text=True)
+    assert "Your shortlist" in keeper.get("/").get_data(as_text=True)
