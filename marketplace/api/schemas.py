@@ -30,6 +30,9 @@ from matching.vocabulary import DEFAULT_VOCABULARY
 MAX_DISTANCE_KM = float(MAX_RADIUS_KM)
 MAX_LIMIT = 100
 MAX_TERMS = 50
+# The longest vocabulary term someone could mean: longer text is refused (422) before it
+# is fuzzy-matched against the vocabulary or written back in the answer.
+MAX_TERM_LENGTH = 80
 DEFAULT_API_RADIUS_KM = 25.0
 MAX_API_RADIUS_KM = 100.0
 # Ids are PostgreSQL integers: a bigger number names no row (and would overflow the query).
@@ -80,14 +83,14 @@ def _words(kind: str, example: str) -> Any:
     on the search page. Each is answered as its slug; unknown ones get a 422
     ``unknown_terms`` with the nearest known slugs."""
     return Annotated[
-        list[Annotated[str, Field(strict=True)]],
+        list[Annotated[str, Field(strict=True, max_length=MAX_TERM_LENGTH)]],
         Field(max_length=MAX_TERMS),
         AfterValidator(_strip_terms),
         WithJsonSchema(
             {
                 "type": "array",
                 "maxItems": MAX_TERMS,
-                "items": {"type": "string", "enum": _slugs(kind)},
+                "items": {"type": "string", "enum": _slugs(kind), "maxLength": MAX_TERM_LENGTH},
                 "description": f"Vocabulary {kind} slugs (GET /api/v1/vocabulary). A "
                 f"label or a synonym is read as its slug too (e.g. {example!r}), as on "
                 "the search page",

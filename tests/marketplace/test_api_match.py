@@ -89,6 +89,19 @@ def test_unknown_terms_get_422_with_suggestions(client, carers):
     assert client.post("/api/v1/match", json=fine).status_code == 200
 
 
+def test_a_term_longer_than_any_vocabulary_term_is_refused_before_matching(client, carers):
+    """A 10,000-character "skill" was fuzzy-matched against the whole vocabulary and
+    written back whole in the 422; it is refused as too long, and not echoed."""
+    long_term = "x" * 10_000
+    response = client.post("/api/v1/match", json={**BODY, "must_have": [long_term]})
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] != "unknown_terms" and "must_have" in str(error["fields"])
+    assert long_term not in response.get_data(as_text=True)
+    fine = {**BODY, "must_have": ["p" * 80]}  # the longest allowed: an unknown term
+    assert client.post("/api/v1/match", json=fine).json["error"]["code"] == "unknown_terms"
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
