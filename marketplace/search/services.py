@@ -539,10 +539,20 @@ class SearchContext:
 
 
 def search_result_for(
-    place: geo.PostcodeLocation, filters: SearchFilters, carer_id: int
+    place: geo.PostcodeLocation, filters: SearchFilters, carer_id: int, page: int | None = None
 ) -> CarerResult | None:
     """This carer's match for the search (distance, reasons), or None when the search
-    leaves them out or they are not among its best ``MAX_RESULTS``."""
+    leaves them out or they are not among its best ``MAX_RESULTS``.
+
+    A carer opened from a results page is on that ``page``: only its ``PER_PAGE`` matches
+    are explained (not all 200). If the carer is not there (the catalog moved since, or
+    a page was typed), the whole list is explained and searched, as without a page."""
+    if page is not None:
+        start = (max(1, page) - 1) * PER_PAGE
+        on_page = search_carers(place, filters, page=page).results[start : start + PER_PAGE]
+        for result in on_page:
+            if result.card.id == carer_id:
+                return result
     for result in search_carers(place, filters).results:
         if result.card.id == carer_id:
             return result

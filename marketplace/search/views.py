@@ -349,7 +349,9 @@ def carer(carer_id: int):
         if form.validate() and form.place is not None:
             from_profile = from_profile or form.saved_budget_pence is not None
             context = services.SearchContext(
-                result=services.search_result_for(form.place, form.filters(), found.id),
+                result=services.search_result_for(
+                    form.place, form.filters(), found.id, page=form.page.data
+                ),
                 back_args=form.link_args(with_postcode=not from_profile),
                 outcode=form.place.outcode,
             )

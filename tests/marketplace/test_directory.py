@@ -152,6 +152,42 @@ def test_search_paginates(client, make):
             assert reasons.count("<li>") >= 1 and "<li></li>" not in reasons
 
 
+def test_a_carer_opened_from_a_results_page_is_explained_from_that_page(client, make, monkeypatch):
+    """The carer page says why this carer matches the search. Opened from page 2 only
+    page 2's matches are explained (not the whole list); a page they are not on (the
+    catalog moved, or typed) still finds them, and the words are the same either way."""
+    from marketplace.search import services
+
+    provider = make.provider()
+    for n in range(13):
+        make.carer(provider, display_name=f"Paged Carer {n:02d}")
+    second = client.get("/search?postcode=LS6+1AA&page=2").get_data(as_text=True)
+    link = second.split('class="result"')[1].split('href="', 1)[1].split('"', 1)[0]
+    link = link.replace("&amp;", "&")
+    assert "page=2" in link
+    explained: list[slice] = []
+    real_rank = services.rank
+
+    def recording_rank(*args, **kwargs):
+        explained.append(kwargs.get("explain"))
+        return real_rank(*args, **kwargs)
+
+    monkeypatch.setattr(services, "rank", recording_rank)
+
+    def why(url: str) -> str:
+        page = text(client.get(url))
+        assert "matches your search" in page and "is not among the results" not in page
+        return page.split("matches your search", 1)[1].split("Back to results", 1)[0][:600]
+
+    from_page = why(link)
+    assert "from LS6" in from_page and "Paged Carer" in from_page
+    assert [(s.start, s.stop) for s in explained] == [(10, 20)]
+    explained.clear()
+    assert why(link.replace("page=2", "page=1")) == from_page  # not on page 1: whole list
+    assert [s.stop - s.start for s in explained][-1] > 10
+    assert why(link.replace("&page=2", "")) == from_page
+
+
 def test_provider_page(client, listed):
     provider, ana, ben, team = listed
     response = client.get(f"/providers/{provider.id}")
