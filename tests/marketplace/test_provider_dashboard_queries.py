@@ -3,30 +3,12 @@ carers, teams, QA events and reviewers the provider has."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import sqlalchemy as sa
 from qa_helpers import ready_provider
+from query_helpers import statements
 
 from marketplace.extensions import db
 from marketplace.models import Provider, User
 from marketplace.providers import qa
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        seen.append(statement)
-
-    engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def _dashboard_selects(client) -> list[str]:
