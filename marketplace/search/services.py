@@ -48,7 +48,7 @@ from marketplace.models.providers import (
     MEMBER_KINDS,
 )
 from marketplace.vocabulary import label as vocabulary_label
-from matching import Match, Seeker, Suggestion, Weights, nearest, rank
+from matching import Match, RankResult, Seeker, Suggestion, Weights, nearest, rank
 from matching.vocabulary import DEFAULT_VOCABULARY, suggest
 from matching.wording import join_and, radius, rounded_km
 
@@ -484,30 +484,24 @@ def search_carers(
         explain = slice(start, start + PER_PAGE)
     # One extra so we can tell whether the list was cut short.
     weights = Weights.for_priority(filters.priority)
-    widest = float(MAX_RADIUS_KM)
-    result = rank(
-        seeker,
-        catalog.index,
-        weights,
-        filters.limit + 1,
-        explain=explain,
-        widest_km=widest,
-        suggest_below=suggest_below,
-    )
-    shown = min(len(result.matches), filters.limit)
-    if page is not None and shown and explain.start >= shown:
-        # A page past the last one shows the last one (see paginate): explain that one.
-        start = (shown - 1) // PER_PAGE * PER_PAGE
-        explain = slice(start, start + PER_PAGE)
-        result = rank(
+
+    def ranked(explain: slice) -> RankResult:
+        return rank(
             seeker,
             catalog.index,
             weights,
             filters.limit + 1,
             explain=explain,
-            widest_km=widest,
+            widest_km=float(MAX_RADIUS_KM),
             suggest_below=suggest_below,
         )
+
+    result = ranked(explain)
+    shown = min(len(result.matches), filters.limit)
+    if page is not None and shown and explain.start >= shown:
+        # A page past the last one shows the last one (see paginate): explain that one.
+        start = (shown - 1) // PER_PAGE * PER_PAGE
+        result = ranked(slice(start, start + PER_PAGE))
     matches = list(result.matches)
     limited = len(matches) > filters.limit
     must_haves = labels("skill", sorted(filters.must_have))  # the same for every result
